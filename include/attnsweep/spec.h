@@ -1,0 +1,49 @@
+/* spec — reads a sweep spec (INI, parsed with libinih) plus `--set section.key=value` overrides
+ * into checked value lists. Sections: [model] (must hold `model = NAME`), [task], [train] and
+ * [grid]; a key lives in its home section (param_def_t.section) or in [grid]. Any sweepable key
+ * may hold a list `16, 32, 64`, an integer range `0..9` or `logspace(1e-3, 1, 7)`. Unknown keys,
+ * duplicates, bad numbers, empty lists and reversed ranges are errors naming file:line and key. */
+#ifndef ATTNSWEEP_SPEC_H
+#define ATTNSWEEP_SPEC_H
+#include <stddef.h>
+#include "attnsweep/model.h"
+
+typedef struct {
+    char section[32];
+    char key[64];
+    char *text;       /* the value as written (after any override) */
+    char where[320];  /* "examples/demo.ini:12" or "--set train.lr=0.2" */
+    int def;          /* index of the key in spec_t.defs */
+    int n_values;
+    double *values;   /* expanded values, each checked with param_check */
+} spec_entry_t;
+
+typedef struct {
+    char *path;
+    char *text;       /* canonical text: the file, then one "# --set k=v" line per override */
+    char sha256[65];  /* hex SHA-256 of text: what --resume compares */
+    const model_family_t *family;
+    param_def_t *defs; /* combined schema: train_common_params, then the family's keys */
+    int n_defs;
+    spec_entry_t *entries; /* in file order (overrides replace in place, or append) */
+    int n_entries;
+} spec_t;
+
+/* Parse path with overrides ("section.key=value" each). 0 ok; <0 with err "file:line: key: what
+ * was wrong; what is expected". spec_free is safe after a failed load. */
+int spec_load(spec_t *s, const char *path, const char *const *overrides, int n_overrides,
+              char *err, size_t errlen);
+/* The same from text in memory (path is only used in messages). */
+int spec_load_text(spec_t *s, const char *path, const char *text, const char *const *overrides,
+                   int n_overrides, char *err, size_t errlen);
+void spec_free(spec_t *s);
+
+/* Expand one value list ("1, 2", "0..9", "logspace(1e-3, 1, 7)") for d into a malloc'd array.
+ * 0 ok with *out and *n set; <0 with err. Exposed for tests and for grid-free tools. */
+int spec_parse_values(const param_def_t *d, const char *text, double **out, int *n,
+                      char *err, size_t errlen);
+
+/* Hex SHA-256 of len bytes into hex[65]. */
+void spec_sha256_hex(const void *data, size_t len, char hex[65]);
+
+#endif

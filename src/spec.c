@@ -1,6 +1,871 @@
-/* SCAFFOLD — replaced by the spec/grid helper. */
+/* spec — sweep spec files (INI, read by libinih) plus `--set section.key=value` overrides into
+ * checked value lists (spec.h). Four steps: read the raw `key = value` entries with their file
+ * lines; apply the overrides to that list; find the model family; resolve every entry against
+ * the combined schema and expand its values. grid.c turns the result into runs. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ini.h>
 #include "attnsweep/spec.h"
-int spec_load(spec_t *s, const char *path, const char *const *o, int no, char *err, size_t n)
-{ (void)s; (void)o; (void)no; snprintf(err, n, "%s: spec parser not built yet", path); return -1; }
-void spec_free(spec_t *s) { (void)s; }
+#include "attnsweep/train.h"
+#include "sha256.h"
+
+#define SPEC_MAX_VALUES 1000000 /* values of one key after expansion */
+#define SPEC_MAX_BYTES (16L << 20)
+
+static const char *const spec_sections[] = {"model", "task", "train", "grid", NULL};
+static const char spec_value_hint[] =
+    "a value, a list 16, 32, 64, a range 0..9, logspace(a, b, n) or linspace(a, b, n)";
+
+/* ---------------------------------------------------------------- small string helpers */
+
+static int spec_is_blank(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* Trims s in place; returns the first non-blank character. */
+static char *spec_trim(char *s)
+{
+    while (spec_is_blank((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n && spec_is_blank((unsigned char)s[n - 1])) s[--n] = '\0';
+    return s;
+}
+
+static int spec_is_section(const char *name)
+{
+    for (int i = 0; spec_sections[i]; i++)
+        if (strcmp(spec_sections[i], name) == 0) return 1;
+    return 0;
+}
+
+static void spec_families_list(const model_family_t *const *fam, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (int i = 0; fam[i]; i++) {
+        size_t u = strlen(buf);
+        snprintf(buf + u, len - u, "%s%s", i ? ", " : "", fam[i]->name);
+    }
+}
+
+/* Cuts an inline `#` comment (inih already cuts `;` ones): a '#' at the start or after a blank. */
+static void spec_cut_hash_comment(char *v)
+{
+    for (char *p = v; *p; p++)
+        if (*p == '#' && (p == v || spec_is_blank((unsigned char)p[-1]))) {
+            *p = '\0';
+            break;
+        }
+}
+
+/* ---------------------------------------------------------------- value lists */
+
+static int spec_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int spec_push(double **vals, int *n, int *cap, double v)
+{
+    if (*n == *cap) {
+        int c = *cap ? 2 * *cap : 16;
+        double *p = realloc(*vals, sizeof(double) * (size_t)c);
+        if (!p) return -1;
+        *vals = p;
+        *cap = c;
+    }
+    (*vals)[(*n)++] = v;
+    return 0;
+}
+
+/* Parses a whole string as a double (strtod, nothing after it). */
+static int spec_number(const char *s, double *v)
+{
+    char buf[128], *end;
+    size_t n = strlen(s);
+    if (n == 0 || n >= sizeof buf) return -1;
+    memcpy(buf, s, n + 1);
+    char *t = spec_trim(buf);
+    if (!*t) return -1;
+    errno = 0;
+    *v = strtod(t, &end);
+    return (end == t || *end || errno == ERANGE || !isfinite(*v)) ? -1 : 0;
+}
+
+/* Parses a whole string as an integer. */
+static int spec_integer(const char *s, long long *v)
+{
+    char buf[64], *end;
+    size_t n = strlen(s);
+    if (n == 0 || n >= sizeof buf) return -1;
+    memcpy(buf, s, n + 1);
+    char *t = spec_trim(buf);
+    if (!*t) return -1;
+    errno = 0;
+    *v = strtoll(t, &end, 10);
+    return (end == t || *end || errno == ERANGE) ? -1 : 0;
+}
+
+/* logspace(a, b, n) / linspace(a, b, n): item is the whole text "logspace( ... )", trimmed. */
+static int spec_expand_space(const param_def_t *d, char *item, int is_log, double **vals,
+                             int *n, int *cap, char *err, size_t errlen)
+{
+    const char *fn = is_log ? "logspace" : "linspace";
+    char shown[96];
+    snprintf(shown, sizeof shown, "%s", item);
+    char *open = strchr(item, '('), *close = strrchr(item, ')');
+    char *args[4] = {0};
+    int n_args = 0;
+    double a, b;
+    long long count;
+    if (d->type == PARAM_ENUM || d->type == PARAM_BOOL) {
+        char list[160] = "false, true";
+        for (int i = 0; d->type == PARAM_ENUM && d->choices && d->choices[i]; i++) {
+            size_t u = i ? strlen(list) : 0;
+            snprintf(list + u, sizeof list - u, "%s%s", i ? ", " : "", d->choices[i]);
+        }
+        snprintf(err, errlen, "%s: %s() needs a numeric key; list the values instead, e.g. %s",
+                 d->name, fn, list);
+        return -1;
+    }
+    if (!open || !close || close < open || spec_trim(close + 1)[0] != '\0') goto syntax;
+    *close = '\0';
+    for (char *p = open + 1;; ) {
+        char *comma = strchr(p, ',');
+        if (n_args == 4) goto syntax;
+        args[n_args++] = p;
+        if (!comma) break;
+        *comma = '\0';
+        p = comma + 1;
+    }
+    if (n_args != 3 || spec_number(args[0], &a) || spec_number(args[1], &b) ||
+        spec_integer(args[2], &count))
+        goto syntax;
+    if (count < 1 || count > SPEC_MAX_VALUES) {
+        snprintf(err, errlen, "%s: %s(a, b, n) needs 1 <= n <= %d, got n = %lld", d->name, fn,
+                 SPEC_MAX_VALUES, count);
+        return -1;
+    }
+    if (is_log && !(a > 0 && b > 0)) {
+        snprintf(err, errlen, "%s: logspace(a, b, n) needs a > 0 and b > 0, got a = %g, b = %g",
+                 d->name, a, b);
+        return -1;
+    }
+    double la = is_log ? log10(a) : a, lb = is_log ? log10(b) : b;
+    for (long long i = 0; i < count; i++) {
+        double v;
+        if (i == 0) v = a;
+        else if (i == count - 1) v = b; /* the ends are exact */
+        else {
+            double t = la + (lb - la) * (double)i / (double)(count - 1);
+            v = is_log ? pow(10.0, t) : t;
+        }
+        if (d->type == PARAM_INT) v = nearbyint(v);
+        if (spec_push(vals, n, cap, v)) goto oom;
+    }
+    return 0;
+syntax:
+    snprintf(err, errlen, "%s: expected %s(a, b, n) with numbers a, b and an integer n >= 1, "
+             "got '%s'", d->name, fn, shown);
+    return -1;
+oom:
+    snprintf(err, errlen, "%s: out of memory expanding %s()", d->name, fn);
+    return -1;
+}
+
+/* a..b, inclusive, integer ends. */
+static int spec_expand_range(const param_def_t *d, char *item, char *dots, double **vals, int *n,
+                             int *cap, char *err, size_t errlen)
+{
+    long long a, b;
+    if (d->type == PARAM_ENUM || d->type == PARAM_BOOL) {
+        snprintf(err, errlen, "%s: a range a..b needs a numeric key; list the values instead, "
+                 "e.g. %s", d->name, d->type == PARAM_BOOL ? "false, true" : "a, b");
+        return -1;
+    }
+    *dots = '\0';
+    if (spec_integer(item, &a) || spec_integer(dots + 2, &b)) {
+        *dots = '.';
+        snprintf(err, errlen, "%s: expected a range of two integers like 0..9, got '%s'", d->name,
+                 item);
+        return -1;
+    }
+    *dots = '.';
+    if (a > b) {
+        snprintf(err, errlen,
+                 "%s: reversed range '%s': the start must not exceed the end (write %lld..%lld)",
+                 d->name, item, b, a);
+        return -1;
+    }
+    if (b - a >= SPEC_MAX_VALUES) {
+        snprintf(err, errlen, "%s: range '%s' has more than %d values", d->name, item,
+                 SPEC_MAX_VALUES);
+        return -1;
+    }
+    for (long long v = a; v <= b; v++)
+        if (spec_push(vals, n, cap, (double)v)) {
+            snprintf(err, errlen, "%s: out of memory expanding '%s'", d->name, item);
+            return -1;
+        }
+    return 0;
+}
+
+int spec_parse_values(const param_def_t *d, const char *text, double **out, int *n, char *err,
+                      size_t errlen)
+{
+    double *vals = NULL, *sorted = NULL;
+    int nv = 0, cap = 0, rc = -1;
+    char *buf = strdup(text ? text : "");
+    *out = NULL;
+    *n = 0;
+    if (!buf) {
+        snprintf(err, errlen, "%s: out of memory", d->name);
+        goto cleanup;
+    }
+    char *all = spec_trim(buf);
+    if (!*all) {
+        snprintf(err, errlen, "%s: expected %s, got nothing", d->name, spec_value_hint);
+        goto cleanup;
+    }
+    /* Items are separated by commas outside parentheses. */
+    for (char *p = all;;) {
+        char *q = p;
+        int depth = 0;
+        while (*q && !(*q == ',' && depth == 0)) {
+            if (*q == '(') depth++;
+            else if (*q == ')') depth--;
+            q++;
+        }
+        int last = (*q == '\0');
+        *q = '\0';
+        char *item = spec_trim(p);
+        int first = nv;
+        if (!*item) {
+            snprintf(err, errlen, "%s: empty item in the list '%s'; expected %s", d->name, text,
+                     spec_value_hint);
+            goto cleanup;
+        }
+        char shown[96]; /* the item as written, for messages (expansion cuts it up) */
+        snprintf(shown, sizeof shown, "%s", item);
+        char *dots = strstr(item, "..");
+        int expanded = 1;
+        if (strncmp(item, "logspace", 8) == 0 || strncmp(item, "linspace", 8) == 0) {
+            if (spec_expand_space(d, item, item[1] == 'o', &vals, &nv, &cap, err, errlen))
+                goto cleanup;
+        } else if (dots) {
+            if (spec_expand_range(d, item, dots, &vals, &nv, &cap, err, errlen)) goto cleanup;
+        } else {
+            double v;
+            expanded = 0;
+            if (param_parse(d, item, &v, err, errlen)) goto cleanup;
+            if (spec_push(&vals, &nv, &cap, v)) {
+                snprintf(err, errlen, "%s: out of memory", d->name);
+                goto cleanup;
+            }
+        }
+        if (nv > SPEC_MAX_VALUES) {
+            snprintf(err, errlen, "%s: more than %d values", d->name, SPEC_MAX_VALUES);
+            goto cleanup;
+        }
+        for (int i = first; i < nv; i++)
+            if (param_check(d, vals[i], err, errlen)) {
+                size_t u = strlen(err);
+                if (expanded) snprintf(err + u, errlen - u, " (from '%s')", shown);
+                goto cleanup;
+            }
+        if (last) break;
+        p = q + 1;
+    }
+    /* Each value once: a repeated value would give identical runs. */
+    sorted = malloc(sizeof(double) * (size_t)nv);
+    if (!sorted) {
+        snprintf(err, errlen, "%s: out of memory", d->name);
+        goto cleanup;
+    }
+    memcpy(sorted, vals, sizeof(double) * (size_t)nv);
+    qsort(sorted, (size_t)nv, sizeof(double), spec_cmp_double);
+    for (int i = 1; i < nv; i++)
+        if (sorted[i] == sorted[i - 1]) {
+            char v[64];
+            param_format(d, sorted[i], v, sizeof v);
+            snprintf(err, errlen, "%s: the value %s appears more than once in '%s'; list each "
+                     "value once", d->name, v, text);
+            goto cleanup;
+        }
+    *out = vals;
+    *n = nv;
+    vals = NULL;
+    rc = 0;
+cleanup:
+    free(sorted);
+    free(vals);
+    free(buf);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- did you mean */
+
+/* Edit distance with transpositions (optimal string alignment), case-insensitive. */
+static int spec_distance(const char *a, const char *b)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > 63 || lb > 63) return 1000;
+    int dp[64][64];
+    for (int i = 0; i <= la; i++) dp[i][0] = i;
+    for (int j = 0; j <= lb; j++) dp[0][j] = j;
+    for (int i = 1; i <= la; i++)
+        for (int j = 1; j <= lb; j++) {
+            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+            int best = dp[i - 1][j - 1] + (ca != cb);
+            if (dp[i - 1][j] + 1 < best) best = dp[i - 1][j] + 1;
+            if (dp[i][j - 1] + 1 < best) best = dp[i][j - 1] + 1;
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == cb && dp[i - 2][j - 2] + 1 < best)
+                best = dp[i - 2][j - 2] + 1;
+            dp[i][j] = best;
+        }
+    return dp[la][lb];
+}
+
+/* Names people write for our keys; suggested only when the target is in the schema. */
+static const char *const spec_synonyms[][2] = {
+    {"learning_rate", "lr"}, {"learningrate", "lr"}, {"eta", "lr"}, {"step_size", "lr"},
+    {"vocab", "vocab_size"}, {"vocabulary", "vocab_size"}, {"vocabulary_size", "vocab_size"},
+    {"n_vocab", "vocab_size"}, {"dim", "embed_dim"}, {"d_model", "embed_dim"},
+    {"embedding_dim", "embed_dim"}, {"embedding_size", "embed_dim"}, {"iterations", "steps"},
+    {"iters", "steps"}, {"n_steps", "steps"}, {"num_steps", "steps"}, {"epochs", "steps"},
+    {"random_seed", "seed"}, {"seeds", "seed"}, {"batch", "batch_size"},
+    {"sentence_length", "words_per_sentence"}, {"n_topics", "topics"}, {"K", "topics"},
+    {"m", "words_per_sentence"}, {"N", "n_sentences"}, {"n_samples", "n_sentences"},
+};
+
+/* The key in defs closest to name, or NULL when nothing is close. */
+static const char *spec_suggest(const param_def_t *defs, int n_defs, const char *name)
+{
+    const char *best = NULL;
+    int best_d = 1000;
+    for (size_t s = 0; s < sizeof spec_synonyms / sizeof spec_synonyms[0]; s++) {
+        int i = param_index(defs, n_defs, spec_synonyms[s][1]);
+        if (i < 0) continue;
+        int dd = spec_distance(name, spec_synonyms[s][0]);
+        int tol = (int)strlen(spec_synonyms[s][0]) / 3;
+        if (dd <= tol && dd < best_d) {
+            best_d = dd;
+            best = defs[i].name;
+        }
+    }
+    for (int i = 0; i < n_defs; i++) {
+        const char *k = defs[i].name;
+        int dd = spec_distance(name, k);
+        int tol = (int)strlen(k) / 3 > 1 ? (int)strlen(k) / 3 : 1;
+        /* 'vocab' for 'vocab_size': a prefix of 3+ characters is a good guess too. */
+        if (dd > tol && strlen(name) >= 3 && strncmp(k, name, strlen(name)) == 0)
+            dd = tol;
+        if (dd <= tol && dd < best_d) {
+            best_d = dd;
+            best = k;
+        }
+    }
+    return best;
+}
+
+/* ---------------------------------------------------------------- reading the file */
+
+typedef struct {
+    const char *path;
+    const char *text;       /* the whole file */
+    size_t len, pos;        /* reader position */
+    int line;               /* 1-based number of the line inih is working on */
+    const char *line_start; /* its raw text (not NUL-terminated) */
+    size_t line_len;        /* without the newline */
+    int saw_model_section;
+    spec_entry_t *entries;
+    int n, cap;
+    int err_line;           /* line of the first error (0: none yet) */
+    char *err;
+    size_t errlen;
+} spec_reader_t;
+
+static void spec_fail(spec_reader_t *r, int line, const char *fmt, ...)
+{
+    if (r->err_line) return;
+    va_list ap;
+    int u = snprintf(r->err, r->errlen, "%s:%d: ", r->path, line);
+    va_start(ap, fmt);
+    if (u >= 0 && (size_t)u < r->errlen) vsnprintf(r->err + u, r->errlen - (size_t)u, fmt, ap);
+    va_end(ap);
+    r->err_line = line;
+}
+
+/* fgets-style reader for ini_parse_stream: hands inih one line at a time, so r->line is the
+ * line of every handler call (the packaged libinih has no INI_HANDLER_LINENO). It also spots
+ * section headers, which inih does not report, to flag unknown sections and empty [model]. */
+static char *spec_read_line(char *str, int num, void *stream)
+{
+    spec_reader_t *r = stream;
+    if (r->pos >= r->len || num < 4) return NULL;
+    const char *start = r->text + r->pos;
+    const char *nl = memchr(start, '\n', r->len - r->pos);
+    size_t n = nl ? (size_t)(nl - start) + 1 : r->len - r->pos; /* with the newline */
+    r->pos += n;
+    r->line++;
+    r->line_start = start;
+    r->line_len = nl ? n - 1 : n;
+
+    const char *s = start;
+    if (r->line == 1 && r->line_len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3;
+    const char *t = s;
+    while (t < start + r->line_len && (*t == ' ' || *t == '\t')) t++;
+    int comment = (t < start + r->line_len && (*t == '#' || *t == ';'));
+
+    if (n > (size_t)num - 1) { /* inih's line buffer is fixed: cut, and refuse unless a comment */
+        if (!comment)
+            spec_fail(r, r->line,
+                      "line is %zu characters long, the limit is %d; split a long list over "
+                      "indented continuation lines", r->line_len, num - 3);
+        n = (size_t)num - 2;
+        memcpy(str, start, n);
+        str[n++] = '\n';
+    } else {
+        memcpy(str, start, n);
+    }
+    str[n] = '\0';
+
+    if (t == s && t < start + r->line_len && *t == '[') { /* a section header at column 0 */
+        const char *close = memchr(t, ']', r->line_len - (size_t)(t - start));
+        if (close) {
+            char name[64];
+            size_t k = (size_t)(close - t - 1);
+            if (k >= sizeof name) k = sizeof name - 1;
+            memcpy(name, t + 1, k);
+            name[k] = '\0';
+            char *nm = spec_trim(name);
+            if (!spec_is_section(nm))
+                spec_fail(r, r->line,
+                          "unknown section [%s]; the sections are [model], [task], [train] and "
+                          "[grid]", nm);
+            if (strcmp(nm, "model") == 0) r->saw_model_section = 1;
+        }
+    }
+    return str;
+}
+
+/* Does the raw current line start (after indentation) with name followed by '=' or ':'? */
+static int spec_line_is_key(const spec_reader_t *r, const char *name)
+{
+    const char *p = r->line_start, *e = r->line_start + r->line_len;
+    while (p < e && (*p == ' ' || *p == '\t')) p++;
+    size_t k = strlen(name);
+    if ((size_t)(e - p) < k || memcmp(p, name, k) != 0) return 0;
+    p += k;
+    while (p < e && (*p == ' ' || *p == '\t')) p++;
+    return p < e && (*p == '=' || *p == ':');
+}
+
+static int spec_add_entry(spec_entry_t **entries, int *n, int *cap, const char *section,
+                          const char *key, const char *text, const char *where)
+{
+    if (*n == *cap) {
+        int c = *cap ? 2 * *cap : 16;
+        spec_entry_t *p = realloc(*entries, sizeof **entries * (size_t)c);
+        if (!p) return -1;
+        *entries = p;
+        *cap = c;
+    }
+    spec_entry_t *e = &(*entries)[*n];
+    memset(e, 0, sizeof *e);
+    snprintf(e->section, sizeof e->section, "%s", section);
+    snprintf(e->key, sizeof e->key, "%s", key);
+    snprintf(e->where, sizeof e->where, "%s", where);
+    e->def = -1;
+    e->text = strdup(text);
+    if (!e->text) return -1;
+    (*n)++;
+    return 0;
+}
+
+static int spec_handler(void *user, const char *section, const char *name, const char *value)
+{
+    spec_reader_t *r = user;
+    char *v = NULL;
+    if (r->err_line) return 1;
+    v = strdup(value);
+    if (!v) {
+        spec_fail(r, r->line, "out of memory");
+        return 1;
+    }
+    spec_cut_hash_comment(v);
+    char *val = spec_trim(v);
+    int indented = r->line_len && (r->line_start[0] == ' ' || r->line_start[0] == '\t');
+
+    if (indented && !spec_line_is_key(r, name)) {
+        /* inih reads an indented line as the continuation of the previous key's value. */
+        spec_entry_t *e = r->n ? &r->entries[r->n - 1] : NULL;
+        if (!e || strcmp(e->key, name) != 0 || strchr(val, '=') || strchr(val, ':') ||
+            val[0] == '[') {
+            spec_fail(r, r->line,
+                      "this indented line is read as the continuation of '%s' (%s); remove the "
+                      "indentation to start a new key or section", name, e ? e->where : "?");
+        } else if (*val) {
+            size_t a = strlen(e->text), b = strlen(val);
+            char *t = realloc(e->text, a + b + 2);
+            if (!t) {
+                spec_fail(r, r->line, "out of memory");
+            } else {
+                e->text = t;
+                if (a) t[a++] = ' ';
+                memcpy(t + a, val, b + 1);
+            }
+        }
+        free(v);
+        return 1;
+    }
+    if (!*section) {
+        spec_fail(r, r->line, "key '%s' is outside any section; put it under [model], [task], "
+                  "[train] or [grid]", name);
+    } else if (!spec_is_section(section)) {
+        spec_fail(r, r->line, "key '%s' is in an unknown section [%s]; the sections are "
+                  "[model], [task], [train] and [grid]", name, section);
+    } else {
+        for (int i = 0; i < r->n; i++)
+            if (strcmp(r->entries[i].key, name) == 0) {
+                spec_fail(r, r->line, "duplicate key '%s': already set at %s; a key appears once, "
+                          "in its home section or in [grid]", name, r->entries[i].where);
+                break;
+            }
+        char where[320];
+        snprintf(where, sizeof where, "%s:%d", r->path, r->line);
+        if (!r->err_line &&
+            spec_add_entry(&r->entries, &r->n, &r->cap, section, name, val, where))
+            spec_fail(r, r->line, "out of memory");
+    }
+    free(v);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- overrides */
+
+/* The home section of key in the common keys or any family, or NULL. */
+static const char *spec_home_anywhere(const model_family_t *const *fam, const char *key)
+{
+    int i = param_index(train_common_params, train_n_common_params, key);
+    if (i >= 0) return train_common_params[i].section;
+    if (strcmp(key, "model") == 0) return "model";
+    for (int f = 0; fam[f]; f++) {
+        i = param_index(fam[f]->params, fam[f]->n_params, key);
+        if (i >= 0) return fam[f]->params[i].section;
+    }
+    return NULL;
+}
+
+/* "section.key=value": replaces the key wherever it is, or appends it. */
+static int spec_apply_override(spec_reader_t *r, const model_family_t *const *fam,
+                               const char *ov, char *err, size_t errlen)
+{
+    char buf[512], where[320];
+    snprintf(where, sizeof where, "--set %s", ov);
+    if (strlen(ov) >= sizeof buf) {
+        snprintf(err, errlen, "%.60s...: too long (limit %zu characters)", where, sizeof buf - 1);
+        return -1;
+    }
+    memcpy(buf, ov, strlen(ov) + 1);
+    char *eq = strchr(buf, '=');
+    if (!eq) {
+        snprintf(err, errlen, "%s: expected section.key=value, e.g. --set train.lr=0.2", where);
+        return -1;
+    }
+    *eq = '\0';
+    char *lhs = spec_trim(buf), *value = eq + 1;
+    spec_cut_hash_comment(value);
+    value = spec_trim(value);
+    char *dot = strchr(lhs, '.');
+    if (!dot) {
+        const char *home = spec_home_anywhere(fam, lhs);
+        if (home)
+            snprintf(err, errlen, "%s: expected section.key=value, e.g. --set %s.%s=%s", where,
+                     home, lhs, value);
+        else
+            snprintf(err, errlen, "%s: expected section.key=value, e.g. --set train.lr=0.2",
+                     where);
+        return -1;
+    }
+    *dot = '\0';
+    char *section = spec_trim(lhs), *key = spec_trim(dot + 1);
+    if (!spec_is_section(section)) {
+        snprintf(err, errlen, "%s: unknown section '%s'; the sections are model, task, train and "
+                 "grid", where, section);
+        return -1;
+    }
+    if (!*key) {
+        snprintf(err, errlen, "%s: no key after '%s.'", where, section);
+        return -1;
+    }
+    for (int i = 0; i < r->n; i++) {
+        spec_entry_t *e = &r->entries[i];
+        if (strcmp(e->key, key) != 0) continue;
+        char *t = strdup(value);
+        if (!t) goto oom;
+        free(e->text);
+        e->text = t;
+        snprintf(e->section, sizeof e->section, "%s", section);
+        snprintf(e->where, sizeof e->where, "%s", where);
+        return 0;
+    }
+    if (strlen(key) >= sizeof r->entries[0].key) {
+        snprintf(err, errlen, "%s: unknown key '%.40s...'", where, key);
+        return -1;
+    }
+    if (spec_add_entry(&r->entries, &r->n, &r->cap, section, key, value, where)) goto oom;
+    return 0;
+oom:
+    snprintf(err, errlen, "%s: out of memory", where);
+    return -1;
+}
+
+/* ---------------------------------------------------------------- loading */
+
+void spec_free(spec_t *s)
+{
+    if (!s) return;
+    for (int i = 0; i < s->n_entries; i++) {
+        free(s->entries[i].text);
+        free(s->entries[i].values);
+    }
+    free(s->entries);
+    free(s->defs);
+    free(s->path);
+    free(s->text);
+    memset(s, 0, sizeof *s);
+}
+
+void spec_sha256_hex(const void *data, size_t len, char hex[65]) { sha256_hex(data, len, hex); }
+
+/* The file, then "# --set ..." per override (a newline first if the file lacks a final one). */
+static char *spec_canonical(const char *text, const char *const *ov, int n_ov)
+{
+    size_t len = strlen(text), total = len + 2;
+    for (int i = 0; i < n_ov; i++) total += strlen(ov[i]) + 9;
+    char *out = malloc(total), *p = out;
+    if (!out) return NULL;
+    memcpy(p, text, len);
+    p += len;
+    if (n_ov > 0 && len > 0 && text[len - 1] != '\n') *p++ = '\n';
+    for (int i = 0; i < n_ov; i++) p += sprintf(p, "# --set %s\n", ov[i]);
+    *p = '\0';
+    return out;
+}
+
+/* Finds the family from the `model` entry, then drops that entry (it is not a run parameter). */
+static int spec_resolve_family(spec_t *s, spec_reader_t *r, const model_family_t *const *fam,
+                               char *err, size_t errlen)
+{
+    char names[256];
+    spec_families_list(fam, names, sizeof names);
+    int m = -1;
+    for (int i = 0; i < r->n; i++)
+        if (strcmp(r->entries[i].key, "model") == 0) m = i;
+    if (m < 0) {
+        if (!r->saw_model_section)
+            snprintf(err, errlen, "%s: no [model] section; a spec needs [model] with "
+                     "model = NAME (families: %s)", s->path, names);
+        else
+            snprintf(err, errlen, "%s: [model] has no 'model = NAME' key (families: %s)",
+                     s->path, names);
+        return -1;
+    }
+    spec_entry_t *e = &r->entries[m];
+    if (strcmp(e->section, "model") != 0) {
+        snprintf(err, errlen, "%s: 'model' belongs in [model], not [%s]: one family per spec "
+                 "(run a second spec for another family)", e->where, e->section);
+        return -1;
+    }
+    if (strpbrk(e->text, ",(") || strstr(e->text, "..")) {
+        snprintf(err, errlen, "%s: model: expected one family name (one family per spec), got "
+                 "'%s'", e->where, e->text);
+        return -1;
+    }
+    for (int f = 0; fam[f]; f++)
+        if (strcmp(fam[f]->name, e->text) == 0) s->family = fam[f];
+    if (!s->family) {
+        snprintf(err, errlen, "%s: model: unknown model '%s'; the families are: %s", e->where,
+                 e->text, names);
+        return -1;
+    }
+    free(e->text);
+    memmove(e, e + 1, sizeof *e * (size_t)(r->n - m - 1));
+    r->n--;
+    return 0;
+}
+
+/* defs = train_common_params followed by the family's own keys. */
+static int spec_build_schema(spec_t *s, char *err, size_t errlen)
+{
+    const model_family_t *f = s->family;
+    int n = train_n_common_params + f->n_params;
+    if (n > PARAM_MAX) {
+        snprintf(err, errlen, "model %s: %d keys, more than PARAM_MAX = %d", f->name, n,
+                 PARAM_MAX);
+        return -1;
+    }
+    s->defs = malloc(sizeof *s->defs * (size_t)n);
+    if (!s->defs) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(s->defs, train_common_params, sizeof *s->defs * (size_t)train_n_common_params);
+    if (f->n_params)
+        memcpy(s->defs + train_n_common_params, f->params, sizeof *s->defs * (size_t)f->n_params);
+    s->n_defs = n;
+    for (int i = 0; i < n; i++)
+        if (param_index(s->defs, i, s->defs[i].name) >= 0) {
+            snprintf(err, errlen, "model %s declares key '%s' twice (or redeclares a common "
+                     "key): fix its param table", f->name, s->defs[i].name);
+            return -1;
+        }
+    return 0;
+}
+
+/* Checks an entry's key and section against the schema and expands its values. */
+static int spec_resolve_entry(spec_t *s, spec_entry_t *e, char *err, size_t errlen)
+{
+    char msg[768];
+    int i = param_index(s->defs, s->n_defs, e->key);
+    if (i < 0) {
+        const char *guess = spec_suggest(s->defs, s->n_defs, e->key);
+        char mean[96] = "";
+        if (guess) snprintf(mean, sizeof mean, "; did you mean '%s'?", guess);
+        snprintf(err, errlen, "%s: unknown key '%s' in [%s]%s (`attnsweep keys %s` lists all "
+                 "keys)", e->where, e->key, e->section, mean, s->family->name);
+        return -1;
+    }
+    const param_def_t *d = &s->defs[i];
+    if (strcmp(e->section, d->section) != 0 && strcmp(e->section, "grid") != 0) {
+        snprintf(err, errlen, "%s: '%s' belongs in [%s] (or in [grid]), not in [%s]", e->where,
+                 e->key, d->section, e->section);
+        return -1;
+    }
+    e->def = i;
+    if (spec_parse_values(d, e->text, &e->values, &e->n_values, msg, sizeof msg)) {
+        snprintf(err, errlen, "%s: %s", e->where, msg);
+        return -1;
+    }
+    if (!d->sweepable && e->n_values > 1) {
+        snprintf(err, errlen, "%s: %s cannot be swept: expected one value for the whole spec, "
+                 "got %d values", e->where, e->key, e->n_values);
+        return -1;
+    }
+    return 0;
+}
+
+int spec_load_text_in(spec_t *s, const model_family_t *const *families, const char *path,
+                      const char *text, const char *const *overrides, int n_overrides,
+                      char *err, size_t errlen)
+{
+    spec_reader_t r;
+    int rc = -1;
+    memset(s, 0, sizeof *s);
+    memset(&r, 0, sizeof r);
+    if (!families) families = model_families;
+    if (!path) path = "<spec>";
+    if (!text) text = "";
+    s->path = strdup(path);
+    s->text = spec_canonical(text, overrides, n_overrides);
+    if (!s->path || !s->text) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto cleanup;
+    }
+    spec_sha256_hex(s->text, strlen(s->text), s->sha256);
+
+    r.path = path;
+    r.text = text;
+    r.len = strlen(text);
+    r.err = err;
+    r.errlen = errlen;
+    int ret = ini_parse_stream(spec_read_line, &r, spec_handler, &r);
+    if (ret < 0) {
+        snprintf(err, errlen, "%s: out of memory while parsing", path);
+        goto cleanup;
+    }
+    if (ret > 0 && (!r.err_line || ret < r.err_line)) {
+        /* A line inih could not read: find its text for the message. */
+        const char *p = text;
+        for (int l = 1; l < ret && p; l++) {
+            p = strchr(p, '\n');
+            if (p) p++;
+        }
+        int n = p ? (int)strcspn(p, "\r\n") : 0;
+        snprintf(err, errlen, "%s:%d: expected 'key = value', '[section]' or a comment, got "
+                 "'%.*s'", path, ret, n > 80 ? 80 : n, p ? p : "");
+        goto cleanup;
+    }
+    if (r.err_line) goto cleanup;
+
+    for (int i = 0; i < n_overrides; i++)
+        if (spec_apply_override(&r, families, overrides[i], err, errlen)) goto cleanup;
+    if (spec_resolve_family(s, &r, families, err, errlen)) goto cleanup;
+    if (spec_build_schema(s, err, errlen)) goto cleanup;
+    s->entries = r.entries;
+    s->n_entries = r.n;
+    r.entries = NULL;
+    r.n = 0;
+    for (int i = 0; i < s->n_entries; i++)
+        if (spec_resolve_entry(s, &s->entries[i], err, errlen)) goto cleanup;
+    rc = 0;
+cleanup:
+    for (int i = 0; i < r.n; i++) free(r.entries[i].text);
+    free(r.entries);
+    if (rc) spec_free(s);
+    return rc;
+}
+
+int spec_load_text(spec_t *s, const char *path, const char *text, const char *const *overrides,
+                   int n_overrides, char *err, size_t errlen)
+{
+    return spec_load_text_in(s, NULL, path, text, overrides, n_overrides, err, errlen);
+}
+
+int spec_load(spec_t *s, const char *path, const char *const *overrides, int n_overrides,
+              char *err, size_t errlen)
+{
+    FILE *fp = NULL;
+    char *buf = NULL;
+    int rc = -1;
+    long size;
+    memset(s, 0, sizeof *s);
+    fp = fopen(path, "rb");
+    if (!fp) {
+        snprintf(err, errlen, "%s: cannot open the spec: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
+        snprintf(err, errlen, "%s: cannot read the spec (not a regular file?)", path);
+        goto cleanup;
+    }
+    if (size > SPEC_MAX_BYTES) {
+        snprintf(err, errlen, "%s: %ld bytes, more than a spec should be (limit %ld)", path,
+                 size, SPEC_MAX_BYTES);
+        goto cleanup;
+    }
+    buf = malloc((size_t)size + 1);
+    if (!buf) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto cleanup;
+    }
+    if (fread(buf, 1, (size_t)size, fp) != (size_t)size) {
+        snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    buf[size] = '\0';
+    if (strlen(buf) != (size_t)size) {
+        snprintf(err, errlen, "%s: contains a NUL byte: a spec is a text file", path);
+        goto cleanup;
+    }
+    rc = spec_load_text(s, path, buf, overrides, n_overrides, err, errlen);
+cleanup:
+    if (fp) fclose(fp);
+    free(buf);
+    return rc;
+}

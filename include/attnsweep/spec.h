@@ -36,6 +36,11 @@ int spec_load(spec_t *s, const char *path, const char *const *overrides, int n_o
 /* The same from text in memory (path is only used in messages). */
 int spec_load_text(spec_t *s, const char *path, const char *text, const char *const *overrides,
                    int n_overrides, char *err, size_t errlen);
+/* spec_load_text with the family looked up in families[] (NULL-terminated) instead of the
+ * built-in registry model_families; NULL means the built-in one. Lets tests use a toy family. */
+int spec_load_text_in(spec_t *s, const model_family_t *const *families, const char *path,
+                      const char *text, const char *const *overrides, int n_overrides,
+                      char *err, size_t errlen);
 void spec_free(spec_t *s);
 
 /* Expand one value list ("1, 2", "0..9", "logspace(1e-3, 1, 7)") for d into a malloc'd array.

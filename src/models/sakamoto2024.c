@@ -1,0 +1,492 @@
+/* sakamoto2024 — token selection in one attention layer (Sakamoto & Sato 2024, "Benign (or
+ * Not-Benign) Overfitting in Token Selection of Attention Mechanism"): f(X) = Σ_t s_t <x_t, nu>,
+ * s = softmax(X W p), nu fixed, W (D×D) and p trained by full-batch GD on the logistic loss,
+ * with label noise. Implements model_family_t (model.h); registered in src/model.c.
+ *
+ * Two solvers give the same trajectory (tests compare them). `direct` keeps W explicitly (D²
+ * doubles, CBLAS dgemv/dger: ≈ 6 D² flops a step). `subspace` (default) is exact too: p and the
+ * change of W stay in the span of the NT training tokens, W_t = W_0 + X^T M_t B^T and
+ * p_t = B c_t with B = W_0^T X^T, so a step costs O((NT)²) with NT = n_train·seq_len, after a
+ * one-off O(NT·D²) projection (dgemm) — W_0 is streamed in row blocks and never held whole. */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "attnsweep/rng.h"
+#include "attnsweep/train.h"
+#include "models/sakamoto2024.h"
+
+static const char *const solver_choices[] = {"subspace", "direct", NULL};
+enum { SOLVER_SUBSPACE = 0, SOLVER_DIRECT = 1 };
+
+static const param_def_t sk_params[] = {
+    {"dim", "task", PARAM_INT, 2000, 2, 1e6, 0, NULL, 1,
+     "token dimension d (signals are |mu| e_1 and |mu| e_2)"},
+    {"signal_norm", "task", PARAM_REAL, 20, 0, 1e12, 1, NULL, 1,
+     "signal norm |mu| (> 0): mu_+ = |mu| e_1, mu_- = |mu| e_2"},
+    {"rho", "task", PARAM_REAL, 0.1, 0, 1e6, 0, NULL, 1,
+     "weak-signal factor: token 2 carries rho mu_{y*}, token 3 rho mu_{-y*}"},
+    {"label_noise", "task", PARAM_REAL, 0.2, 0, 1, 0, NULL, 1,
+     "eta: round(eta n_train) training labels flipped, half per class (test set clean)"},
+    {"n_train", "task", PARAM_INT, 20, 2, 1e6, 0, NULL, 1,
+     "training sequences n (first half class +1)"},
+    {"n_test", "task", PARAM_INT, 1000, 1, 1e7, 0, NULL, 1, "clean test sequences"},
+    {"seq_len", "task", PARAM_INT, 8, 3, 1e6, 0, NULL, 1,
+     "tokens per sequence T: relevant, weakly relevant, weakly opposite, then irrelevant"},
+    {"noise_std", "task", PARAM_REAL, 1, 0, 1e12, 0, NULL, 1,
+     "sigma: every token gets N(0, sigma^2 I_d) noise"},
+    {"train_w", "model", PARAM_BOOL, 1, 0, 1, 0, NULL, 1,
+     "train W (init U(-1/sqrt d, 1/sqrt d)); false: W = I fixed and only p is trained"},
+    {"solver", "model", PARAM_ENUM, SOLVER_SUBSPACE, 0, 0, 0, solver_choices, 1,
+     "subspace (exact, O((n T)^2) a step) or direct (explicit W, O(d^2) a step; for checks)"},
+};
+
+static const char *const sk_metrics[] = {
+    "train_loss", "test_loss", "train_acc", "test_acc", "clean_attention", "noisy_attention",
+    "p_norm", "p_align_1", "p_align_2",
+};
+enum { M_TRAIN_LOSS, M_TEST_LOSS, M_TRAIN_ACC, M_TEST_ACC, M_CLEAN_ATT, M_NOISY_ATT, M_P_NORM,
+       M_ALIGN_1, M_ALIGN_2, M_COUNT };
+
+#define W_BLOCK 64      /* rows of W_0 generated at a time */
+#define TEST_CHUNK 64   /* test samples generated at a time (subspace solver) */
+
+typedef struct {
+    int n, T, D, nT, n_test, nTt, train_w, direct;
+    double lr, mu, rho, sigma;
+    double *buf;        /* the one allocation; every pointer below points into it */
+    double *X, *z, *y, *flip;      /* train: tokens [nT, D], z [nT], labels [n], 1 = flipped [n] */
+    double *zt, *yt;               /* test: z [nTt], clean labels [n_test] */
+    double *Bt, *At, *G, *K, *M, *c, *P1, *P2; /* subspace: [nT,D] x2, [nT,nT] x3, [nT], [nTt,nT] x2 */
+    double *W, *p, *Xt;            /* direct: [D,D], [D], test tokens [nTt, D] */
+    double *a, *s, *delta, *u, *v, *g, *f; /* scratch [nT] (f: [n]) */
+    double *at, *st, *ft;          /* test scratch [nTt], [nTt], [n_test] */
+    double *q, *r, *work;          /* scratch [D], [D], [D + 4 nT + n] (grad_parts) */
+} sk_state_t;
+
+/* ---- kernels ---------------------------------------------------------------------------- */
+
+static double softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
+static double sigmoid(double x)
+{
+    if (x >= 0) return 1.0 / (1.0 + exp(-x));
+    double e = exp(x);
+    return e / (1.0 + e);
+}
+
+int sk_head(int N, int T, const double *a, const double *z, const double *y, double *s,
+            double *f, double *delta, double *loss)
+{
+    double total = 0;
+    int correct = 0;
+    for (int i = 0; i < N; i++) {
+        const double *ai = a + (size_t)i * T, *zi = z + (size_t)i * T;
+        double *si = s + (size_t)i * T;
+        double mx = ai[0], sum = 0, fi = 0;
+        for (int t = 1; t < T; t++) mx = ai[t] > mx ? ai[t] : mx;
+        for (int t = 0; t < T; t++) sum += (si[t] = exp(ai[t] - mx));
+        for (int t = 0; t < T; t++) fi += (si[t] /= sum) * zi[t];
+        f[i] = fi;
+        double m = y[i] * fi;
+        total += softplus(-m);
+        correct += m > 0;
+        if (delta) { /* dL/df = -y sigma(-m) / N; df/da_t = s_t (z_t - f) */
+            double gi = -y[i] * sigmoid(-m) / N;
+            for (int t = 0; t < T; t++) delta[(size_t)i * T + t] = gi * si[t] * (zi[t] - fi);
+        }
+    }
+    *loss = total / N;
+    return correct;
+}
+
+/* Shapes: X [N·T, D], W [D, D], p, r, dp [D]. Overwrites *loss, r = X^T delta, dp = W^T r.
+ * work: [4·N·T] (a, s, delta, f) after q [D]. */
+static void grad_parts(int N, int T, int D, const double *X, const double *z, const double *y,
+                       const double *W, const double *p, double *loss, double *r, double *dp,
+                       double *work)
+{
+    int nT = N * T;
+    double *q = work, *a = q + D, *s = a + nT, *delta = s + nT, *f = delta + nT;
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, D, D, 1.0, W, D, p, 1, 0.0, q, 1);
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, nT, D, 1.0, X, D, q, 1, 0.0, a, 1);
+    sk_head(N, T, a, z, y, s, f, delta, loss);
+    cblas_dgemv(CblasRowMajor, CblasTrans, nT, D, 1.0, X, D, delta, 1, 0.0, r, 1);
+    cblas_dgemv(CblasRowMajor, CblasTrans, D, D, 1.0, W, D, r, 1, 0.0, dp, 1);
+}
+
+void sk_grad(int N, int T, int D, const double *X, const double *z, const double *y,
+             const double *W, const double *p, double *loss, double *dW, double *dp,
+             double *work)
+{
+    double *r = work, *rest = work + D;
+    grad_parts(N, T, D, X, z, y, W, p, loss, r, dp, rest);
+    memset(dW, 0, sizeof(double) * (size_t)D * (size_t)D);
+    cblas_dger(CblasRowMajor, D, D, 1.0, r, 1, p, 1, dW, D);
+}
+
+void sk_grad_ref(int N, int T, int D, const double *X, const double *z, const double *y,
+                 const double *W, const double *p, double *loss, double *dW, double *dp,
+                 double *work)
+{
+    int nT = N * T;
+    double *q = work, *a = q + D, *s = a + nT, *delta = s + nT, *f = delta + nT;
+    for (int j = 0; j < D; j++) {
+        double acc = 0;
+        for (int k = 0; k < D; k++) acc += W[(size_t)j * D + k] * p[k];
+        q[j] = acc;
+    }
+    for (int m = 0; m < nT; m++) {
+        double acc = 0;
+        for (int j = 0; j < D; j++) acc += X[(size_t)m * D + j] * q[j];
+        a[m] = acc;
+    }
+    sk_head(N, T, a, z, y, s, f, delta, loss);
+    /* r = X^T delta, kept in q (q is no longer needed) */
+    for (int j = 0; j < D; j++) {
+        double acc = 0;
+        for (int m = 0; m < nT; m++) acc += X[(size_t)m * D + j] * delta[m];
+        q[j] = acc;
+    }
+    for (int k = 0; k < D; k++) {
+        double acc = 0;
+        for (int j = 0; j < D; j++) acc += W[(size_t)j * D + k] * q[j];
+        dp[k] = acc;
+    }
+    for (int j = 0; j < D; j++)
+        for (int k = 0; k < D; k++) dW[(size_t)j * D + k] = q[j] * p[k];
+}
+
+/* ---- data --------------------------------------------------------------------------------- */
+
+/* Sample i of a set of n (the first ceil(n/2) have clean label +1): T tokens into x [T, D] and
+ * z [T] (overwritten); returns the clean label. Draws exactly T·D normals from r. */
+static double gen_sample(rng_t *r, long i, long n, int T, int D, double mu, double rho,
+                         double sigma, double *x, double *z)
+{
+    double ys = i < (n + 1) / 2 ? 1.0 : -1.0;
+    int kp = ys > 0 ? 0 : 1, km = 1 - kp; /* coordinate of mu_{y*} and of mu_{-y*} */
+    for (size_t j = 0; j < (size_t)T * (size_t)D; j++) x[j] = sigma * rng_normal(r);
+    x[kp] += mu;
+    x[(size_t)D + kp] += rho * mu;
+    x[2 * (size_t)D + km] += rho * mu;
+    for (int t = 0; t < T; t++) z[t] = (x[(size_t)t * D] - x[(size_t)t * D + 1]) / (1.4142135623730951 * mu);
+    return ys;
+}
+
+/* Row j0.. j0+rows of W_0 (U(-1/sqrt D, 1/sqrt D), row-major draw order) into w [rows, D]. */
+static void gen_w0_rows(rng_t *r, int rows, int D, double *w)
+{
+    double scale = 1.0 / sqrt((double)D);
+    for (size_t j = 0; j < (size_t)rows * (size_t)D; j++) w[j] = scale * (2.0 * rng_uniform(r) - 1.0);
+}
+
+static void flip_counts(long n, double eta, long *k_plus, long *k_minus)
+{
+    long k = lround(eta * (double)n);
+    *k_plus = k / 2;
+    *k_minus = k - k / 2;
+}
+
+/* ---- family interface ------------------------------------------------------------------- */
+
+static int sk_check(const params_t *p, char *err, size_t errlen)
+{
+    long n = params_geti(p, "n_train"), kp, km;
+    flip_counts(n, params_get(p, "label_noise"), &kp, &km);
+    if (kp > (n + 1) / 2 || km > n / 2) {
+        snprintf(err, errlen,
+                 "label_noise: round(label_noise * n_train) = %ld flips do not fit in the classes "
+                 "(%ld of class +1, %ld of class -1); lower label_noise",
+                 kp + km, (n + 1) / 2, n / 2);
+        return -1;
+    }
+    if ((double)params_geti(p, "n_train") * (double)params_geti(p, "seq_len") > 1e5) {
+        snprintf(err, errlen, "n_train * seq_len: at most 100000 training tokens (got %ld)",
+                 n * params_geti(p, "seq_len"));
+        return -1;
+    }
+    return 0;
+}
+
+static double sk_cost(const params_t *p)
+{
+    double D = (double)params_geti(p, "dim"), nT = (double)(params_geti(p, "n_train") * params_geti(p, "seq_len"));
+    double nTt = (double)(params_geti(p, "n_test") * params_geti(p, "seq_len"));
+    double steps = (double)params_geti(p, "steps"), evals = (double)train_n_points(p);
+    double gen = 20.0 * (nT + nTt) * D; /* ~20 flops a normal */
+    if (params_geti(p, "solver") == SOLVER_DIRECT)
+        return gen + 10.0 * D * D + steps * (6.0 * D * D + 4.0 * nT * D) +
+               evals * (2.0 * D * D + 2.0 * (nT + nTt) * D);
+    double proj = params_geti(p, "train_w") ? 4.0 * nT * D * D + 20.0 * D * D : 0.0;
+    return gen + proj + 4.0 * nTt * nT * D + 2.0 * nT * nT * D + steps * 10.0 * nT * nT +
+           evals * (4.0 * nT * D + 4.0 * nTt * nT);
+}
+
+/* Doubles of each group, in allocation order; NULL ss only counts. Returns the total. */
+static size_t sk_layout(sk_state_t *ss, int n, int T, int D, int n_test, int direct, int train_w)
+{
+    size_t nT = (size_t)n * T, nTt = (size_t)n_test * T, d = (size_t)D, off = 0;
+    double *base = ss ? ss->buf : NULL;
+#define TAKE(field, count)                                  \
+    do {                                                    \
+        size_t c_ = (count);                                \
+        if (ss) ss->field = c_ ? base + off : NULL;         \
+        off += c_;                                          \
+    } while (0)
+    TAKE(X, nT * d); TAKE(z, nT); TAKE(y, (size_t)n); TAKE(flip, (size_t)n);
+    TAKE(zt, nTt); TAKE(yt, (size_t)n_test);
+    TAKE(Bt, direct ? 0 : nT * d); TAKE(At, direct || !train_w ? 0 : nT * d);
+    TAKE(G, direct ? 0 : nT * nT); TAKE(K, direct || !train_w ? 0 : nT * nT);
+    TAKE(M, direct || !train_w ? 0 : nT * nT); TAKE(c, direct ? 0 : nT);
+    TAKE(P1, direct ? 0 : nTt * nT); TAKE(P2, direct || !train_w ? 0 : nTt * nT);
+    TAKE(W, direct ? d * d : 0); TAKE(p, direct ? d : 0); TAKE(Xt, direct ? nTt * d : 0);
+    TAKE(a, nT); TAKE(s, nT); TAKE(delta, nT); TAKE(u, nT); TAKE(v, nT); TAKE(g, nT);
+    TAKE(f, (size_t)n); TAKE(at, nTt); TAKE(st, nTt); TAKE(ft, (size_t)n_test);
+    TAKE(q, d); TAKE(r, d); TAKE(work, d + 4 * nT + (size_t)n);
+#undef TAKE
+    return off;
+}
+
+static size_t sk_memory(const params_t *p)
+{
+    int n = (int)params_geti(p, "n_train"), T = (int)params_geti(p, "seq_len");
+    int D = (int)params_geti(p, "dim"), nt = (int)params_geti(p, "n_test");
+    int direct = params_geti(p, "solver") == SOLVER_DIRECT, tw = (int)params_geti(p, "train_w");
+    size_t doubles = sk_layout(NULL, n, T, D, nt, direct, tw);
+    /* init-time scratch: W_0 row block (+ test chunk) */
+    if (!direct) doubles += (size_t)W_BLOCK * D + (size_t)TEST_CHUNK * T * D;
+    return sizeof(double) * doubles + sizeof(sk_state_t);
+}
+
+static void sk_free(void *state)
+{
+    sk_state_t *ss = state;
+    if (!ss) return;
+    free(ss->buf);
+    free(ss);
+}
+
+/* Subspace init: Bt = X W_0 (= B^T), At = Bt W_0^T (= (W_0 B)^T), streaming W_0 in row blocks
+ * (two passes over the same rng stream); with train_w off W_0 = I and Bt = X. */
+static void init_projections(sk_state_t *ss, uint64_t seed, double *wblk)
+{
+    int nT = ss->nT, D = ss->D;
+    if (!ss->train_w) {
+        memcpy(ss->Bt, ss->X, sizeof(double) * (size_t)nT * D);
+    } else {
+        rng_t r;
+        rng_init(&r, seed, RNG_STREAM_INIT);
+        memset(ss->Bt, 0, sizeof(double) * (size_t)nT * D);
+        for (int j0 = 0; j0 < D; j0 += W_BLOCK) {
+            int rows = D - j0 < W_BLOCK ? D - j0 : W_BLOCK;
+            gen_w0_rows(&r, rows, D, wblk);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nT, D, rows, 1.0, ss->X + j0,
+                        D, wblk, D, 1.0, ss->Bt, D);
+        }
+        rng_init(&r, seed, RNG_STREAM_INIT);
+        for (int j0 = 0; j0 < D; j0 += W_BLOCK) {
+            int rows = D - j0 < W_BLOCK ? D - j0 : W_BLOCK;
+            gen_w0_rows(&r, rows, D, wblk);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nT, rows, D, 1.0, ss->Bt, D,
+                        wblk, D, 0.0, ss->At + j0, D);
+        }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nT, nT, D, 1.0, ss->X, D, ss->X, D,
+                    0.0, ss->K, nT);
+    }
+    /* G = B^T B = X W_0 W_0^T X^T (= X X^T when W_0 = I) */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nT, nT, D, 1.0, ss->Bt, D, ss->Bt, D,
+                0.0, ss->G, nT);
+}
+
+static int sk_init(void **state, const params_t *p, char *err, size_t errlen)
+{
+    int rc = -1;
+    sk_state_t *ss = NULL;
+    double *scratch = NULL;
+    *state = NULL;
+    if (sk_check(p, err, errlen) != 0) goto cleanup;
+    ss = calloc(1, sizeof *ss);
+    if (!ss) goto oom;
+    ss->n = (int)params_geti(p, "n_train");
+    ss->T = (int)params_geti(p, "seq_len");
+    ss->D = (int)params_geti(p, "dim");
+    ss->n_test = (int)params_geti(p, "n_test");
+    ss->nT = ss->n * ss->T;
+    ss->nTt = ss->n_test * ss->T;
+    ss->train_w = (int)params_geti(p, "train_w");
+    ss->direct = params_geti(p, "solver") == SOLVER_DIRECT;
+    ss->lr = params_get(p, "lr");
+    ss->mu = params_get(p, "signal_norm");
+    ss->rho = params_get(p, "rho");
+    ss->sigma = params_get(p, "noise_std");
+    uint64_t seed = (uint64_t)params_geti(p, "seed");
+    int D = ss->D, T = ss->T, n = ss->n;
+
+    size_t total = sk_layout(NULL, n, T, D, ss->n_test, ss->direct, ss->train_w);
+    ss->buf = calloc(total, sizeof(double));
+    if (!ss->buf) goto oom;
+    sk_layout(ss, n, T, D, ss->n_test, ss->direct, ss->train_w);
+
+    /* training set (data stream), then label flips: the first k_+ of class +1, k_- of -1 */
+    rng_t r;
+    rng_init(&r, seed, RNG_STREAM_DATA);
+    for (int i = 0; i < n; i++)
+        ss->y[i] = gen_sample(&r, i, n, T, D, ss->mu, ss->rho, ss->sigma,
+                              ss->X + (size_t)i * T * D, ss->z + (size_t)i * T);
+    long kp, km, n_plus = (n + 1) / 2;
+    flip_counts(n, params_get(p, "label_noise"), &kp, &km);
+    for (long i = 0; i < kp; i++) ss->flip[i] = 1;
+    for (long i = 0; i < km; i++) ss->flip[n_plus + i] = 1;
+    for (int i = 0; i < n; i++)
+        if (ss->flip[i]) ss->y[i] = -ss->y[i];
+
+    if (ss->direct) {
+        if (ss->train_w) {
+            rng_init(&r, seed, RNG_STREAM_INIT);
+            gen_w0_rows(&r, D, D, ss->W);
+        } else {
+            for (int j = 0; j < D; j++) ss->W[(size_t)j * D + j] = 1.0;
+        }
+        rng_init(&r, seed, RNG_STREAM_EVAL); /* test set: its own stream */
+        for (int i = 0; i < ss->n_test; i++)
+            ss->yt[i] = gen_sample(&r, i, ss->n_test, T, D, ss->mu, ss->rho, ss->sigma,
+                                   ss->Xt + (size_t)i * T * D, ss->zt + (size_t)i * T);
+    } else {
+        size_t chunk = (size_t)TEST_CHUNK * T * D, wb = (size_t)W_BLOCK * D;
+        scratch = malloc(sizeof(double) * (chunk > wb ? chunk : wb));
+        if (!scratch) goto oom;
+        init_projections(ss, seed, scratch);
+        /* test set, generated in chunks and kept only as P1 = Xtest A, P2 = Xtest X^T */
+        const double *A1 = ss->train_w ? ss->At : ss->Bt;
+        rng_init(&r, seed, RNG_STREAM_EVAL);
+        for (int i0 = 0; i0 < ss->n_test; i0 += TEST_CHUNK) {
+            int cnt = ss->n_test - i0 < TEST_CHUNK ? ss->n_test - i0 : TEST_CHUNK;
+            for (int i = 0; i < cnt; i++)
+                ss->yt[i0 + i] = gen_sample(&r, i0 + i, ss->n_test, T, D, ss->mu, ss->rho,
+                                            ss->sigma, scratch + (size_t)i * T * D,
+                                            ss->zt + (size_t)(i0 + i) * T);
+            double *p1 = ss->P1 + (size_t)i0 * T * ss->nT;
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cnt * T, ss->nT, D, 1.0, scratch,
+                        D, A1, D, 0.0, p1, ss->nT);
+            if (ss->train_w)
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cnt * T, ss->nT, D, 1.0,
+                            scratch, D, ss->X, D, 0.0, ss->P2 + (size_t)i0 * T * ss->nT, ss->nT);
+        }
+    }
+    *state = ss;
+    ss = NULL;
+    rc = 0;
+    goto cleanup;
+oom:
+    snprintf(err, errlen, "sakamoto2024: out of memory for dim = %d, n_test = %d (needs %.0f MB)",
+             (int)params_geti(p, "dim"), (int)params_geti(p, "n_test"),
+             (double)sk_memory(p) / 1e6);
+cleanup:
+    free(scratch);
+    sk_free(ss);
+    return rc;
+}
+
+/* Subspace scores of the training tokens: u = G c, v = M u, a = u + K v (v = 0 without W). */
+static void sub_scores(sk_state_t *ss)
+{
+    int nT = ss->nT;
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, nT, nT, 1.0, ss->G, nT, ss->c, 1, 0.0, ss->u, 1);
+    memcpy(ss->a, ss->u, sizeof(double) * (size_t)nT);
+    if (ss->train_w) {
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, nT, nT, 1.0, ss->M, nT, ss->u, 1, 0.0, ss->v, 1);
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, nT, nT, 1.0, ss->K, nT, ss->v, 1, 1.0, ss->a, 1);
+    }
+}
+
+static int sk_step(void *state, long step, double *loss, char *err, size_t errlen)
+{
+    sk_state_t *ss = state;
+    int nT = ss->nT, D = ss->D;
+    (void)step, (void)err, (void)errlen;
+    if (ss->direct) {
+        /* r = X^T delta, q = dp = W^T r; W -= lr r p^T (old p), then p -= lr dp */
+        grad_parts(ss->n, ss->T, D, ss->X, ss->z, ss->y, ss->W, ss->p, loss, ss->r, ss->q,
+                   ss->work);
+        if (ss->train_w) cblas_dger(CblasRowMajor, D, D, -ss->lr, ss->r, 1, ss->p, 1, ss->W, D);
+        cblas_daxpy(D, -ss->lr, ss->q, 1, ss->p, 1);
+        return 0;
+    }
+    sub_scores(ss);
+    sk_head(ss->n, ss->T, ss->a, ss->z, ss->y, ss->s, ss->f, ss->delta, loss);
+    memcpy(ss->g, ss->delta, sizeof(double) * (size_t)nT);
+    if (ss->train_w) {
+        /* g = delta + M^T K delta (old M); M -= lr delta c^T (old c) */
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, nT, nT, 1.0, ss->K, nT, ss->delta, 1, 0.0,
+                    ss->v, 1);
+        cblas_dgemv(CblasRowMajor, CblasTrans, nT, nT, 1.0, ss->M, nT, ss->v, 1, 1.0, ss->g, 1);
+        cblas_dger(CblasRowMajor, nT, nT, -ss->lr, ss->delta, 1, ss->c, 1, ss->M, nT);
+    }
+    cblas_daxpy(nT, -ss->lr, ss->g, 1, ss->c, 1);
+    return 0;
+}
+
+static int sk_eval(void *state, double *metrics, char *err, size_t errlen)
+{
+    sk_state_t *ss = state;
+    int nT = ss->nT, D = ss->D, T = ss->T;
+    double train_loss, test_loss, p_norm;
+    (void)err, (void)errlen;
+    if (ss->direct) {
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, D, D, 1.0, ss->W, D, ss->p, 1, 0.0, ss->q, 1);
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, nT, D, 1.0, ss->X, D, ss->q, 1, 0.0, ss->a, 1);
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, ss->nTt, D, 1.0, ss->Xt, D, ss->q, 1, 0.0,
+                    ss->at, 1);
+        p_norm = cblas_dnrm2(D, ss->p, 1);
+    } else {
+        /* q = W p = W_0 B c + X^T M G c = A c + X^T v;  p = B c;  test scores P1 c + P2 v */
+        sub_scores(ss);
+        const double *A1 = ss->train_w ? ss->At : ss->Bt;
+        cblas_dgemv(CblasRowMajor, CblasTrans, nT, D, 1.0, A1, D, ss->c, 1, 0.0, ss->q, 1);
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, ss->nTt, nT, 1.0, ss->P1, nT, ss->c, 1, 0.0,
+                    ss->at, 1);
+        if (ss->train_w) {
+            cblas_dgemv(CblasRowMajor, CblasTrans, nT, D, 1.0, ss->X, D, ss->v, 1, 1.0, ss->q, 1);
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, ss->nTt, nT, 1.0, ss->P2, nT, ss->v, 1, 1.0,
+                        ss->at, 1);
+        }
+        cblas_dgemv(CblasRowMajor, CblasTrans, nT, D, 1.0, ss->Bt, D, ss->c, 1, 0.0, ss->r, 1);
+        p_norm = cblas_dnrm2(D, ss->r, 1);
+    }
+    int ok = sk_head(ss->n, T, ss->a, ss->z, ss->y, ss->s, ss->f, NULL, &train_loss);
+    int ok_t = sk_head(ss->n_test, T, ss->at, ss->zt, ss->yt, ss->st, ss->ft, NULL, &test_loss);
+    double clean = 0, noisy = 0;
+    int n_noisy = 0;
+    for (int i = 0; i < ss->n; i++) {
+        if (ss->flip[i]) noisy += ss->s[(size_t)i * T], n_noisy++;
+        else clean += ss->s[(size_t)i * T];
+    }
+    double q_norm = cblas_dnrm2(D, ss->q, 1);
+    metrics[M_TRAIN_LOSS] = train_loss;
+    metrics[M_TEST_LOSS] = test_loss;
+    metrics[M_TRAIN_ACC] = (double)ok / ss->n;
+    metrics[M_TEST_ACC] = (double)ok_t / ss->n_test;
+    metrics[M_CLEAN_ATT] = ss->n > n_noisy ? clean / (ss->n - n_noisy) : 0.0;
+    metrics[M_NOISY_ATT] = n_noisy ? noisy / n_noisy : 0.0;
+    metrics[M_P_NORM] = p_norm;
+    metrics[M_ALIGN_1] = q_norm > 0 ? ss->q[0] / q_norm : 0.0;
+    metrics[M_ALIGN_2] = q_norm > 0 ? ss->q[1] / q_norm : 0.0;
+    return 0;
+}
+
+const model_family_t sakamoto2024_family = {
+    .name = "sakamoto2024",
+    .summary = "token selection f(X) = sum_t softmax(X W p)_t <x_t, nu>: benign vs harmful overfitting",
+    .params = sk_params,
+    .n_params = sizeof sk_params / sizeof sk_params[0],
+    .metrics = sk_metrics,
+    .n_metrics = M_COUNT,
+    .check = sk_check,
+    .cost = sk_cost,
+    .init = sk_init,
+    .step = sk_step,
+    .eval = sk_eval,
+    .memory = sk_memory,
+    .free = sk_free,
+};

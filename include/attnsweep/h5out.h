@@ -1,0 +1,79 @@
+/* h5out — the sweep's one shared HDF5 file (layout: team brief "OUTPUT FILE LAYOUT", README
+ * section "output"). Every dataset is created collectively and allocated at full size with fill
+ * values; after that setup (flushed to disk) only raw data is written, with independent MPI-IO
+ * by the rank that trained the run, status last as the commit point. No metadata changes after
+ * creation, so a sweep killed at any moment leaves a file whose committed runs are intact.
+ * Also the serial, MPI-free reader that `status` and `--resume` use. */
+#ifndef ATTNSWEEP_H5OUT_H
+#define ATTNSWEEP_H5OUT_H
+#include <stddef.h>
+#include <stdint.h>
+#include <mpi.h>
+#include "attnsweep/grid.h"
+#include "attnsweep/train.h"
+
+#define H5OUT_FORMAT_VERSION 1
+#define H5OUT_HOST_LEN 64
+#define H5OUT_MESSAGE_LEN 256
+
+typedef struct h5out h5out_t;
+
+/* Root attributes that are not derived from the spec/grid. Collective calls need identical
+ * values on every rank: rank 0's are broadcast by h5out_create. */
+typedef struct {
+    const char *command_line;
+    const char *created_utc;  /* ISO 8601 */
+    const char *hostname;     /* of rank 0 */
+    int mpi_size;
+} h5out_meta_t;
+
+/* Create path (truncating) collectively over comm with the full layout for grid g: root
+ * attributes, /runs/<key> filled with every run's parameters, summaries at their fill values,
+ * /traces/<metric> all NaN, /traces/step as a dimension scale. Flushed before return.
+ * 0 ok; <0 with err (same result on every rank). */
+int h5out_create(h5out_t **h, const char *path, MPI_Comm comm, const grid_t *g,
+                 const h5out_meta_t *meta, char *err, size_t errlen);
+/* Reopen an existing sweep file collectively for writing (after h5out_inspect accepted it).
+ * Checks that its shape matches g (n_runs, n_points, metrics). 0 ok; <0 with err. */
+int h5out_open(h5out_t **h, const char *path, MPI_Comm comm, const grid_t *g, char *err,
+               size_t errlen);
+/* Independent: record that run id is being started for the attempts-th time. */
+int h5out_write_attempt(h5out_t *h, long id, int attempts, char *err, size_t errlen);
+/* Independent: write run id's trace rows (NaN padded to the shared step axis), its summary
+ * (res, rank, host, attempts, CRC) and then its status. *crc_out (may be NULL) gets the CRC. */
+int h5out_write_run(h5out_t *h, long id, const trace_t *trace, const run_result_t *res,
+                    int rank, const char *host, int attempts, uint32_t *crc_out, char *err,
+                    size_t errlen);
+/* Collective close; h is freed whatever happens. 0 ok. */
+int h5out_close(h5out_t *h, char *err, size_t errlen);
+
+/* Pack a trace into what the file stores for one run: buf[m * n_points + i] = float of metric m
+ * (trace column 1 + m) at point i, NaN past the run's filled rows. Returns the CRC-32 of buf
+ * (n_metrics * n_points floats): the value of /runs/trace_crc32. Pure. */
+uint32_t h5out_pack_trace(const trace_t *trace, int n_points, int n_metrics, float *buf);
+
+/* ---- serial, read-only (no MPI needed) ----------------------------------------------------- */
+
+typedef struct {
+    long n_runs;
+    int n_points, n_metrics, format_version, mpi_size;
+    char *spec, *spec_path, *spec_sha256, *created_utc, *attnsweep_version, *command_line,
+        *model, *swept, *metrics, *hostname;
+    int8_t *status;      /* [n_runs] */
+    int32_t *attempts;   /* [n_runs] */
+    uint32_t *crc;       /* [n_runs] stored CRCs */
+    int8_t *crc_ok;      /* [n_runs] with verify: 1 if the trace rows match the stored CRC */
+    long counts[5];      /* runs by status */
+    long n_bad_crc;      /* done runs whose trace does not match (with verify) */
+} h5out_info_t;
+
+/* Open path read-only (no file locking: works while a sweep writes it), read the root attributes
+ * and the per-run status/attempts/CRC. verify: also recompute the CRC of every done run's trace.
+ * <0 with err for a missing, non-HDF5, non-attnsweep or damaged file. */
+int h5out_inspect(const char *path, int verify, h5out_info_t *info, char *err, size_t errlen);
+void h5out_info_free(h5out_info_t *info);
+
+/* Status code → name ("pending", "done", ...), "?" if out of range. */
+const char *h5out_status_name(int status);
+
+#endif

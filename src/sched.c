@@ -1,0 +1,503 @@
+/* sched — LPT ordering, the static partition, and sched_run: the rank-0 coordinator / worker
+ * protocol of a sweep (see sched.h). Rank 0 never spins: it polls one MPI_Irecv with MPI_Test
+ * and sleeps between polls with an exponential backoff (20 µs .. 1 ms), reset by each message.
+ * Messages: a worker sends TAG_REQ {last run id or -1, its status, run s, write s, flags}; rank 0
+ * answers TAG_RUN with the next run id, or -1 = stop. Static mode sends only TAG_STOP, when a
+ * rank received a stop request, so that every rank stops dispatching to itself. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "attnsweep/sched.h"
+
+enum { TAG_REQ = 7301, TAG_RUN = 7302, TAG_STOP = 7303 };
+enum { FLAG_STOP = 1, FLAG_ERROR = 2 };
+enum { MSG_ID, MSG_STATUS, MSG_RUN_S, MSG_WRITE_S, MSG_FLAGS, MSG_LEN };
+
+#define SLEEP_MIN_NS 20000L
+#define SLEEP_MAX_NS 1000000L
+
+/* ---- pure part ------------------------------------------------------------------------------ */
+
+typedef struct {
+    double cost;
+    long id;
+    long index;
+} lpt_item_t;
+
+static int lpt_cmp(const void *a, const void *b)
+{
+    const lpt_item_t *x = a, *y = b;
+    if (x->cost > y->cost) return -1;
+    if (x->cost < y->cost) return 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+int sched_lpt_order(const double *cost, const long *ids, long n, long *order)
+{
+    if (n < 0) return -1;
+    if (n == 0) return 0;
+    lpt_item_t *it = malloc(sizeof *it * (size_t)n);
+    if (!it) return -1;
+    for (long i = 0; i < n; i++) {
+        /* NaN or negative estimates sort last as zero-cost runs (never crash the schedule). */
+        it[i].cost = (cost[i] > 0) ? cost[i] : 0.0;
+        it[i].id = ids ? ids[i] : i;
+        it[i].index = i;
+    }
+    qsort(it, (size_t)n, sizeof *it, lpt_cmp);
+    for (long i = 0; i < n; i++) order[i] = it[i].index;
+    free(it);
+    return 0;
+}
+
+int sched_static_partition(const double *cost, const long *ids, long n, int n_workers,
+                           int *owner, double *load)
+{
+    int rc = -1;
+    long *order = NULL;
+    double *l = NULL;
+    if (n_workers < 1 || n < 0) goto cleanup;
+    order = malloc(sizeof *order * (size_t)(n > 0 ? n : 1));
+    l = calloc((size_t)n_workers, sizeof *l);
+    if (!order || !l) goto cleanup;
+    if (sched_lpt_order(cost, ids, n, order) != 0) goto cleanup;
+    for (long k = 0; k < n; k++) {
+        int best = 0;
+        for (int w = 1; w < n_workers; w++)
+            if (l[w] < l[best]) best = w;
+        long i = order[k];
+        owner[i] = best;
+        l[best] += (cost[i] > 0) ? cost[i] : 0.0;
+    }
+    if (load) memcpy(load, l, sizeof *l * (size_t)n_workers);
+    rc = 0;
+cleanup:
+    free(order);
+    free(l);
+    return rc;
+}
+
+double sched_lpt_makespan(const double *cost, long n, int n_workers)
+{
+    double out = -1.0;
+    int *owner = NULL;
+    double *load = NULL;
+    if (n_workers < 1) return -1.0;
+    owner = malloc(sizeof *owner * (size_t)(n > 0 ? n : 1));
+    load = malloc(sizeof *load * (size_t)n_workers);
+    if (!owner || !load) goto cleanup;
+    if (sched_static_partition(cost, NULL, n, n_workers, owner, load) != 0) goto cleanup;
+    out = 0.0;
+    for (int w = 0; w < n_workers; w++)
+        if (load[w] > out) out = load[w];
+cleanup:
+    free(owner);
+    free(load);
+    return out;
+}
+
+int sched_queue_init(sched_queue_t *q, const long *ids, const double *cost, long n)
+{
+    int rc = -1;
+    long *order = NULL;
+    q->ids = NULL;
+    q->n = q->next = 0;
+    if (n < 0) goto cleanup;
+    order = malloc(sizeof *order * (size_t)(n > 0 ? n : 1));
+    q->ids = malloc(sizeof *q->ids * (size_t)(n > 0 ? n : 1));
+    if (!order || !q->ids) goto cleanup;
+    if (sched_lpt_order(cost, ids, n, order) != 0) goto cleanup;
+    for (long k = 0; k < n; k++) q->ids[k] = ids[order[k]];
+    q->n = n;
+    rc = 0;
+cleanup:
+    free(order);
+    if (rc != 0) sched_queue_free(q);
+    return rc;
+}
+
+long sched_next_run(sched_queue_t *q)
+{
+    return q->next < q->n ? q->ids[q->next++] : -1;
+}
+
+void sched_queue_free(sched_queue_t *q)
+{
+    free(q->ids);
+    q->ids = NULL;
+    q->n = q->next = 0;
+}
+
+double sched_efficiency(const sched_summary_t *s)
+{
+    return (s->n_workers > 0 && s->wall > 0) ? s->run_seconds / (s->n_workers * s->wall) : NAN;
+}
+
+double sched_imbalance(const sched_summary_t *s)
+{
+    return s->busy_mean > 0 ? s->busy_max / s->busy_mean - 1.0 : 0.0;
+}
+
+/* ---- MPI part ------------------------------------------------------------------------------- */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void sleep_ns(long ns)
+{
+    struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* Per-rank tallies, reduced onto rank 0 at the end. */
+typedef struct {
+    long finished, by_status[5];
+    double run_seconds, write_seconds, busy;
+    long error_run;
+} tally_t;
+
+static void tally_add(tally_t *t, const sched_result_t *r)
+{
+    t->finished++;
+    if (r->status >= 0 && r->status < 5) t->by_status[r->status]++;
+    t->run_seconds += r->run_seconds;
+    t->write_seconds += r->write_seconds;
+    t->busy += r->run_seconds + r->write_seconds;
+}
+
+static void progress_call(const sched_config_t *cfg, const tally_t *t, long total, double t0,
+                          int n_workers, int stopping, int local_only, double *last)
+{
+    double now = now_seconds();
+    if (!cfg->progress || now - *last < cfg->progress_every) return;
+    *last = now;
+    sched_progress_t p = {0};
+    p.total = total;
+    p.finished = t->finished;
+    memcpy(p.by_status, t->by_status, sizeof p.by_status);
+    p.elapsed = now - t0;
+    p.run_seconds = t->run_seconds;
+    p.n_workers = n_workers;
+    p.stopping = stopping;
+    p.local_only = local_only;
+    cfg->progress(cfg->progress_ctx, &p);
+}
+
+int sched_quiet_barrier(MPI_Comm comm)
+{
+    MPI_Request req;
+    int done = 0;
+    long ns = SLEEP_MIN_NS;
+    if (MPI_Ibarrier(comm, &req) != MPI_SUCCESS) return -1;
+    for (;;) {
+        if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return -1;
+        if (done) return 0;
+        sleep_ns(ns);
+        if (ns < SLEEP_MAX_NS) ns *= 2;
+    }
+}
+
+/* One run on this rank: callback, tally, error bookkeeping. */
+static int do_work(const sched_config_t *cfg, long id, tally_t *t, sched_result_t *r)
+{
+    memset(r, 0, sizeof *r);
+    int rc = cfg->work(cfg->work_ctx, id, r);
+    if (rc != 0) {
+        if (t->error_run < 0) t->error_run = id;
+        return rc;
+    }
+    tally_add(t, r);
+    return 0;
+}
+
+static int run_serial(const sched_config_t *cfg, tally_t *t, double t0, int *stopped)
+{
+    sched_queue_t q;
+    double last = t0;
+    int rc = 0;
+    if (sched_queue_init(&q, cfg->ids, cfg->cost, cfg->n) != 0) return -1;
+    for (long id; (id = sched_next_run(&q)) >= 0;) {
+        if (cfg->stop && *cfg->stop) {
+            *stopped = 1;
+            break;
+        }
+        sched_result_t r;
+        if ((rc = do_work(cfg, id, t, &r)) != 0) break;
+        progress_call(cfg, t, cfg->n, t0, 1, 0, 0, &last);
+    }
+    sched_queue_free(&q);
+    return rc;
+}
+
+static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, double t0,
+                           int *stopped)
+{
+    sched_queue_t q;
+    double msg[MSG_LEN], last = t0;
+    MPI_Request req = MPI_REQUEST_NULL;
+    MPI_Status st;
+    int n_released = 0, stopping = 0, rc = 0;
+    long ns = SLEEP_MIN_NS;
+
+    if (sched_queue_init(&q, cfg->ids, cfg->cost, cfg->n) != 0) return -1;
+    if (MPI_Irecv(msg, MSG_LEN, MPI_DOUBLE, MPI_ANY_SOURCE, TAG_REQ, cfg->comm, &req) !=
+        MPI_SUCCESS) {
+        rc = -1;
+        goto cleanup;
+    }
+    while (n_released < size - 1) {
+        int flag = 0;
+        if (MPI_Test(&req, &flag, &st) != MPI_SUCCESS) {
+            rc = -1;
+            goto cleanup;
+        }
+        if (cfg->stop && *cfg->stop && !stopping) stopping = 1;
+        if (!flag) {
+            progress_call(cfg, t, cfg->n, t0, size - 1, stopping, 0, &last);
+            sleep_ns(ns);
+            if (ns < SLEEP_MAX_NS) ns *= 2;
+            continue;
+        }
+        ns = SLEEP_MIN_NS;
+        int flags = (int)msg[MSG_FLAGS];
+        if (msg[MSG_ID] >= 0) {
+            sched_result_t r = {(int)msg[MSG_STATUS], msg[MSG_RUN_S], msg[MSG_WRITE_S]};
+            tally_add(t, &r);
+        }
+        if (flags & FLAG_ERROR) {
+            stopping = 1;
+            if (t->error_run < 0) t->error_run = (long)msg[MSG_ID];
+        }
+        if (flags & FLAG_STOP) stopping = 1;
+        long long next = stopping ? -1 : sched_next_run(&q);
+        if (next < 0) n_released++;
+        if (MPI_Send(&next, 1, MPI_LONG_LONG, st.MPI_SOURCE, TAG_RUN, cfg->comm) != MPI_SUCCESS) {
+            rc = -1;
+            goto cleanup;
+        }
+        if (n_released < size - 1 &&
+            MPI_Irecv(msg, MSG_LEN, MPI_DOUBLE, MPI_ANY_SOURCE, TAG_REQ, cfg->comm, &req) !=
+                MPI_SUCCESS) {
+            rc = -1;
+            goto cleanup;
+        }
+        progress_call(cfg, t, cfg->n, t0, size - 1, stopping, 0, &last);
+    }
+    *stopped = stopping && q.next < q.n;
+cleanup:
+    if (rc != 0 && req != MPI_REQUEST_NULL) {
+        MPI_Cancel(&req);
+        MPI_Request_free(&req);
+    }
+    sched_queue_free(&q);
+    return rc;
+}
+
+static int run_worker(const sched_config_t *cfg, tally_t *t)
+{
+    double msg[MSG_LEN] = {-1, 0, 0, 0, 0};
+    int rc = 0;
+    for (;;) {
+        if (cfg->stop && *cfg->stop) msg[MSG_FLAGS] = (int)msg[MSG_FLAGS] | FLAG_STOP;
+        if (MPI_Send(msg, MSG_LEN, MPI_DOUBLE, 0, TAG_REQ, cfg->comm) != MPI_SUCCESS) return -1;
+        long long next;
+        if (MPI_Recv(&next, 1, MPI_LONG_LONG, 0, TAG_RUN, cfg->comm, MPI_STATUS_IGNORE) !=
+            MPI_SUCCESS)
+            return -1;
+        if (next < 0) break;
+        sched_result_t r;
+        int w = do_work(cfg, (long)next, t, &r);
+        msg[MSG_ID] = (double)next;
+        msg[MSG_STATUS] = r.status;
+        msg[MSG_RUN_S] = r.run_seconds;
+        msg[MSG_WRITE_S] = r.write_seconds;
+        if (w != 0) {
+            rc = w;
+            msg[MSG_FLAGS] = (int)msg[MSG_FLAGS] | FLAG_ERROR;
+        }
+    }
+    return rc;
+}
+
+/* Static: this rank's LPT share; between runs, a local stop request is broadcast (TAG_STOP) and
+ * any other rank's is picked up with MPI_Iprobe. */
+static int run_static(const sched_config_t *cfg, int rank, int size, tally_t *t, double t0,
+                      int *stopped)
+{
+    int rc = 0, told = 0, stop_seen = 0;
+    int *owner = NULL;
+    long *mine = NULL, n_mine = 0;
+    double *mine_cost = NULL, last = t0;
+    MPI_Request *sends = NULL;
+    sched_queue_t q = {0};
+    char dummy = 0;
+
+    owner = malloc(sizeof *owner * (size_t)(cfg->n > 0 ? cfg->n : 1));
+    mine = malloc(sizeof *mine * (size_t)(cfg->n > 0 ? cfg->n : 1));
+    mine_cost = malloc(sizeof *mine_cost * (size_t)(cfg->n > 0 ? cfg->n : 1));
+    sends = malloc(sizeof *sends * (size_t)size);
+    if (!owner || !mine || !mine_cost || !sends) {
+        rc = -1;
+        goto cleanup;
+    }
+    for (int r = 0; r < size; r++) sends[r] = MPI_REQUEST_NULL;
+    if (sched_static_partition(cfg->cost, cfg->ids, cfg->n, size, owner, NULL) != 0) {
+        rc = -1;
+        goto cleanup;
+    }
+    for (long i = 0; i < cfg->n; i++)
+        if (owner[i] == rank) {
+            mine[n_mine] = cfg->ids[i];
+            mine_cost[n_mine++] = cfg->cost[i];
+        }
+    if (sched_queue_init(&q, mine, mine_cost, n_mine) != 0) {
+        rc = -1;
+        goto cleanup;
+    }
+    for (long id; (id = sched_next_run(&q)) >= 0;) {
+        int local = cfg->stop && *cfg->stop;
+        if (!stop_seen && size > 1) {
+            int flag = 0;
+            if (MPI_Iprobe(MPI_ANY_SOURCE, TAG_STOP, cfg->comm, &flag, MPI_STATUS_IGNORE) !=
+                MPI_SUCCESS) {
+                rc = -1;
+                goto cleanup;
+            }
+            if (flag) stop_seen = 1;
+        }
+        if (local && !told) {
+            for (int r = 0; r < size; r++)
+                if (r != rank && MPI_Isend(&dummy, 1, MPI_CHAR, r, TAG_STOP, cfg->comm,
+                                           &sends[r]) != MPI_SUCCESS) {
+                    rc = -1;
+                    goto cleanup;
+                }
+            told = 1;
+        }
+        if (local || stop_seen) {
+            *stopped = 1;
+            break;
+        }
+        sched_result_t r;
+        if ((rc = do_work(cfg, id, t, &r)) != 0) break;
+        if (rank == 0) progress_call(cfg, t, n_mine, t0, size, 0, 1, &last);
+    }
+    if (MPI_Waitall(size, sends, MPI_STATUSES_IGNORE) != MPI_SUCCESS) rc = -1;
+cleanup:
+    sched_queue_free(&q);
+    free(owner);
+    free(mine);
+    free(mine_cost);
+    free(sends);
+    return rc;
+}
+
+/* After the quiet barrier every TAG_STOP sent has completed on its sender; drain them so no
+ * message is left unmatched. */
+static int drain_stops(MPI_Comm comm)
+{
+    for (;;) {
+        int flag = 0;
+        MPI_Status st;
+        char dummy;
+        if (MPI_Iprobe(MPI_ANY_SOURCE, TAG_STOP, comm, &flag, &st) != MPI_SUCCESS) return -1;
+        if (!flag) return 0;
+        if (MPI_Recv(&dummy, 1, MPI_CHAR, st.MPI_SOURCE, TAG_STOP, comm, MPI_STATUS_IGNORE) !=
+            MPI_SUCCESS)
+            return -1;
+    }
+}
+
+int sched_run(const sched_config_t *cfg, sched_summary_t *sum)
+{
+    int rank, size, rc = 0, stopped = 0;
+    tally_t t = {0};
+    t.error_run = -1;
+    memset(sum, 0, sizeof *sum);
+    sum->error_run = -1;
+    sum->error_rank = -1;
+    if (MPI_Comm_rank(cfg->comm, &rank) != MPI_SUCCESS ||
+        MPI_Comm_size(cfg->comm, &size) != MPI_SUCCESS)
+        return -1;
+    double t0 = now_seconds();
+    int n_workers;
+
+    if (size == 1) {
+        n_workers = 1;
+        rc = run_serial(cfg, &t, t0, &stopped);
+    } else if (cfg->mode == SCHED_STATIC) {
+        n_workers = size;
+        rc = run_static(cfg, rank, size, &t, t0, &stopped);
+    } else {
+        n_workers = size - 1;
+        rc = rank == 0 ? run_coordinator(cfg, size, &t, t0, &stopped) : run_worker(cfg, &t);
+    }
+
+    /* Sleep until everyone is done, then reduce the tallies on rank 0. */
+    if (size > 1) {
+        if (sched_quiet_barrier(cfg->comm) != 0) return -1;
+        if (cfg->mode == SCHED_STATIC && drain_stops(cfg->comm) != 0) return -1;
+    }
+    double wall = now_seconds() - t0;
+
+    /* Dynamic: rank 0 tallied every finished run from the messages, so the workers contribute
+     * only their busy time (and rank 0, which trains nothing, none). */
+    int dyn = size > 1 && cfg->mode == SCHED_DYNAMIC;
+    int counts_here = !dyn || rank == 0;
+    double busy = (dyn && rank == 0) ? 0.0 : t.busy;
+    double busy_max = busy, busy_sum = busy;
+    struct {
+        double v;
+        int rank;
+    } err_in = {rc != 0 ? (double)t.error_run : -1.0, rc != 0 ? rank : size}, err_out = err_in;
+    double local[4] = {0, 0, 0, (double)stopped}, glob[4];
+    long st_local[5] = {0}, st_sum[5];
+    if (counts_here) {
+        local[0] = (double)t.finished;
+        local[1] = t.run_seconds;
+        local[2] = t.write_seconds;
+        memcpy(st_local, t.by_status, sizeof st_local);
+    }
+    memcpy(glob, local, sizeof glob);
+    memcpy(st_sum, st_local, sizeof st_sum);
+    if (size > 1) {
+        if (MPI_Reduce(&busy, &busy_max, 1, MPI_DOUBLE, MPI_MAX, 0, cfg->comm) != MPI_SUCCESS ||
+            MPI_Reduce(&busy, &busy_sum, 1, MPI_DOUBLE, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
+            MPI_Reduce(local, glob, 4, MPI_DOUBLE, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
+            MPI_Reduce(st_local, st_sum, 5, MPI_LONG, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
+            MPI_Allreduce(&err_in, &err_out, 1, MPI_DOUBLE_INT, MPI_MINLOC, cfg->comm) !=
+                MPI_SUCCESS)
+            return -1;
+    }
+    sum->wall = wall;
+    sum->n_workers = n_workers;
+    if (rank == 0) {
+        sum->finished = (long)glob[0];
+        memcpy(sum->by_status, st_sum, sizeof st_sum);
+        sum->run_seconds = glob[1];
+        sum->write_seconds = glob[2];
+        sum->busy_max = busy_max;
+        sum->busy_mean = busy_sum / n_workers;
+        sum->stopped = glob[3] > 0;
+    } else {
+        sum->finished = t.finished;
+        memcpy(sum->by_status, t.by_status, sizeof t.by_status);
+        sum->run_seconds = t.run_seconds;
+        sum->write_seconds = t.write_seconds;
+        sum->busy_max = sum->busy_mean = t.busy;
+        sum->stopped = stopped;
+    }
+    if (err_out.rank < size) {
+        sum->error_rank = err_out.rank;
+        sum->error_run = (long)err_out.v;
+        return rc != 0 ? rc : -2;
+    }
+    return rc;
+}

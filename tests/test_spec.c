@@ -1,0 +1,467 @@
+/* test_spec — the spec parser (spec.h): good files, every kind of bad file (each error must name
+ * file:line and the key), value syntax (lists, ranges, logspace/linspace), --set overrides and
+ * the canonical text and its hash. Uses a toy family so it does not depend on a real model. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <criterion/criterion.h>
+#include "attnsweep/spec.h"
+#include "attnsweep/train.h"
+
+static const char *const toy_classifiers[] = {"fixed", "linear", "mlp", NULL};
+static const param_def_t toy_params[] = {
+    {"vocab_size", "task", PARAM_INT, 100, 1, 1e9, 0, NULL, 1, "vocabulary size"},
+    {"words", "task", PARAM_INT, 5, 1, 1e9, 0, NULL, 1, "words per sentence"},
+    {"embed_dim", "model", PARAM_INT, 10, 1, 1e6, 0, NULL, 1, "embedding dimension"},
+    {"classifier", "model", PARAM_ENUM, 0, 0, 0, 0, toy_classifiers, 1, "classifier"},
+    {"freeze", "model", PARAM_BOOL, 0, 0, 1, 0, NULL, 1, "freeze the keys"},
+    {"init_std", "model", PARAM_REAL, 1, 0, 1e3, 1, NULL, 1, "init std (> 0)"},
+    {"n_data", "task", PARAM_INT, 50, 1, 1e9, 0, NULL, 0, "not sweepable"},
+};
+static const model_family_t toy_family = {
+    .name = "toy", .summary = "a toy family for the spec tests",
+    .params = toy_params, .n_params = sizeof toy_params / sizeof toy_params[0],
+};
+static const model_family_t other_family = {.name = "other", .summary = "no keys"};
+static const model_family_t *const toy_registry[] = {&toy_family, &other_family, NULL};
+
+static spec_t spec;
+static char err[1024];
+
+static void fini(void) { spec_free(&spec); }
+TestSuite(spec, .fini = fini);
+
+static int load(const char *text) {
+    err[0] = '\0';
+    return spec_load_text_in(&spec, toy_registry, "toy.ini", text, NULL, 0, err, sizeof err);
+}
+static int load_set(const char *text, const char *const *sets, int n) {
+    err[0] = '\0';
+    return spec_load_text_in(&spec, toy_registry, "toy.ini", text, sets, n, err, sizeof err);
+}
+static const spec_entry_t *entry(const char *key) {
+    for (int i = 0; i < spec.n_entries; i++)
+        if (strcmp(spec.entries[i].key, key) == 0) return &spec.entries[i];
+    return NULL;
+}
+/* The load must fail with a message containing every one of the given pieces. */
+#define expect_error(text, ...)                                                                   \
+    do {                                                                                          \
+        cr_assert_neq(load(text), 0, "loaded a bad spec:\n%s", text);                             \
+        const char *parts[] = {__VA_ARGS__};                                                      \
+        for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)                               \
+            cr_assert(strstr(err, parts[k]), "error lacks '%s': %s", parts[k], err);              \
+    } while (0)
+
+static const char good[] =
+    "# a toy sweep\n"
+    "[model]\n"
+    "model = toy          ; the family\n"
+    "embed_dim = 8, 16, 32\n"
+    "classifier = fixed, mlp   # two classifiers\n"
+    "\n"
+    "[task]\n"
+    "vocab_size = 100\n"
+    "\n"
+    "[train]\n"
+    "steps = 200\n"
+    "lr = logspace(1e-3, 1, 7)\n"
+    "[grid]\n"
+    "seed = 0..4\n";
+
+Test(spec, loads_a_good_file_with_lists_ranges_and_logspace) {
+    cr_assert_eq(load(good), 0, "%s", err);
+    cr_assert_eq(spec.family, &toy_family);
+    cr_assert_eq(spec.n_entries, 6);
+    const char *order[] = {"embed_dim", "classifier", "vocab_size", "steps", "lr", "seed"};
+    for (int i = 0; i < 6; i++) cr_assert_str_eq(spec.entries[i].key, order[i]);
+    const spec_entry_t *e = entry("embed_dim");
+    cr_assert_eq(e->n_values, 3);
+    cr_assert(e->values[0] == 8 && e->values[1] == 16 && e->values[2] == 32);
+    cr_assert_str_eq(e->where, "toy.ini:4");
+    cr_assert_str_eq(e->section, "model");
+    e = entry("classifier");
+    cr_assert_eq(e->n_values, 2);
+    cr_assert(e->values[0] == 0 && e->values[1] == 2, "enum values are choice indices");
+    cr_assert_str_eq(e->text, "fixed, mlp", "inline # comments are cut");
+    e = entry("seed");
+    cr_assert_eq(e->n_values, 5);
+    for (int i = 0; i < 5; i++) cr_assert_eq(e->values[i], (double)i);
+    cr_assert_str_eq(e->section, "grid");
+    cr_assert_str_eq(entry("lr")->where, "toy.ini:12");
+}
+
+Test(spec, builds_the_schema_as_the_common_keys_then_the_family_keys) {
+    cr_assert_eq(load(good), 0, "%s", err);
+    cr_assert_eq(spec.n_defs, train_n_common_params + toy_family.n_params);
+    for (int i = 0; i < train_n_common_params; i++)
+        cr_assert_str_eq(spec.defs[i].name, train_common_params[i].name);
+    for (int i = 0; i < toy_family.n_params; i++)
+        cr_assert_str_eq(spec.defs[train_n_common_params + i].name, toy_params[i].name);
+    for (int i = 0; i < spec.n_entries; i++)
+        cr_assert_str_eq(spec.defs[spec.entries[i].def].name, spec.entries[i].key);
+}
+
+Test(spec, expands_logspace_with_exact_ends_and_log_spacing) {
+    cr_assert_eq(load(good), 0, "%s", err);
+    const spec_entry_t *e = entry("lr");
+    cr_assert_eq(e->n_values, 7);
+    for (int i = 0; i < 7; i++)
+        cr_assert_float_eq(e->values[i], pow(10.0, -3.0 + 0.5 * i), 1e-12 * pow(10.0, -3.0 + 0.5 * i));
+    cr_assert_eq(e->values[0], 1e-3, "first point is exactly a");
+    cr_assert_eq(e->values[6], 1.0, "last point is exactly b");
+}
+
+Test(spec, expands_linspace_and_rounds_spaced_points_for_integer_keys) {
+    const param_def_t *d_real = &toy_params[5], *d_int = &toy_params[0];
+    double *v = NULL;
+    int n = 0;
+    cr_assert_eq(spec_parse_values(d_real, "linspace(0.5, 2, 4)", &v, &n, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(n, 4);
+    double want[] = {0.5, 1.0, 1.5, 2.0};
+    for (int i = 0; i < 4; i++) cr_assert_float_eq(v[i], want[i], 1e-12);
+    free(v);
+    cr_assert_eq(spec_parse_values(d_int, "logspace(10, 1000, 5)", &v, &n, err, sizeof err), 0, "%s", err);
+    double want_i[] = {10, 32, 100, 316, 1000};
+    for (int i = 0; i < 5; i++) cr_assert_eq(v[i], want_i[i], "point %d: %g", i, v[i]);
+    free(v);
+}
+
+Test(spec, keeps_values_in_the_written_order_and_allows_mixed_items) {
+    double *v = NULL;
+    int n = 0;
+    cr_assert_eq(spec_parse_values(&toy_params[0], "64, 1..3, 16, logspace(1000, 100000, 3)", &v,
+                                   &n, err, sizeof err), 0, "%s", err);
+    double want[] = {64, 1, 2, 3, 16, 1000, 10000, 100000};
+    cr_assert_eq(n, 8);
+    for (int i = 0; i < 8; i++) cr_assert_eq(v[i], want[i]);
+    free(v);
+}
+
+Test(spec, accepts_bool_keys_written_as_words_or_digits) {
+    double *v = NULL;
+    int n = 0;
+    cr_assert_eq(spec_parse_values(&toy_params[4], "false, yes", &v, &n, err, sizeof err), 0);
+    cr_assert(n == 2 && v[0] == 0 && v[1] == 1);
+    free(v);
+}
+
+Test(spec, joins_indented_continuation_lines_into_one_list) {
+    cr_assert_eq(load("[model]\nmodel = toy\n[grid]\nseed = 0, 1,\n       2, 3\n  # comment\n"
+                      "vocab_size = 10\n"), 0, "%s", err);
+    const spec_entry_t *e = entry("seed");
+    cr_assert_eq(e->n_values, 4);
+    cr_assert_eq(e->values[3], 3.0);
+    cr_assert_str_eq(e->where, "toy.ini:4");
+    cr_assert_str_eq(entry("vocab_size")->where, "toy.ini:7");
+}
+
+Test(spec, reads_windows_line_ends_a_bom_and_keys_indented_under_a_header) {
+    cr_assert_eq(load("\xEF\xBB\xBF[model]\r\n  model = toy\r\n[task]\r\n   vocab_size = 7, 8\r\n"), 0,
+                 "%s", err);
+    cr_assert_eq(entry("vocab_size")->n_values, 2);
+    cr_assert_str_eq(entry("vocab_size")->where, "toy.ini:4");
+}
+
+Test(spec, accepts_a_long_comment_line) {
+    char text[2000] = "[model]\nmodel = toy\n# ";
+    for (int i = 0; i < 100; i++) strcat(text, "long comment ");
+    strcat(text, "\n[task]\nvocab_size = 9\n");
+    cr_assert_eq(load(text), 0, "%s", err);
+    cr_assert_str_eq(entry("vocab_size")->where, "toy.ini:5");
+}
+
+/* ------------------------------------------------------------------ bad files */
+
+Test(spec, rejects_an_unknown_key_and_suggests_the_nearest) {
+    expect_error("[model]\nmodel = toy\n[task]\nvocab_sise = 10\n", "toy.ini:4",
+                 "unknown key 'vocab_sise' in [task]", "did you mean 'vocab_size'",
+                 "attnsweep keys toy");
+}
+
+Test(spec, suggests_lr_for_a_misspelled_learning_rate) {
+    expect_error("[model]\nmodel = toy\n[train]\nlernrate = 0.1\n", "toy.ini:4",
+                 "unknown key 'lernrate' in [train]; did you mean 'lr'?");
+}
+
+Test(spec, rejects_a_bad_number) {
+    expect_error("[model]\nmodel = toy\n[task]\nvocab_size = 1O0\n", "toy.ini:4", "vocab_size",
+                 "expected a number", "'1O0'");
+}
+
+Test(spec, rejects_a_number_out_of_range_or_not_an_integer) {
+    expect_error("[model]\nmodel = toy\n[task]\nvocab_size = 0\n", "toy.ini:4", "vocab_size",
+                 "expected a value in [1,");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[task]\nvocab_size = 10.5\n", "toy.ini:4", "vocab_size",
+                 "expected an integer");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nlr = 0\n", "toy.ini:4", "lr", "(0,");
+}
+
+Test(spec, rejects_an_empty_value_and_an_empty_list_item) {
+    expect_error("[model]\nmodel = toy\nembed_dim =\n", "toy.ini:3", "embed_dim",
+                 "got nothing");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\nembed_dim = 1, , 3\n", "toy.ini:3", "embed_dim",
+                 "empty item");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\nembed_dim = 1, 2,\n", "toy.ini:3", "embed_dim",
+                 "empty item");
+}
+
+Test(spec, rejects_a_reversed_range) {
+    expect_error("[model]\nmodel = toy\n[grid]\nseed = 9..0\n", "toy.ini:4", "seed",
+                 "reversed range '9..0'", "0..9");
+}
+
+Test(spec, rejects_a_range_with_non_integer_ends) {
+    expect_error("[model]\nmodel = toy\n[grid]\nseed = 0..2.5\n", "toy.ini:4", "seed",
+                 "two integers");
+}
+
+Test(spec, rejects_a_duplicate_key_in_the_same_section_naming_both_lines) {
+    expect_error("[model]\nmodel = toy\n[train]\nlr = 0.1\nsteps = 5\nlr = 0.2\n", "toy.ini:6",
+                 "duplicate key 'lr'", "toy.ini:4");
+}
+
+Test(spec, rejects_a_key_set_both_in_its_section_and_in_grid) {
+    expect_error("[model]\nmodel = toy\n[train]\nlr = 0.1\n[grid]\nlr = 0.1, 0.2\n", "toy.ini:6",
+                 "duplicate key 'lr'", "toy.ini:4");
+}
+
+Test(spec, rejects_a_repeated_value_in_a_list) {
+    expect_error("[model]\nmodel = toy\n[grid]\nseed = 0..3, 2\n", "toy.ini:4", "seed",
+                 "value 2 appears more than once");
+}
+
+Test(spec, rejects_a_missing_model_section) {
+    expect_error("[task]\nvocab_size = 10\n", "toy.ini", "no [model] section", "model = NAME",
+                 "toy, other");
+}
+
+Test(spec, rejects_a_model_section_without_the_model_key) {
+    expect_error("[model]\nembed_dim = 3\n", "toy.ini", "[model] has no 'model = NAME'");
+}
+
+Test(spec, rejects_an_unknown_model_listing_the_families) {
+    expect_error("[model]\nmodel = toyy\n", "toy.ini:2", "unknown model 'toyy'", "toy, other");
+}
+
+Test(spec, rejects_a_list_of_models) {
+    expect_error("[model]\nmodel = toy, other\n", "toy.ini:2", "one family per spec");
+}
+
+Test(spec, rejects_the_model_key_in_grid) {
+    expect_error("[grid]\nmodel = toy\n", "toy.ini:2", "'model' belongs in [model]");
+}
+
+Test(spec, rejects_a_key_in_the_wrong_section_naming_the_right_one) {
+    expect_error("[model]\nmodel = toy\n[train]\nvocab_size = 10\n", "toy.ini:4", "'vocab_size'",
+                 "belongs in [task]", "not in [train]");
+}
+
+Test(spec, rejects_a_list_for_a_key_that_cannot_be_swept) {
+    expect_error("[model]\nmodel = toy\n[grid]\nlog_every = 10, 20\n", "toy.ini:4", "log_every",
+                 "cannot be swept", "got 2 values");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[task]\nn_data = 1..3\n", "toy.ini:4", "n_data",
+                 "cannot be swept");
+}
+
+Test(spec, rejects_an_unknown_section_at_its_header_even_when_empty) {
+    expect_error("[model]\nmodel = toy\n[training]\n[task]\nvocab_size = 3\n", "toy.ini:3",
+                 "unknown section [training]", "[train]");
+}
+
+Test(spec, rejects_a_key_before_any_section) {
+    expect_error("lr = 0.1\n[model]\nmodel = toy\n", "toy.ini:1", "'lr'", "outside any section");
+}
+
+Test(spec, rejects_a_line_that_is_not_ini) {
+    expect_error("[model]\nmodel = toy\nthis is not a key\n", "toy.ini:3",
+                 "expected 'key = value'", "this is not a key");
+}
+
+Test(spec, rejects_an_indented_key_that_would_silently_continue_the_previous_value) {
+    expect_error("[model]\nmodel = toy\n[train]\nsteps = 10\n  lr = 0.5\n", "toy.ini:5",
+                 "continuation of 'steps'", "remove the indentation");
+}
+
+Test(spec, rejects_an_over_long_value_line_with_its_line_number) {
+    char text[2000] = "[model]\nmodel = toy\n[grid]\nseed = 0";
+    for (int i = 1; i < 100; i++) sprintf(text + strlen(text), ", %d", i);
+    strcat(text, "\n");
+    expect_error(text, "toy.ini:4", "limit", "continuation lines");
+}
+
+Test(spec, rejects_logspace_with_a_non_positive_end_or_bad_arguments) {
+    expect_error("[model]\nmodel = toy\n[train]\nlr = logspace(0, 1, 3)\n", "toy.ini:4", "lr",
+                 "a > 0 and b > 0");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nlr = logspace(1e-3, 1)\n", "toy.ini:4", "lr",
+                 "logspace(a, b, n)");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nlr = logspace(1e-3, 1, 0)\n", "toy.ini:4",
+                 "1 <= n");
+}
+
+Test(spec, rejects_a_range_or_logspace_on_an_enum_key) {
+    expect_error("[model]\nmodel = toy\nclassifier = 0..2\n", "toy.ini:3", "classifier",
+                 "numeric key");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\nclassifier = fixed, cnn\n", "toy.ini:3", "classifier",
+                 "expected one of fixed, linear, mlp", "'cnn'");
+}
+
+Test(spec, rejects_an_over_large_range) {
+    expect_error("[model]\nmodel = toy\n[grid]\nseed = 0..99999999\n", "toy.ini:4", "seed",
+                 "more than");
+}
+
+Test(spec, leaves_the_spec_empty_and_freeable_after_an_error) {
+    cr_assert_neq(load("[model]\nmodel = toy\n[task]\nvocab_size = x\n"), 0);
+    cr_assert_null(spec.entries);
+    cr_assert_null(spec.text);
+    spec_free(&spec);
+    spec_free(&spec);
+}
+
+/* ------------------------------------------------------------------ overrides */
+
+Test(spec, an_override_replaces_a_key_in_place_and_names_itself_as_the_source) {
+    const char *sets[] = {"train.lr=0.5"};
+    cr_assert_eq(load_set(good, sets, 1), 0, "%s", err);
+    cr_assert_str_eq(spec.entries[4].key, "lr", "position kept");
+    cr_assert_eq(spec.entries[4].n_values, 1);
+    cr_assert_eq(spec.entries[4].values[0], 0.5);
+    cr_assert_str_eq(spec.entries[4].where, "--set train.lr=0.5");
+}
+
+Test(spec, an_override_in_grid_replaces_a_key_from_its_home_section) {
+    const char *sets[] = {"grid.vocab_size=10, 20"};
+    cr_assert_eq(load_set(good, sets, 1), 0, "%s", err);
+    const spec_entry_t *e = entry("vocab_size");
+    cr_assert_eq(e->n_values, 2);
+    cr_assert_str_eq(e->section, "grid");
+    cr_assert_eq(spec.entries[2].values[1], 20.0, "still third in order");
+}
+
+Test(spec, an_override_of_an_absent_key_is_appended_last) {
+    const char *sets[] = {"model.freeze=false,true", "task.words=3"};
+    cr_assert_eq(load_set(good, sets, 2), 0, "%s", err);
+    cr_assert_eq(spec.n_entries, 8);
+    cr_assert_str_eq(spec.entries[6].key, "freeze");
+    cr_assert_str_eq(spec.entries[7].key, "words");
+    cr_assert_str_eq(spec.entries[7].where, "--set task.words=3");
+}
+
+Test(spec, the_last_of_two_overrides_of_a_key_wins) {
+    const char *sets[] = {"train.lr=0.5", "train.lr=0.25"};
+    cr_assert_eq(load_set(good, sets, 2), 0, "%s", err);
+    cr_assert_eq(entry("lr")->values[0], 0.25);
+}
+
+Test(spec, an_override_can_change_the_model_family) {
+    const char *sets[] = {"model.model=other"};
+    cr_assert_neq(load_set(good, sets, 1), 0, "toy keys are unknown to 'other'");
+    cr_assert(strstr(err, "toy.ini:4") && strstr(err, "unknown key 'embed_dim'"), "%s", err);
+    spec_free(&spec);
+    cr_assert_eq(load_set("[model]\nmodel = toy\n", sets, 1), 0, "%s", err);
+    cr_assert_eq(spec.family, &other_family);
+}
+
+Test(spec, an_override_may_supply_the_missing_model_key) {
+    const char *sets[] = {"model.model=toy"};
+    cr_assert_eq(load_set("[task]\nvocab_size = 4\n", sets, 1), 0, "%s", err);
+    cr_assert_eq(spec.family, &toy_family);
+}
+
+Test(spec, rejects_a_bad_override_naming_it) {
+    const char *bad[][2] = {
+        {"lr=0.1", "expected section.key=value, e.g. --set train.lr=0.1"},
+        {"train.lr", "expected section.key=value"},
+        {"training.lr=0.1", "unknown section 'training'"},
+        {"train.lernrate=0.1", "unknown key 'lernrate'"},
+        {"task.lr=0.1", "belongs in [train]"},
+        {"train.lr=-1", "lr: expected a value in (0,"},
+        {"train.=1", "no key"},
+        {"grid.log_every=1,2", "cannot be swept"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *sets[] = {bad[i][0]};
+        cr_assert_neq(load_set(good, sets, 1), 0, "accepted --set %s", bad[i][0]);
+        char want[128];
+        snprintf(want, sizeof want, "--set %s", bad[i][0]);
+        cr_assert(strstr(err, want), "error does not name the override: %s", err);
+        cr_assert(strstr(err, bad[i][1]), "error lacks '%s': %s", bad[i][1], err);
+        spec_free(&spec);
+    }
+}
+
+/* ------------------------------------------------------------------ canonical text, hash */
+
+Test(spec, the_canonical_text_is_the_file_then_one_comment_per_override) {
+    const char *sets[] = {"train.lr=0.5", "grid.seed=0..1"};
+    cr_assert_eq(load_set(good, sets, 2), 0, "%s", err);
+    char want[2048];
+    snprintf(want, sizeof want, "%s# --set train.lr=0.5\n# --set grid.seed=0..1\n", good);
+    cr_assert_str_eq(spec.text, want);
+    char hex[65];
+    spec_sha256_hex(want, strlen(want), hex);
+    cr_assert_str_eq(spec.sha256, hex);
+}
+
+Test(spec, the_hash_changes_with_an_override_and_not_without) {
+    char h0[65], h1[65];
+    cr_assert_eq(load(good), 0, "%s", err);
+    cr_assert_str_eq(spec.text, good, "no override: the text is the file's bytes");
+    memcpy(h0, spec.sha256, 65);
+    spec_free(&spec);
+    cr_assert_eq(load(good), 0, "%s", err);
+    cr_assert_str_eq(spec.sha256, h0, "same text, same hash");
+    spec_free(&spec);
+    const char *sets[] = {"train.lr=0.5"};
+    cr_assert_eq(load_set(good, sets, 1), 0, "%s", err);
+    memcpy(h1, spec.sha256, 65);
+    cr_assert_str_neq(h0, h1);
+    cr_assert_eq(strlen(h1), 64);
+}
+
+Test(spec, a_file_without_a_final_newline_gets_one_before_the_overrides) {
+    const char *sets[] = {"train.lr=0.5"};
+    cr_assert_eq(load_set("[model]\nmodel = toy", sets, 1), 0, "%s", err);
+    cr_assert_str_eq(spec.text, "[model]\nmodel = toy\n# --set train.lr=0.5\n");
+}
+
+Test(spec, sha256_matches_the_fips_180_4_test_vectors) {
+    char hex[65];
+    spec_sha256_hex("abc", 3, hex);
+    cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    spec_sha256_hex("", 0, hex);
+    cr_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    spec_sha256_hex(m, strlen(m), hex);
+    cr_assert_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+/* ------------------------------------------------------------------ files on disk */
+
+Test(spec, loads_from_a_file_and_reports_a_missing_one) {
+    cr_assert_neq(spec_load(&spec, "/nonexistent/x.ini", NULL, 0, err, sizeof err), 0);
+    cr_assert(strstr(err, "/nonexistent/x.ini") && strstr(err, "cannot open"), "%s", err);
+}
+
+static void load_example(const char *name, long min_runs)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/examples/%s", ATTNSWEEP_SOURCE_DIR, name);
+    cr_assert_eq(spec_load(&spec, path, NULL, 0, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(spec.family->name, "lu2021");
+    long runs = 1;
+    for (int i = 0; i < spec.n_entries; i++) runs *= spec.entries[i].n_values;
+    cr_assert_geq(runs, min_runs, "%s has %ld runs", name, runs);
+}
+
+Test(spec, loads_the_demo_example) { load_example("demo.ini", 8); }
+Test(spec, loads_the_lu2021_grid_example) { load_example("lu2021-grid.ini", 100); }

@@ -1,3 +1,647 @@
-/* SCAFFOLD — replaced by the lu2021 helper. */
-#include "attnsweep/model.h"
-const model_family_t lu2021_family = {.name = "lu2021", .summary = "(scaffold)"};
+/* lu2021 — the model family of Lu, Mao & Nayak 2021 (papers/lu2021-topic-attention.md): per word an
+ * embedding v_w ∈ R^D and a key κ_w ∈ R^Dk, one query q, softmax attention over a sentence's words
+ * (score s_w = q·κ_w), a fixed / linear / MLP classifier on the pooled context, cross-entropy, and
+ * plain (full-batch or mini-batch) gradient descent — forward and backward by hand over kernels.c,
+ * in double precision. Data from task.c. Implements model.h; tests reach more through lu2021.h. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "attnsweep/kernels.h"
+#include "attnsweep/rng.h"
+#include "attnsweep/task.h"
+#include "lu2021.h"
+
+enum { CLS_FIXED, CLS_LINEAR, CLS_MLP };
+static const char *const classifier_choices[] = {"fixed", "linear", "mlp", NULL};
+
+static const param_def_t lu_params[] = {
+    {"topics", "task", PARAM_INT, 4, 1, 1e6, 0, NULL, 1, "K: topics = classes"},
+    {"topic_words", "task", PARAM_INT, 2, 1, 1e6, 0, NULL, 1,
+     "topic words per topic (a sentence holds one of its class's)"},
+    {"vocab_size", "task", PARAM_INT, 5000, 1, 1e9, 0, NULL, 1,
+     "V_n: number of NON-topic words; total vocabulary = vocab_size + topics*topic_words"},
+    {"words_per_sentence", "task", PARAM_INT, 20, 1, 1e6, 0, NULL, 1,
+     "m: non-topic words per sentence, uniform with replacement (< vocab_size); length m+1"},
+    {"n_sentences", "task", PARAM_INT, 5000, 3, 1e9, 0, NULL, 1,
+     "N: sentences in train + valid + test"},
+    {"train_frac", "task", PARAM_REAL, 0.8, 0, 1, 1, NULL, 1,
+     "training fraction: n_train = floor(N*train_frac)"},
+    {"valid_frac", "task", PARAM_REAL, 0.01, 0, 1, 0, NULL, 1,
+     "validation fraction: n_valid = floor(N*valid_frac) >= 1; the test set gets the rest"},
+    {"first_class_ratio", "task", PARAM_REAL, 1, 0, 1e6, 1, NULL, 1,
+     "class 0 is this many times as likely as each other class (1 = uniform)"},
+    {"embed_dim", "model", PARAM_INT, 10, 1, 1e5, 0, NULL, 1, "D: word embedding dimension"},
+    {"key_dim", "model", PARAM_INT, 0, 0, 1e5, 0, NULL, 1,
+     "Dk: key and query dimension; 0 = same as embed_dim"},
+    {"classifier", "model", PARAM_ENUM, CLS_FIXED, 0, 2, 0, classifier_choices, 1,
+     "fixed: U (D x K) ~ N(0,1) with U_kk = 1, never trained (FC); linear: trained, no bias "
+     "(TC); mlp: Linear(D,hidden)+ReLU+Linear(hidden,K), trained (TL)"},
+    {"hidden", "model", PARAM_INT, 10, 1, 1e5, 0, NULL, 1, "hidden units of the mlp classifier"},
+    {"embed_std", "model", PARAM_REAL, 1e-6, 0, 1e3, 0, NULL, 1,
+     "initial embeddings ~ N(0, embed_std^2) per coordinate"},
+    {"query_std", "model", PARAM_REAL, 0.3, 0, 1e3, 0, NULL, 1,
+     "initial query ~ N(0, query_std^2) per coordinate (a standard deviation)"},
+    {"freeze_keys", "model", PARAM_BOOL, 0, 0, 1, 0, NULL, 1, "keys stay 0 (KF ablation)"},
+    {"freeze_embeddings", "model", PARAM_BOOL, 0, 0, 1, 0, NULL, 1,
+     "embeddings keep their initial values (EF ablation)"},
+    {"train_query", "model", PARAM_BOOL, 0, 0, 1, 0, NULL, 1,
+     "train the query too (fixed by default)"},
+    {"batch_size", "train", PARAM_INT, 0, 0, 1e9, 0, NULL, 1,
+     "sentences per step; 0 or >= n_train: full-batch GD, else SGD over epoch-shuffled batches"},
+};
+
+static const char *const lu_metrics[] = {
+    "train_loss", "train_acc", "valid_acc", "test_acc", "test_loss",
+    "topic_attention", "topic_score", "topic_embed_norm2", "sen_rhs", "sen_residual",
+    "query_norm", "nontopic_score", "nontopic_norm",
+};
+enum {
+    M_TRAIN_LOSS, M_TRAIN_ACC, M_VALID_ACC, M_TEST_ACC, M_TEST_LOSS,
+    M_TOPIC_ATT, M_TOPIC_SCORE, M_TOPIC_NORM2, M_SEN_RHS, M_SEN_RES,
+    M_QUERY_NORM, M_NT_SCORE, M_NT_NORM, M_COUNT
+};
+
+#define CHUNK 256          /* sentences per forward/backward block: bounds activation memory */
+#define SEN_EPS 1e-3       /* floor of the SEN residual's denominator */
+
+/* Every size of a run, from its params alone (shared by init, memory and cost). */
+typedef struct {
+    task_config_t task;
+    int K, V, m, L, D, Dk, Hd, cls, n_topic;
+    long n_train, n_valid, n_test, batch; /* batch: sentences per step (n_train if full) */
+    int tr_keys, tr_emb, tr_query, tr_cls, chunk;
+    size_t n_group[LU2021_N_GROUPS];
+    size_t n_par, n_gE, n_act;
+} lu_dims_t;
+
+typedef struct {
+    lu_dims_t d;
+    double lr;
+    task_data_t data;
+    double *par;   /* all parameters, one block */
+    double *grp[LU2021_N_GROUPS];
+    double *grad;  /* gradients: classifier groups, gq, gword[V], gE[V×D] if trained */
+    double *gcls[4], *gq, *gword, *gE;
+    double *work;  /* score[V], ew[V] */
+    double *score, *ew;
+    double *act;   /* per chunk: A[c×L], H, dH [c×D], Z1, R1, dR [c×Hd], Z, dZ [c×K] */
+    double *A, *H, *dH, *Z1, *R1, *dR, *Z, *dZ;
+    int32_t *words; /* train_words[n_train_words] (distinct words of the training set), then
+                     * batch_words[V] */
+    int32_t *batch_words;
+    int n_train_words;
+    uint32_t *mark; /* [V] stamp of the last batch that listed the word */
+    uint32_t stamp;
+    long *perm;     /* [n_train] epoch order (mini-batch only) */
+    long pos;       /* next position in perm */
+    rng_t batch_rng;
+} lu_t;
+
+/* ---- sizes, checks ---------------------------------------------------------------------- */
+
+static void lu_dims(const params_t *p, lu_dims_t *d)
+{
+    memset(d, 0, sizeof *d);
+    task_config_t *t = &d->task;
+    t->topics = (int)params_geti(p, "topics");
+    t->topic_words = (int)params_geti(p, "topic_words");
+    t->vocab_size = (int)params_geti(p, "vocab_size");
+    t->words_per_sentence = (int)params_geti(p, "words_per_sentence");
+    t->n_sentences = params_geti(p, "n_sentences");
+    t->train_frac = params_get(p, "train_frac");
+    t->valid_frac = params_get(p, "valid_frac");
+    t->first_class_ratio = params_get(p, "first_class_ratio");
+    t->seed = (uint64_t)params_get(p, "seed");
+    d->K = t->topics;
+    d->n_topic = t->topics * t->topic_words;
+    d->V = d->n_topic + t->vocab_size;
+    d->m = t->words_per_sentence;
+    d->L = d->m + 1;
+    d->D = (int)params_geti(p, "embed_dim");
+    d->Dk = (int)params_geti(p, "key_dim");
+    if (d->Dk == 0) d->Dk = d->D;
+    d->Hd = (int)params_geti(p, "hidden");
+    d->cls = (int)params_geti(p, "classifier");
+    task_split(t, &d->n_train, &d->n_valid, &d->n_test);
+    long bs = params_geti(p, "batch_size");
+    d->batch = (bs <= 0 || bs >= d->n_train) ? d->n_train : bs;
+    d->tr_keys = !params_geti(p, "freeze_keys");
+    d->tr_emb = !params_geti(p, "freeze_embeddings");
+    d->tr_query = (int)params_geti(p, "train_query");
+    d->tr_cls = d->cls != CLS_FIXED;
+    long mx = d->n_train > d->n_valid ? d->n_train : d->n_valid;
+    if (d->n_test > mx) mx = d->n_test;
+    d->chunk = mx < CHUNK ? (int)(mx > 0 ? mx : 1) : CHUNK;
+
+    size_t V = (size_t)d->V, D = (size_t)d->D, Dk = (size_t)d->Dk, K = (size_t)d->K;
+    size_t Hd = (size_t)d->Hd;
+    d->n_group[LU2021_EMBED] = V * D;
+    d->n_group[LU2021_KEYS] = V * Dk;
+    d->n_group[LU2021_QUERY] = Dk;
+    if (d->cls == CLS_MLP) {
+        d->n_group[LU2021_CLS1] = D * Hd;
+        d->n_group[LU2021_CLS2] = Hd;
+        d->n_group[LU2021_CLS3] = Hd * K;
+        d->n_group[LU2021_CLS4] = K;
+    } else {
+        d->n_group[LU2021_CLS1] = D * K;
+    }
+    for (int g = 0; g < LU2021_N_GROUPS; g++) d->n_par += d->n_group[g];
+    d->n_gE = d->tr_emb ? V * D : 0;
+    size_t c = (size_t)d->chunk, hd = d->cls == CLS_MLP ? Hd : 0;
+    d->n_act = c * ((size_t)d->L + 2 * D + 3 * hd + 2 * K);
+}
+
+static int lu_check(const params_t *p, char *err, size_t errlen)
+{
+    lu_dims_t d;
+    int cls = (int)params_geti(p, "classifier");
+    if (cls < CLS_FIXED || cls > CLS_MLP) {
+        snprintf(err, errlen, "classifier: expected one of fixed, linear, mlp");
+        return -1;
+    }
+    lu_dims(p, &d);
+    if (task_check(&d.task, err, errlen) != 0) return -1;
+    if ((double)d.V * ((double)d.D + d.Dk) > 4e9) {
+        snprintf(err, errlen, "vocab_size: %d words x (embed_dim %d + key_dim %d) parameters is "
+                 "more than 4e9 (%.3g GB); lower vocab_size or the dimensions", d.V, d.D, d.Dk,
+                 16e-9 * d.V * (d.D + d.Dk));
+        return -1;
+    }
+    return 0;
+}
+
+static size_t lu_memory(const params_t *p)
+{
+    lu_dims_t d;
+    lu_dims(p, &d);
+    size_t V = (size_t)d.V;
+    size_t bytes = sizeof(lu_t) + task_memory(&d.task);
+    bytes += sizeof(double) * d.n_par;                                   /* parameters */
+    bytes += sizeof(double) * (d.n_par - d.n_group[LU2021_EMBED] - d.n_group[LU2021_KEYS] +
+                               V + d.n_gE);                              /* gradients */
+    bytes += sizeof(double) * 2 * V + sizeof(double) * d.n_act;          /* scores, activations */
+    bytes += sizeof(int32_t) * 2 * V + sizeof(uint32_t) * V;             /* word lists, marks */
+    if (d.batch < d.n_train) bytes += sizeof(long) * (size_t)d.n_train;  /* epoch order */
+    return bytes;
+}
+
+/* Flops of one pass over B sentences (forward, plus backward when bwd). */
+static double pass_flops(const lu_dims_t *d, double B, int bwd)
+{
+    double L = d->L, D = d->D, K = d->K, Hd = d->Hd;
+    double cls = d->cls == CLS_MLP ? 2 * (D * Hd + Hd * K) : 2 * D * K;
+    double f = B * (L * (2 * D + 4) + cls + 6 * K);
+    if (bwd) {
+        int ds = d->tr_keys || d->tr_query;
+        f += B * (2 * cls + 2 * D + L * ((ds ? 2 * D + 3 : 0) + (d->tr_emb ? 2 * D : 0)));
+    }
+    return f;
+}
+
+static double lu_cost(const params_t *p)
+{
+    lu_dims_t d;
+    lu_dims(p, &d);
+    double steps = (double)params_geti(p, "steps");
+    double evals = floor(steps / (double)params_geti(p, "log_every")) + 1;
+    double words = d.batch < d.n_train ? fmin((double)d.V, (double)d.batch * d.L) : d.V;
+    double step = pass_flops(&d, (double)d.batch, 1) + words * (4.0 * d.Dk + 20) +
+                  (d.tr_emb ? 2.0 * words * d.D : 0);
+    double eval = pass_flops(&d, (double)(d.n_train + d.n_valid + d.n_test), 0) +
+                  (double)d.V * (2.0 * d.Dk + 2.0 * d.D + 20);
+    return steps * step + evals * eval;
+}
+
+/* ---- init / free ------------------------------------------------------------------------ */
+
+static void lu_free(void *state)
+{
+    lu_t *S = state;
+    if (!S) return;
+    task_free(&S->data);
+    free(S->par);
+    free(S->grad);
+    free(S->work);
+    free(S->act);
+    free(S->words);
+    free(S->mark);
+    free(S->perm);
+    free(S);
+}
+
+static void fill_normal(rng_t *r, double *x, size_t n, double std)
+{
+    for (size_t i = 0; i < n; i++) x[i] = std * rng_normal(r);
+}
+
+static void fill_uniform(rng_t *r, double *x, size_t n, double bound)
+{
+    for (size_t i = 0; i < n; i++) x[i] = bound * (2.0 * rng_uniform(r) - 1.0);
+}
+
+/* Initial weights from (seed, RNG_STREAM_INIT) in a fixed order — query, classifier, then the
+ * embeddings word by word (topic words first) — so the query and classifier do not depend on the
+ * vocabulary size. Keys start at exactly 0. */
+static void lu_init_weights(lu_t *S, const params_t *p)
+{
+    const lu_dims_t *d = &S->d;
+    rng_t r;
+    rng_init(&r, (uint64_t)params_get(p, "seed"), RNG_STREAM_INIT);
+    fill_normal(&r, S->grp[LU2021_QUERY], (size_t)d->Dk, params_get(p, "query_std"));
+    if (d->cls == CLS_FIXED) {
+        double *U = S->grp[LU2021_CLS1];
+        fill_normal(&r, U, (size_t)d->D * d->K, 1.0);
+        for (int k = 0; k < d->K && k < d->D; k++) U[(size_t)k * d->K + k] = 1.0;
+    } else if (d->cls == CLS_LINEAR) { /* PyTorch nn.Linear(D, K, bias=False) default */
+        fill_uniform(&r, S->grp[LU2021_CLS1], (size_t)d->D * d->K, 1.0 / sqrt((double)d->D));
+    } else { /* PyTorch nn.Linear defaults: U(±1/sqrt(fan_in)) for weights and biases */
+        double b1 = 1.0 / sqrt((double)d->D), b2 = 1.0 / sqrt((double)d->Hd);
+        fill_uniform(&r, S->grp[LU2021_CLS1], d->n_group[LU2021_CLS1], b1);
+        fill_uniform(&r, S->grp[LU2021_CLS2], d->n_group[LU2021_CLS2], b1);
+        fill_uniform(&r, S->grp[LU2021_CLS3], d->n_group[LU2021_CLS3], b2);
+        fill_uniform(&r, S->grp[LU2021_CLS4], d->n_group[LU2021_CLS4], b2);
+    }
+    fill_normal(&r, S->grp[LU2021_EMBED], d->n_group[LU2021_EMBED], params_get(p, "embed_std"));
+    memset(S->grp[LU2021_KEYS], 0, sizeof(double) * d->n_group[LU2021_KEYS]);
+}
+
+static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
+{
+    int rc = -1;
+    lu_t *S = calloc(1, sizeof *S);
+    *state = NULL;
+    if (!S) {
+        snprintf(err, errlen, "out of memory for the lu2021 state");
+        return -2;
+    }
+    if (lu_check(p, err, errlen) != 0) goto fail;
+    lu_dims(p, &S->d);
+    const lu_dims_t *d = &S->d;
+    S->lr = params_get(p, "lr");
+    rc = task_generate(&S->data, &d->task, err, errlen);
+    if (rc != 0) goto fail;
+    rc = -2;
+
+    size_t V = (size_t)d->V, n_cls = 0;
+    for (int g = LU2021_CLS1; g < LU2021_N_GROUPS; g++) n_cls += d->n_group[g];
+    S->par = malloc(sizeof(double) * d->n_par);
+    S->grad = calloc(n_cls + (size_t)d->Dk + V + d->n_gE, sizeof(double));
+    S->work = calloc(2 * V, sizeof(double));
+    S->act = calloc(d->n_act, sizeof(double));
+    S->words = malloc(sizeof(int32_t) * 2 * V);
+    S->mark = calloc(V, sizeof(uint32_t));
+    if (d->batch < d->n_train) S->perm = malloc(sizeof(long) * (size_t)d->n_train);
+    if (!S->par || !S->grad || !S->work || !S->act || !S->words || !S->mark ||
+        (d->batch < d->n_train && !S->perm)) {
+        snprintf(err, errlen, "out of memory: the run needs %.3g MB", 1e-6 * (double)lu_memory(p));
+        goto fail;
+    }
+    double *x = S->par;
+    for (int g = 0; g < LU2021_N_GROUPS; g++) {
+        S->grp[g] = d->n_group[g] ? x : NULL;
+        x += d->n_group[g];
+    }
+    x = S->grad;
+    for (int g = 0; g < 4; g++) {
+        S->gcls[g] = d->n_group[LU2021_CLS1 + g] ? x : NULL;
+        x += d->n_group[LU2021_CLS1 + g];
+    }
+    S->gq = x;
+    S->gword = x + d->Dk;
+    S->gE = d->tr_emb ? S->gword + V : NULL;
+    S->score = S->work;
+    S->ew = S->work + V;
+    size_t c = (size_t)d->chunk, hd = d->cls == CLS_MLP ? (size_t)d->Hd : 0;
+    S->A = S->act;
+    S->H = S->A + c * (size_t)d->L;
+    S->dH = S->H + c * (size_t)d->D;
+    S->Z1 = S->dH + c * (size_t)d->D;
+    S->R1 = S->Z1 + c * hd;
+    S->dR = S->R1 + c * hd;
+    S->Z = S->dR + c * hd;
+    S->dZ = S->Z + c * (size_t)d->K;
+
+    /* The distinct words of the training set: what a full-batch step touches. */
+    S->stamp = 1;
+    S->n_train_words = 0;
+    const int32_t *tok = S->data.tokens;
+    for (size_t i = 0; i < (size_t)d->n_train * (size_t)d->L; i++)
+        if (S->mark[tok[i]] != S->stamp) {
+            S->mark[tok[i]] = S->stamp;
+            S->words[S->n_train_words++] = tok[i];
+        }
+    S->batch_words = S->words + V;
+    if (S->perm) {
+        for (long i = 0; i < d->n_train; i++) S->perm[i] = i;
+        S->pos = d->n_train; /* shuffle before the first batch */
+        rng_init(&S->batch_rng, (uint64_t)params_get(p, "seed"), RNG_STREAM_BATCH);
+    }
+    lu_init_weights(S, p);
+    *state = S;
+    return 0;
+fail:
+    lu_free(S);
+    return rc;
+}
+
+/* ---- forward / backward ----------------------------------------------------------------- */
+
+/* Scores s_w = q·κ_w of the n listed words (rows == NULL: all V), and ew_w = exp(s_w − max). */
+static void lu_scores(lu_t *S, int n, const int32_t *rows)
+{
+    const lu_dims_t *d = &S->d;
+    kern_rows_dot(n, rows, d->Dk, S->grp[LU2021_KEYS], S->grp[LU2021_QUERY], S->score);
+    double mx = -INFINITY;
+    for (int j = 0; j < n; j++) {
+        double s = S->score[rows ? rows[j] : j];
+        if (s > mx) mx = s;
+    }
+    for (int j = 0; j < n; j++) {
+        int w = rows ? rows[j] : j;
+        S->ew[w] = exp(S->score[w] - mx);
+    }
+}
+
+typedef struct {
+    double loss_sum, att_sum; /* Σ cross-entropy, Σ attention on position 0 (the topic word) */
+    long correct;
+} lu_sums_t;
+
+/* One pass over B sentences (rows of tokens, rows == NULL: the first B), in chunks: forward,
+ * and when bwd, backward with the gradients accumulated into S's buffers (scaled by 1/B_total).
+ * The scores and ew of every word of these sentences must be current. */
+static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const long *rows,
+                    long B, int bwd, lu_sums_t *sums)
+{
+    const lu_dims_t *d = &S->d;
+    const int L = d->L, D = d->D, K = d->K, Hd = d->Hd, mlp = d->cls == CLS_MLP;
+    const double *E = S->grp[LU2021_EMBED], *C1 = S->grp[LU2021_CLS1];
+    int need_ds = d->tr_keys || d->tr_query;
+    int need_dh = bwd && (need_ds || d->tr_emb);
+    double scale = 1.0 / (double)B;
+    for (long c0 = 0; c0 < B; c0 += d->chunk) {
+        int nb = (int)(B - c0 < d->chunk ? B - c0 : d->chunk);
+        const int32_t *tk = rows ? tokens : tokens + (size_t)c0 * L;
+        const int32_t *lb = rows ? labels : labels + c0;
+        const long *rw = rows ? rows + c0 : NULL;
+        kern_attend_fwd(nb, L, D, tk, rw, S->score, S->ew, E, S->A, S->H);
+        for (int b = 0; b < nb; b++) sums->att_sum += S->A[(size_t)b * L];
+        const double *feat = S->H; /* the classifier's last hidden layer */
+        int F = D;
+        if (mlp) {
+            kern_gemm(0, 0, nb, Hd, D, 1.0, S->H, D, C1, Hd, 0.0, S->Z1, Hd);
+            kern_add_bias(nb, Hd, S->grp[LU2021_CLS2], S->Z1);
+            kern_relu((long)nb * Hd, S->Z1, S->R1);
+            kern_gemm(0, 0, nb, K, Hd, 1.0, S->R1, Hd, S->grp[LU2021_CLS3], K, 0.0, S->Z, K);
+            kern_add_bias(nb, K, S->grp[LU2021_CLS4], S->Z);
+            feat = S->R1;
+            F = Hd;
+        } else {
+            kern_gemm(0, 0, nb, K, D, 1.0, S->H, D, C1, K, 0.0, S->Z, K);
+        }
+        int need_dz = bwd && (d->tr_cls || need_dh);
+        sums->loss_sum += kern_xent(nb, K, S->Z, lb, rw, scale, need_dz ? S->dZ : NULL,
+                                    &sums->correct);
+        if (!need_dz) continue;
+        /* classifier backward */
+        if (mlp) {
+            const double *W2 = S->grp[LU2021_CLS3];
+            kern_gemm(1, 0, Hd, K, nb, 1.0, feat, F, S->dZ, K, 1.0, S->gcls[2], K);
+            kern_colsum(nb, K, S->dZ, S->gcls[3]);
+            kern_gemm(0, 1, nb, Hd, K, 1.0, S->dZ, K, W2, K, 0.0, S->dR, Hd);
+            kern_relu_bwd((long)nb * Hd, S->Z1, S->dR);
+            kern_gemm(1, 0, D, Hd, nb, 1.0, S->H, D, S->dR, Hd, 1.0, S->gcls[0], Hd);
+            kern_colsum(nb, Hd, S->dR, S->gcls[1]);
+            if (need_dh) kern_gemm(0, 1, nb, D, Hd, 1.0, S->dR, Hd, C1, Hd, 0.0, S->dH, D);
+        } else {
+            if (d->tr_cls) kern_gemm(1, 0, D, K, nb, 1.0, S->H, D, S->dZ, K, 1.0, S->gcls[0], K);
+            if (need_dh) kern_gemm(0, 1, nb, D, K, 1.0, S->dZ, K, C1, K, 0.0, S->dH, D);
+        }
+        if (need_dh)
+            kern_attend_bwd(nb, L, D, tk, rw, S->A, E, S->H, S->dH, need_ds ? S->gword : NULL,
+                            d->tr_emb ? S->gE : NULL);
+    }
+}
+
+/* Gradient of the mean loss over a batch into S's buffers; returns the mean loss. The batch is
+ * the whole training set (rows == NULL) or the listed training rows; words lists its distinct
+ * words. */
+static double lu_batch_grad(lu_t *S, const long *rows, long B, const int32_t *words, int n_words)
+{
+    lu_sums_t sums = {0};
+    lu_scores(S, n_words, words);
+    lu_pass(S, S->data.tokens, S->data.labels, rows, B, 1, &sums);
+    return sums.loss_sum / (double)B;
+}
+
+/* dq = Σ_w gword[w]·κ_w over the batch's words (keys before the update) into S->gq. */
+static void lu_query_grad(lu_t *S, const int32_t *words, int n_words)
+{
+    memset(S->gq, 0, sizeof(double) * (size_t)S->d.Dk);
+    kern_rows_gemv_t(n_words, words, S->d.Dk, 1.0, S->gword, S->grp[LU2021_KEYS], S->gq);
+}
+
+/* Gradient step on every trained group, then clear the gradient buffers. */
+static void lu_apply(lu_t *S, const int32_t *words, int n_words)
+{
+    const lu_dims_t *d = &S->d;
+    double lr = S->lr;
+    if (d->tr_query) lu_query_grad(S, words, n_words);
+    if (d->tr_keys) /* ∂L/∂κ_w = gword[w]·q: a rank-1 update over the batch's words */
+        kern_rows_rank1(n_words, words, d->Dk, -lr, S->gword, S->grp[LU2021_QUERY],
+                        S->grp[LU2021_KEYS]);
+    if (d->tr_emb) kern_rows_axpy_clear(n_words, words, d->D, -lr, S->gE, S->grp[LU2021_EMBED]);
+    if (d->tr_query)
+        for (int k = 0; k < d->Dk; k++) S->grp[LU2021_QUERY][k] -= lr * S->gq[k];
+    if (d->tr_cls)
+        for (int g = 0; g < 4; g++) {
+            size_t n = d->n_group[LU2021_CLS1 + g];
+            double *w = S->grp[LU2021_CLS1 + g], *gw = S->gcls[g];
+            for (size_t i = 0; i < n; i++) {
+                w[i] -= lr * gw[i];
+                gw[i] = 0.0;
+            }
+        }
+    for (int j = 0; j < n_words; j++) S->gword[words[j]] = 0.0;
+}
+
+/* The next mini-batch: consecutive rows of an epoch order reshuffled from RNG_STREAM_BATCH at
+ * each epoch start (the last batch of an epoch may be short). Lists its distinct words. */
+static long lu_next_batch(lu_t *S, const long **rows, int *n_words)
+{
+    const lu_dims_t *d = &S->d;
+    if (S->pos >= d->n_train) {
+        for (long i = d->n_train - 1; i > 0; i--) { /* Fisher–Yates */
+            long j = (long)rng_below(&S->batch_rng, (uint64_t)i + 1);
+            long t = S->perm[i];
+            S->perm[i] = S->perm[j];
+            S->perm[j] = t;
+        }
+        S->pos = 0;
+    }
+    long B = d->n_train - S->pos < d->batch ? d->n_train - S->pos : d->batch;
+    *rows = S->perm + S->pos;
+    S->pos += B;
+    if (++S->stamp == 0) { /* the stamp wrapped: restart the marks */
+        memset(S->mark, 0, sizeof(uint32_t) * (size_t)d->V);
+        S->stamp = 1;
+    }
+    int n = 0;
+    for (long b = 0; b < B; b++) {
+        const int32_t *t = S->data.tokens + (size_t)(*rows)[b] * d->L;
+        for (int i = 0; i < d->L; i++)
+            if (S->mark[t[i]] != S->stamp) {
+                S->mark[t[i]] = S->stamp;
+                S->batch_words[n++] = t[i];
+            }
+    }
+    *n_words = n;
+    return B;
+}
+
+static int lu_step(void *state, long step, double *loss, char *err, size_t errlen)
+{
+    lu_t *S = state;
+    (void)step;
+    (void)err;
+    (void)errlen;
+    if (S->d.batch >= S->d.n_train) {
+        *loss = lu_batch_grad(S, NULL, S->d.n_train, S->words, S->n_train_words);
+        lu_apply(S, S->words, S->n_train_words);
+    } else {
+        const long *rows;
+        int n_words;
+        long B = lu_next_batch(S, &rows, &n_words);
+        *loss = lu_batch_grad(S, rows, B, S->batch_words, n_words);
+        lu_apply(S, S->batch_words, n_words);
+    }
+    return 0;
+}
+
+/* ---- evaluation ------------------------------------------------------------------------- */
+
+static int lu_eval(void *state, double *metrics, char *err, size_t errlen)
+{
+    lu_t *S = state;
+    const lu_dims_t *d = &S->d;
+    const task_data_t *t = &S->data;
+    (void)err;
+    (void)errlen;
+    lu_scores(S, d->V, NULL);
+    lu_sums_t tr = {0}, va = {0}, te = {0};
+    size_t L = (size_t)d->L;
+    lu_pass(S, t->tokens, t->labels, NULL, d->n_train, 0, &tr);
+    lu_pass(S, t->tokens + (size_t)d->n_train * L, t->labels + d->n_train, NULL, d->n_valid, 0,
+            &va);
+    lu_pass(S, t->tokens + (size_t)(d->n_train + d->n_valid) * L,
+            t->labels + d->n_train + d->n_valid, NULL, d->n_test, 0, &te);
+    metrics[M_TRAIN_LOSS] = tr.loss_sum / (double)d->n_train;
+    metrics[M_TRAIN_ACC] = (double)tr.correct / (double)d->n_train;
+    metrics[M_VALID_ACC] = (double)va.correct / (double)d->n_valid;
+    metrics[M_TEST_ACC] = (double)te.correct / (double)d->n_test;
+    metrics[M_TEST_LOSS] = te.loss_sum / (double)d->n_test;
+    metrics[M_TOPIC_ATT] = tr.att_sum / (double)d->n_train;
+
+    /* The SEN identity per topic word t: lhs = ||q||²||v_t||², rhs = 2 s_t + (2/m)(e^{s_t} − 1),
+     * residual = |lhs − rhs| / max(rhs, SEN_EPS); each averaged over the topic words. */
+    const double *q = S->grp[LU2021_QUERY], *E = S->grp[LU2021_EMBED];
+    double q2 = 0.0;
+    for (int k = 0; k < d->Dk; k++) q2 += q[k] * q[k];
+    double s_sum = 0.0, lhs_sum = 0.0, rhs_sum = 0.0, res_sum = 0.0;
+    for (int w = 0; w < d->n_topic; w++) {
+        double v2 = 0.0, s = S->score[w];
+        for (int k = 0; k < d->D; k++) v2 += E[(size_t)w * d->D + k] * E[(size_t)w * d->D + k];
+        double lhs = q2 * v2, rhs = 2.0 * s + 2.0 / d->m * expm1(s);
+        s_sum += s;
+        lhs_sum += lhs;
+        rhs_sum += rhs;
+        res_sum += fabs(lhs - rhs) / fmax(rhs, SEN_EPS);
+    }
+    metrics[M_TOPIC_SCORE] = s_sum / d->n_topic;
+    metrics[M_TOPIC_NORM2] = lhs_sum / d->n_topic;
+    metrics[M_SEN_RHS] = rhs_sum / d->n_topic;
+    metrics[M_SEN_RES] = res_sum / d->n_topic;
+    metrics[M_QUERY_NORM] = sqrt(q2);
+    double nt_s = 0.0, nt_n = 0.0;
+    for (int w = d->n_topic; w < d->V; w++) {
+        double v2 = 0.0;
+        for (int k = 0; k < d->D; k++) v2 += E[(size_t)w * d->D + k] * E[(size_t)w * d->D + k];
+        nt_s += S->score[w];
+        nt_n += sqrt(v2);
+    }
+    metrics[M_NT_SCORE] = nt_s / (d->V - d->n_topic);
+    metrics[M_NT_NORM] = nt_n / (d->V - d->n_topic);
+    return 0;
+}
+
+/* ---- test access (lu2021.h) ------------------------------------------------------------- */
+
+void lu2021_groups(void *state, lu2021_group_t groups[LU2021_N_GROUPS])
+{
+    static const char *const names[2][LU2021_N_GROUPS] = {
+        {"embed", "keys", "query", "U", "", "", ""},
+        {"embed", "keys", "query", "W1", "b1", "W2", "b2"}};
+    lu_t *S = state;
+    const lu_dims_t *d = &S->d;
+    int mlp = d->cls == CLS_MLP;
+    for (int g = 0; g < LU2021_N_GROUPS; g++) {
+        groups[g].name = names[mlp][g];
+        groups[g].values = S->grp[g];
+        groups[g].n = d->n_group[g];
+    }
+    groups[LU2021_EMBED].trained = d->tr_emb;
+    groups[LU2021_KEYS].trained = d->tr_keys;
+    groups[LU2021_QUERY].trained = d->tr_query;
+    for (int g = LU2021_CLS1; g < LU2021_N_GROUPS; g++) groups[g].trained = d->tr_cls && d->n_group[g];
+}
+
+int lu2021_loss_and_grad(void *state, double *loss, double *const grads[LU2021_N_GROUPS])
+{
+    lu_t *S = state;
+    const lu_dims_t *d = &S->d;
+    *loss = lu_batch_grad(S, NULL, d->n_train, S->words, S->n_train_words);
+    if (d->tr_query) lu_query_grad(S, S->words, S->n_train_words);
+    if (grads) {
+        for (int g = 0; g < LU2021_N_GROUPS; g++)
+            if (grads[g]) memset(grads[g], 0, sizeof(double) * d->n_group[g]);
+        if (grads[LU2021_EMBED] && d->tr_emb)
+            memcpy(grads[LU2021_EMBED], S->gE, sizeof(double) * d->n_group[LU2021_EMBED]);
+        if (grads[LU2021_KEYS] && d->tr_keys)
+            for (size_t w = 0; w < (size_t)d->V; w++)
+                for (int k = 0; k < d->Dk; k++)
+                    grads[LU2021_KEYS][w * d->Dk + k] = S->gword[w] * S->grp[LU2021_QUERY][k];
+        if (grads[LU2021_QUERY] && d->tr_query)
+            memcpy(grads[LU2021_QUERY], S->gq, sizeof(double) * (size_t)d->Dk);
+        for (int g = 0; g < 4; g++)
+            if (grads[LU2021_CLS1 + g] && d->tr_cls)
+                memcpy(grads[LU2021_CLS1 + g], S->gcls[g],
+                       sizeof(double) * d->n_group[LU2021_CLS1 + g]);
+    }
+    /* clear the buffers as a step would */
+    for (int g = 0; g < 4; g++)
+        if (S->gcls[g]) memset(S->gcls[g], 0, sizeof(double) * d->n_group[LU2021_CLS1 + g]);
+    memset(S->gq, 0, sizeof(double) * (size_t)d->Dk);
+    memset(S->gword, 0, sizeof(double) * (size_t)d->V);
+    if (S->gE) memset(S->gE, 0, sizeof(double) * d->n_gE);
+    return 0;
+}
+
+const task_data_t *lu2021_data(void *state) { return &((lu_t *)state)->data; }
+
+const model_family_t lu2021_family = {
+    .name = "lu2021",
+    .summary = "topic-word classification with one query, per-word keys (Lu, Mao & Nayak 2021)",
+    .params = lu_params,
+    .n_params = sizeof lu_params / sizeof lu_params[0],
+    .metrics = lu_metrics,
+    .n_metrics = M_COUNT,
+    .check = lu_check,
+    .cost = lu_cost,
+    .init = lu_init,
+    .step = lu_step,
+    .eval = lu_eval,
+    .memory = lu_memory,
+    .free = lu_free,
+};

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# jobs/local.sh — run an attnsweep sweep on a workstation: one rank per core, ROMIO, root
+# handled, and a resume loop: if mpirun dies (a rank crashed, the machine ran out of memory…)
+# the sweep is resumed from its file, as long as each attempt makes progress. Ctrl-C (or TERM)
+# stops the sweep cleanly (runs in flight are marked interrupted, the file is closed); run the
+# same command again to continue.
+#
+#   jobs/local.sh SPEC [OUT] [-- more `attnsweep run` options]
+#   NP=4 jobs/local.sh examples/demo.ini demo.h5 -- --set grid.seed=0..3
+#
+# Env: NP [number of cores + 1: rank 0 coordinates and sleeps while it waits]
+#      ATTNSWEEP [build/attnsweep next to this script's repo, else `attnsweep` in PATH]
+#      MAX_TRIES [3] attempts in all; MPIRUN_ARGS [--mca io romio321 --bind-to none]
+# Exit: 0 complete · 1 setup error · 2 an attempt made no progress · 3 tries used up ·
+#       4 complete but some runs failed · 130 stopped by Ctrl-C/TERM (resumable)
+set -uo pipefail
+
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-1}"; }
+[ $# -ge 1 ] || usage 1
+case $1 in -h|--help) usage 0 ;; esac
+SPEC=$1; shift
+OUT=results.h5
+if [ $# -ge 1 ] && [ "$1" != -- ]; then OUT=$1; shift; fi
+[ "${1:-}" = -- ] && shift
+EXTRA=("$@")
+
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${ATTNSWEEP:-}" ]; then
+  if [ -x "$here/../build/attnsweep" ]; then ATTNSWEEP=$here/../build/attnsweep; else ATTNSWEEP=attnsweep; fi
+fi
+command -v "$ATTNSWEEP" >/dev/null || { echo "local.sh: no attnsweep binary ($ATTNSWEEP): build it (./setup.sh) or set ATTNSWEEP=" >&2; exit 1; }
+[ -r "$SPEC" ] || { echo "local.sh: cannot read spec '$SPEC'" >&2; exit 1; }
+cores=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+NP=${NP:-$((cores + 1))}
+MAX_TRIES=${MAX_TRIES:-3}
+# --oversubscribe: NP may exceed the cores Open MPI counts; --bind-to none: the coordinator
+# sleeps, so do not pin ranks to cores. ROMIO: Open MPI 4.1's OMPIO hangs in collective writes.
+MPIRUN_ARGS=${MPIRUN_ARGS:---mca io romio321 --bind-to none}
+[ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
+# a network filesystem (NFS, Lustre, GPFS…): HDF5's flock() fails or hangs there
+case $(stat -f -c %T "$(dirname "$OUT")" 2>/dev/null) in
+  nfs*|lustre|gpfs|fuse*|cifs|smb*) export HDF5_USE_FILE_LOCKING=${HDF5_USE_FILE_LOCKING:-FALSE} ;;
+esac
+
+say() { printf '[local.sh %s] %s\n' "$(date +%T)" "$*"; }
+counts() {   # sets DONE PENDING FAILED DIVERGED INTERRUPTED TOTAL from `attnsweep status`
+  local s w n
+  DONE=0 PENDING=0 FAILED=0 DIVERGED=0 INTERRUPTED=0 TOTAL=0
+  [ -e "$1" ] || return 1
+  s=$("$ATTNSWEEP" status "$1" 2>/dev/null) || return 1
+  for w in "done" pending failed diverged interrupted total; do
+    n=$(grep -oiE "\b$w\b[ :=]+[0-9]+|[0-9]+ +$w\b" <<<"$s" | head -1 | grep -oE '[0-9]+')
+    printf -v "${w^^}" %d "${n:-0}"
+  done
+  [ "$TOTAL" -gt 0 ] || TOTAL=$((DONE + PENDING + FAILED + DIVERGED + INTERRUPTED))
+}
+
+MPI_PID=""; STOPPED=0
+stop() { STOPPED=1; say "stopping cleanly (runs in flight become 'interrupted')"; [ -n "$MPI_PID" ] && kill -USR1 "$MPI_PID" 2>/dev/null; }
+trap stop INT TERM
+
+for ((try = 1; try <= MAX_TRIES; try++)); do
+  before=0; resume=()
+  if counts "$OUT"; then before=$DONE; resume=(--resume); fi
+  say "attempt $try/$MAX_TRIES: mpirun -np $NP $ATTNSWEEP run $SPEC --out $OUT ${resume[*]} ${EXTRA[*]}"
+  # background + wait: bash runs the Ctrl-C trap only between foreground commands; set -m puts
+  # mpirun in its own process group, so Ctrl-C reaches only this script (mpirun would abort the
+  # ranks at once) and the trap turns it into USR1: a clean stop.
+  set -m
+  # shellcheck disable=SC2086
+  mpirun -np "$NP" --oversubscribe $MPIRUN_ARGS "$ATTNSWEEP" run "$SPEC" --out "$OUT" "${resume[@]}" "${EXTRA[@]}" &
+  MPI_PID=$!
+  set +m
+  rc=0
+  while kill -0 "$MPI_PID" 2>/dev/null; do wait "$MPI_PID"; rc=$?; done
+  wait "$MPI_PID" 2>/dev/null; r=$?; [ "$r" = 127 ] || rc=$r
+  MPI_PID=""
+  counts "$OUT" || { say "mpirun exited with $rc and left no readable $OUT"; exit 1; }
+  todo=$((PENDING + INTERRUPTED))
+  say "mpirun exited with $rc: $DONE done, $todo to do, $FAILED failed, $DIVERGED diverged of $TOTAL"
+  if [ "$todo" = 0 ]; then
+    [ "$FAILED" = 0 ] && { say "sweep complete: $OUT"; exit 0; }
+    say "sweep complete but $FAILED run(s) failed (see /runs/message)"; exit 4
+  fi
+  [ "$STOPPED" = 1 ] && { say "stopped; to continue: $0 $SPEC $OUT${EXTRA[*]:+ -- ${EXTRA[*]}}"; exit 130; }
+  [ "$DONE" -gt "$before" ] || { say "no progress in this attempt; not retrying"; exit 2; }
+done
+say "$MAX_TRIES attempts used with $todo run(s) to do; run the same command again to resume"
+exit 3

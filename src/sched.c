@@ -103,13 +103,18 @@ int sched_queue_init(sched_queue_t *q, const long *ids, const double *cost, long
     int rc = -1;
     long *order = NULL;
     q->ids = NULL;
+    q->cost = NULL;
     q->n = q->next = 0;
     if (n < 0) goto cleanup;
     order = malloc(sizeof *order * (size_t)(n > 0 ? n : 1));
     q->ids = malloc(sizeof *q->ids * (size_t)(n > 0 ? n : 1));
-    if (!order || !q->ids) goto cleanup;
+    q->cost = malloc(sizeof *q->cost * (size_t)(n > 0 ? n : 1));
+    if (!order || !q->ids || !q->cost) goto cleanup;
     if (sched_lpt_order(cost, ids, n, order) != 0) goto cleanup;
-    for (long k = 0; k < n; k++) q->ids[k] = ids[order[k]];
+    for (long k = 0; k < n; k++) {
+        q->ids[k] = ids[order[k]];
+        q->cost[k] = cost[order[k]];
+    }
     q->n = n;
     rc = 0;
 cleanup:
@@ -118,15 +123,19 @@ cleanup:
     return rc;
 }
 
-long sched_next_run(sched_queue_t *q)
+long sched_next_run(sched_queue_t *q, double *cost)
 {
-    return q->next < q->n ? q->ids[q->next++] : -1;
+    if (q->next >= q->n) return -1;
+    if (cost) *cost = q->cost[q->next];
+    return q->ids[q->next++];
 }
 
 void sched_queue_free(sched_queue_t *q)
 {
     free(q->ids);
+    free(q->cost);
     q->ids = NULL;
+    q->cost = NULL;
     q->n = q->next = 0;
 }
 
@@ -159,7 +168,7 @@ static void sleep_ns(long ns)
 /* Per-rank tallies, reduced onto rank 0 at the end. */
 typedef struct {
     long finished, by_status[5];
-    double run_seconds, write_seconds, busy;
+    double run_seconds, write_seconds, busy, cost_done;
     long error_run;
 } tally_t;
 
@@ -172,8 +181,9 @@ static void tally_add(tally_t *t, const sched_result_t *r)
     t->busy += r->run_seconds + r->write_seconds;
 }
 
-static void progress_call(const sched_config_t *cfg, const tally_t *t, long total, double t0,
-                          int n_workers, int stopping, int local_only, double *last)
+static void progress_call(const sched_config_t *cfg, const tally_t *t, long total,
+                          double cost_total, double t0, int n_workers, int stopping,
+                          int local_only, double *last)
 {
     double now = now_seconds();
     if (!cfg->progress || now - *last < cfg->progress_every) return;
@@ -184,6 +194,8 @@ static void progress_call(const sched_config_t *cfg, const tally_t *t, long tota
     memcpy(p.by_status, t->by_status, sizeof p.by_status);
     p.elapsed = now - t0;
     p.run_seconds = t->run_seconds;
+    p.cost_total = cost_total;
+    p.cost_done = t->cost_done;
     p.n_workers = n_workers;
     p.stopping = stopping;
     p.local_only = local_only;
@@ -205,7 +217,8 @@ int sched_quiet_barrier(MPI_Comm comm)
 }
 
 /* One run on this rank: callback, tally, error bookkeeping. */
-static int do_work(const sched_config_t *cfg, long id, tally_t *t, sched_result_t *r)
+static int do_work(const sched_config_t *cfg, long id, double cost, tally_t *t,
+                   sched_result_t *r)
 {
     memset(r, 0, sizeof *r);
     int rc = cfg->work(cfg->work_ctx, id, r);
@@ -214,7 +227,15 @@ static int do_work(const sched_config_t *cfg, long id, tally_t *t, sched_result_
         return rc;
     }
     tally_add(t, r);
+    t->cost_done += cost;
     return 0;
+}
+
+static double sum_cost(const double *cost, long n)
+{
+    double s = 0;
+    for (long i = 0; i < n; i++) s += cost[i] > 0 ? cost[i] : 0.0;
+    return s;
 }
 
 static int run_serial(const sched_config_t *cfg, tally_t *t, double t0, int *stopped)
@@ -222,15 +243,16 @@ static int run_serial(const sched_config_t *cfg, tally_t *t, double t0, int *sto
     sched_queue_t q;
     double last = t0;
     int rc = 0;
+    double c, total = sum_cost(cfg->cost, cfg->n);
     if (sched_queue_init(&q, cfg->ids, cfg->cost, cfg->n) != 0) return -1;
-    for (long id; (id = sched_next_run(&q)) >= 0;) {
+    for (long id; (id = sched_next_run(&q, &c)) >= 0;) {
         if (cfg->stop && *cfg->stop) {
             *stopped = 1;
             break;
         }
         sched_result_t r;
-        if ((rc = do_work(cfg, id, t, &r)) != 0) break;
-        progress_call(cfg, t, cfg->n, t0, 1, 0, 0, &last);
+        if ((rc = do_work(cfg, id, c, t, &r)) != 0) break;
+        progress_call(cfg, t, cfg->n, total, t0, 1, 0, 0, &last);
     }
     sched_queue_free(&q);
     return rc;
@@ -245,8 +267,14 @@ static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, doub
     MPI_Status st;
     int n_released = 0, stopping = 0, rc = 0;
     long ns = SLEEP_MIN_NS;
+    double total = sum_cost(cfg->cost, cfg->n);
+    double *inflight = calloc((size_t)size, sizeof *inflight); /* cost of each worker's run */
 
-    if (sched_queue_init(&q, cfg->ids, cfg->cost, cfg->n) != 0) return -1;
+    if (!inflight) return -1;
+    if (sched_queue_init(&q, cfg->ids, cfg->cost, cfg->n) != 0) {
+        free(inflight);
+        return -1;
+    }
     if (MPI_Irecv(msg, MSG_LEN, MPI_DOUBLE, MPI_ANY_SOURCE, TAG_REQ, cfg->comm, &req) !=
         MPI_SUCCESS) {
         rc = -1;
@@ -260,23 +288,26 @@ static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, doub
         }
         if (cfg->stop && *cfg->stop && !stopping) stopping = 1;
         if (!flag) {
-            progress_call(cfg, t, cfg->n, t0, size - 1, stopping, 0, &last);
+            progress_call(cfg, t, cfg->n, total, t0, size - 1, stopping, 0, &last);
             sleep_ns(ns);
             if (ns < SLEEP_MAX_NS) ns *= 2;
             continue;
         }
         ns = SLEEP_MIN_NS;
         int flags = (int)msg[MSG_FLAGS];
-        if (msg[MSG_ID] >= 0) {
+        if (msg[MSG_ID] >= 0 && !(flags & FLAG_ERROR)) {
             sched_result_t r = {(int)msg[MSG_STATUS], msg[MSG_RUN_S], msg[MSG_WRITE_S]};
             tally_add(t, &r);
+            t->cost_done += inflight[st.MPI_SOURCE];
         }
         if (flags & FLAG_ERROR) {
             stopping = 1;
             if (t->error_run < 0) t->error_run = (long)msg[MSG_ID];
         }
         if (flags & FLAG_STOP) stopping = 1;
-        long long next = stopping ? -1 : sched_next_run(&q);
+        double c = 0;
+        long long next = stopping ? -1 : sched_next_run(&q, &c);
+        inflight[st.MPI_SOURCE] = c;
         if (next < 0) n_released++;
         if (MPI_Send(&next, 1, MPI_LONG_LONG, st.MPI_SOURCE, TAG_RUN, cfg->comm) != MPI_SUCCESS) {
             rc = -1;
@@ -288,10 +319,11 @@ static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, doub
             rc = -1;
             goto cleanup;
         }
-        progress_call(cfg, t, cfg->n, t0, size - 1, stopping, 0, &last);
+        progress_call(cfg, t, cfg->n, total, t0, size - 1, stopping, 0, &last);
     }
     *stopped = stopping && q.next < q.n;
 cleanup:
+    free(inflight);
     if (rc != 0 && req != MPI_REQUEST_NULL) {
         MPI_Cancel(&req);
         MPI_Request_free(&req);
@@ -313,7 +345,7 @@ static int run_worker(const sched_config_t *cfg, tally_t *t)
             return -1;
         if (next < 0) break;
         sched_result_t r;
-        int w = do_work(cfg, (long)next, t, &r);
+        int w = do_work(cfg, (long)next, 0.0, t, &r);
         msg[MSG_ID] = (double)next;
         msg[MSG_STATUS] = r.status;
         msg[MSG_RUN_S] = r.run_seconds;
@@ -340,8 +372,8 @@ static int run_static(const sched_config_t *cfg, int rank, int size, tally_t *t,
     char dummy = 0;
 
     owner = malloc(sizeof *owner * (size_t)(cfg->n > 0 ? cfg->n : 1));
-    mine = malloc(sizeof *mine * (size_t)(cfg->n > 0 ? cfg->n : 1));
-    mine_cost = malloc(sizeof *mine_cost * (size_t)(cfg->n > 0 ? cfg->n : 1));
+    mine = calloc((size_t)(cfg->n > 0 ? cfg->n : 1), sizeof *mine);
+    mine_cost = calloc((size_t)(cfg->n > 0 ? cfg->n : 1), sizeof *mine_cost);
     sends = malloc(sizeof *sends * (size_t)size);
     if (!owner || !mine || !mine_cost || !sends) {
         rc = -1;
@@ -361,7 +393,8 @@ static int run_static(const sched_config_t *cfg, int rank, int size, tally_t *t,
         rc = -1;
         goto cleanup;
     }
-    for (long id; (id = sched_next_run(&q)) >= 0;) {
+    double c, total = sum_cost(mine_cost, n_mine);
+    for (long id; (id = sched_next_run(&q, &c)) >= 0;) {
         int local = cfg->stop && *cfg->stop;
         if (!stop_seen && size > 1) {
             int flag = 0;
@@ -386,8 +419,8 @@ static int run_static(const sched_config_t *cfg, int rank, int size, tally_t *t,
             break;
         }
         sched_result_t r;
-        if ((rc = do_work(cfg, id, t, &r)) != 0) break;
-        if (rank == 0) progress_call(cfg, t, n_mine, t0, size, 0, 1, &last);
+        if ((rc = do_work(cfg, id, c, t, &r)) != 0) break;
+        if (rank == 0) progress_call(cfg, t, n_mine, total, t0, size, 0, 1, &last);
     }
     if (MPI_Waitall(size, sends, MPI_STATUSES_IGNORE) != MPI_SUCCESS) rc = -1;
 cleanup:

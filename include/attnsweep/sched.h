@@ -26,13 +26,14 @@ double sched_lpt_makespan(const double *cost, long n, int n_workers);
 
 /* The dynamic queue: runs handed out in LPT order. */
 typedef struct {
-    long *ids;  /* [n] run ids in hand-out order */
+    long *ids;     /* [n] run ids in hand-out order */
+    double *cost;  /* [n] their costs */
     long n, next;
 } sched_queue_t;
 
 int sched_queue_init(sched_queue_t *q, const long *ids, const double *cost, long n);
-/* The next run id, or -1 when the queue is empty. */
-long sched_next_run(sched_queue_t *q);
+/* The next run id, or -1 when the queue is empty; *cost (may be NULL) gets its cost. */
+long sched_next_run(sched_queue_t *q, double *cost);
 void sched_queue_free(sched_queue_t *q);
 
 /* ---- the sweep driver (MPI) ---------------------------------------------------------------- */
@@ -53,6 +54,7 @@ typedef struct {
     long by_status[5];         /* finished runs by run_status_t */
     double elapsed;            /* seconds since sched_run started */
     double run_seconds;        /* Σ run time of the finished runs */
+    double cost_total, cost_done; /* estimated cost of all runs / of the finished ones */
     int n_workers, stopping, local_only;
 } sched_progress_t;
 

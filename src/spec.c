@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <ini.h>
 #include "attnsweep/spec.h"
 #include "attnsweep/train.h"
@@ -487,11 +488,15 @@ static int spec_add_entry(spec_entry_t **entries, int *n, int *cap, const char *
     return 0;
 }
 
-static int spec_handler(void *user, const char *section, const char *name, const char *value)
+static int spec_handler(void *user, const char *section_raw, const char *name,
+                        const char *value)
 {
     spec_reader_t *r = user;
-    char *v = NULL;
+    char *v = NULL, section[64];
     if (r->err_line) return 1;
+    snprintf(section, sizeof section, "%s", section_raw); /* "[ task ]" is [task] */
+    char *sp = spec_trim(section);
+    memmove(section, sp, strlen(sp) + 1);
     v = strdup(value);
     if (!v) {
         spec_fail(r, r->line, "out of memory");
@@ -509,6 +514,11 @@ static int spec_handler(void *user, const char *section, const char *name, const
             spec_fail(r, r->line,
                       "this indented line is read as the continuation of '%s' (%s); remove the "
                       "indentation to start a new key or section", name, e ? e->where : "?");
+        } else if (*val && *e->text && e->text[strlen(e->text) - 1] != ',' && val[0] != ',') {
+            spec_fail(r, r->line,
+                      "this indented line continues '%s' (%s), but the line before does not end "
+                      "with a comma; end it with ',' to continue a list, or remove the "
+                      "indentation", name, e->where);
         } else if (*val) {
             size_t a = strlen(e->text), b = strlen(val);
             char *t = realloc(e->text, a + b + 2);
@@ -523,7 +533,9 @@ static int spec_handler(void *user, const char *section, const char *name, const
         free(v);
         return 1;
     }
-    if (!*section) {
+    if (!*name) {
+        spec_fail(r, r->line, "no key name before '='; expected 'key = value'");
+    } else if (!*section) {
         spec_fail(r, r->line, "key '%s' is outside any section; put it under [model], [task], "
                   "[train] or [grid]", name);
     } else if (!spec_is_section(section)) {
@@ -840,8 +852,13 @@ int spec_load(spec_t *s, const char *path, const char *const *overrides, int n_o
         snprintf(err, errlen, "%s: cannot open the spec: %s", path, strerror(errno));
         goto cleanup;
     }
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file; expected a spec (.ini) file", path);
+        goto cleanup;
+    }
     if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-        snprintf(err, errlen, "%s: cannot read the spec (not a regular file?)", path);
+        snprintf(err, errlen, "%s: cannot read the spec: %s", path, strerror(errno));
         goto cleanup;
     }
     if (size > SPEC_MAX_BYTES) {

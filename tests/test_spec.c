@@ -3,7 +3,9 @@
  * the canonical text and its hash. Uses a toy family so it does not depend on a real model. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <criterion/criterion.h>
 #include "attnsweep/spec.h"
 #include "attnsweep/train.h"
@@ -327,6 +329,25 @@ Test(spec, leaves_the_spec_empty_and_freeable_after_an_error) {
     spec_free(&spec);
 }
 
+Test(spec, rejects_a_continuation_line_when_the_list_line_lacks_a_comma) {
+    expect_error("[model]\nmodel = toy\n[grid]\nseed = 0, 1\n    2, 3\n", "toy.ini:5",
+                 "continues 'seed' (toy.ini:4)", "end it with ','");
+}
+
+Test(spec, rejects_a_line_with_no_key_before_the_equals_sign) {
+    expect_error("[model]\nmodel = toy\n[task]\n= 5\n", "toy.ini:4", "no key name");
+}
+
+Test(spec, reads_a_section_header_with_blanks_inside_the_brackets) {
+    cr_assert_eq(load("[ model ]\nmodel = toy\n[ task]\nvocab_size = 7\n"), 0, "%s", err);
+    cr_assert_str_eq(entry("vocab_size")->section, "task");
+}
+
+Test(spec, suggests_the_key_for_a_wrongly_capitalised_one) {
+    expect_error("[model]\nmodel = toy\n[train]\nLR = 0.1\n", "toy.ini:4", "unknown key 'LR'",
+                 "did you mean 'lr'");
+}
+
 /* ------------------------------------------------------------------ overrides */
 
 Test(spec, an_override_replaces_a_key_in_place_and_names_itself_as_the_source) {
@@ -447,9 +468,33 @@ Test(spec, sha256_matches_the_fips_180_4_test_vectors) {
 
 /* ------------------------------------------------------------------ files on disk */
 
-Test(spec, loads_from_a_file_and_reports_a_missing_one) {
+Test(spec, reports_a_missing_file_and_a_directory_by_name) {
     cr_assert_neq(spec_load(&spec, "/nonexistent/x.ini", NULL, 0, err, sizeof err), 0);
     cr_assert(strstr(err, "/nonexistent/x.ini") && strstr(err, "cannot open"), "%s", err);
+    cr_assert_neq(spec_load(&spec, ATTNSWEEP_SOURCE_DIR "/examples", NULL, 0, err, sizeof err), 0);
+    cr_assert(strstr(err, "not a regular file"), "%s", err);
+}
+
+Test(spec, loads_a_file_with_its_path_in_every_location_and_its_bytes_as_text) {
+    char path[] = "/tmp/attnsweep_test_spec_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    /* spec_load uses the built-in registry: a real family, keys fixed by the team brief */
+    const char *text = "# lu2021\n[model]\nmodel = lu2021\nembed_dim = 5, 10\n[train]\nsteps = 10\n";
+    FILE *fp = fdopen(fd, "w");
+    fputs(text, fp);
+    fclose(fp);
+    const char *sets[] = {"train.steps=300"};
+    int rc = spec_load(&spec, path, sets, 1, err, sizeof err);
+    remove(path);
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_assert_str_eq(spec.path, path);
+    char where[64];
+    snprintf(where, sizeof where, "%s:4", path);
+    cr_assert_str_eq(spec.entries[0].where, where);
+    cr_assert(strncmp(spec.text, text, strlen(text)) == 0);
+    cr_assert_str_eq(spec.text + strlen(text), "# --set train.steps=300\n");
+    cr_assert_eq(spec.entries[1].values[0], 300.0);
 }
 
 static void load_example(const char *name, long min_runs)

@@ -110,18 +110,38 @@ static int spec_integer(const char *s, long long *v)
     return (end == t || *end || errno == ERANGE) ? -1 : 0;
 }
 
-/* logspace(a, b, n) / linspace(a, b, n): item is the whole text "logspace( ... )", trimmed. */
+/* Splits "name(a, b, n)" (cut up in place) into its three numbers; 0 ok, -1 bad syntax. */
+static int spec_space_args(char *item, double *a, double *b, long long *count)
+{
+    char *open = strchr(item, '('), *close = strrchr(item, ')');
+    char *args[3];
+    int n_args = 0;
+    if (!open || !close || close < open || spec_trim(close + 1)[0] != '\0') return -1;
+    *close = '\0';
+    for (char *p = open + 1;;) {
+        char *comma = strchr(p, ',');
+        if (n_args == 3) return -1;
+        args[n_args++] = p;
+        if (!comma) break;
+        *comma = '\0';
+        p = comma + 1;
+    }
+    if (n_args != 3 || spec_number(args[0], a) || spec_number(args[1], b) ||
+        spec_integer(args[2], count))
+        return -1;
+    return 0;
+}
+
+/* logspace(a, b, n) / linspace(a, b, n): n points from a to b inclusive, the ends exact;
+ * rounded to the nearest integer for integer keys. item is the trimmed item text. */
 static int spec_expand_space(const param_def_t *d, char *item, int is_log, double **vals,
                              int *n, int *cap, char *err, size_t errlen)
 {
     const char *fn = is_log ? "logspace" : "linspace";
     char shown[96];
-    snprintf(shown, sizeof shown, "%s", item);
-    char *open = strchr(item, '('), *close = strrchr(item, ')');
-    char *args[4] = {0};
-    int n_args = 0;
     double a, b;
     long long count;
+    snprintf(shown, sizeof shown, "%s", item);
     if (d->type == PARAM_ENUM || d->type == PARAM_BOOL) {
         char list[160] = "false, true";
         for (int i = 0; d->type == PARAM_ENUM && d->choices && d->choices[i]; i++) {
@@ -132,19 +152,11 @@ static int spec_expand_space(const param_def_t *d, char *item, int is_log, doubl
                  d->name, fn, list);
         return -1;
     }
-    if (!open || !close || close < open || spec_trim(close + 1)[0] != '\0') goto syntax;
-    *close = '\0';
-    for (char *p = open + 1;; ) {
-        char *comma = strchr(p, ',');
-        if (n_args == 4) goto syntax;
-        args[n_args++] = p;
-        if (!comma) break;
-        *comma = '\0';
-        p = comma + 1;
+    if (spec_space_args(item, &a, &b, &count)) {
+        snprintf(err, errlen, "%s: expected %s(a, b, n) with numbers a, b and an integer n >= 1, "
+                 "got '%s'", d->name, fn, shown);
+        return -1;
     }
-    if (n_args != 3 || spec_number(args[0], &a) || spec_number(args[1], &b) ||
-        spec_integer(args[2], &count))
-        goto syntax;
     if (count < 1 || count > SPEC_MAX_VALUES) {
         snprintf(err, errlen, "%s: %s(a, b, n) needs 1 <= n <= %d, got n = %lld", d->name, fn,
                  SPEC_MAX_VALUES, count);
@@ -159,22 +171,18 @@ static int spec_expand_space(const param_def_t *d, char *item, int is_log, doubl
     for (long long i = 0; i < count; i++) {
         double v;
         if (i == 0) v = a;
-        else if (i == count - 1) v = b; /* the ends are exact */
+        else if (i == count - 1) v = b;
         else {
             double t = la + (lb - la) * (double)i / (double)(count - 1);
             v = is_log ? pow(10.0, t) : t;
         }
         if (d->type == PARAM_INT) v = nearbyint(v);
-        if (spec_push(vals, n, cap, v)) goto oom;
+        if (spec_push(vals, n, cap, v)) {
+            snprintf(err, errlen, "%s: out of memory expanding %s()", d->name, fn);
+            return -1;
+        }
     }
     return 0;
-syntax:
-    snprintf(err, errlen, "%s: expected %s(a, b, n) with numbers a, b and an integer n >= 1, "
-             "got '%s'", d->name, fn, shown);
-    return -1;
-oom:
-    snprintf(err, errlen, "%s: out of memory expanding %s()", d->name, fn);
-    return -1;
 }
 
 /* a..b, inclusive, integer ends. */
@@ -619,7 +627,10 @@ static int spec_apply_override(spec_reader_t *r, const model_family_t *const *fa
         spec_entry_t *e = &r->entries[i];
         if (strcmp(e->key, key) != 0) continue;
         char *t = strdup(value);
-        if (!t) goto oom;
+        if (!t) {
+            snprintf(err, errlen, "%s: out of memory", where);
+            return -1;
+        }
         free(e->text);
         e->text = t;
         snprintf(e->section, sizeof e->section, "%s", section);
@@ -630,11 +641,11 @@ static int spec_apply_override(spec_reader_t *r, const model_family_t *const *fa
         snprintf(err, errlen, "%s: unknown key '%.40s...'", where, key);
         return -1;
     }
-    if (spec_add_entry(&r->entries, &r->n, &r->cap, section, key, value, where)) goto oom;
+    if (spec_add_entry(&r->entries, &r->n, &r->cap, section, key, value, where)) {
+        snprintf(err, errlen, "%s: out of memory", where);
+        return -1;
+    }
     return 0;
-oom:
-    snprintf(err, errlen, "%s: out of memory", where);
-    return -1;
 }
 
 /* ---------------------------------------------------------------- loading */

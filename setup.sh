@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# setup.sh — install attnsweep's Debian packages, build it, and (with --demo) run the demo sweep.
+#   ./setup.sh           apt-get install (as root or via sudo) + configure + build into build/
+#   ./setup.sh --demo    the same, then `mpirun -np 2 attnsweep run examples/demo.ini`, its
+#                        status, and the analysis report of the result (demo.h5, demo-report/)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PKGS="build-essential cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
+      libopenblas-dev libcriterion-dev libinih-dev python3-h5py python3-numpy python3-matplotlib
+      python3-pytest"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+missing=""
+for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  echo "setup: installing$missing"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$(nproc)"
+
+if [ "${1:-}" = "--demo" ]; then
+  # Open MPI refuses root unless told; ROMIO avoids OMPIO's collective-write hangs (README).
+  [ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  rm -f demo.h5
+  mpirun -np 2 --oversubscribe --mca io romio321 build/attnsweep run examples/demo.ini --out demo.h5
+  build/attnsweep status demo.h5
+  /usr/bin/python3 -m analysis report demo.h5 --out demo-report/
+  echo "setup: demo sweep in demo.h5, report in demo-report/report.md"
+fi

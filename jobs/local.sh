@@ -49,6 +49,7 @@ counts() {   # sets DONE PENDING FAILED DIVERGED INTERRUPTED TOTAL from `attnswe
   DONE=0 PENDING=0 FAILED=0 DIVERGED=0 INTERRUPTED=0 TOTAL=0
   [ -e "$1" ] || return 1
   s=$("$ATTNSWEEP" status "$1" 2>/dev/null) || return 1
+  grep -q '^runs:' <<<"$s" && s=$(grep -m1 '^runs:' <<<"$s")   # "runs: N total: done D, ..."
   for w in "done" pending failed diverged interrupted total; do
     n=$(grep -oiE "\b$w\b[ :=]+[0-9]+|[0-9]+ +$w\b" <<<"$s" | head -1 | grep -oE '[0-9]+')
     printf -v "${w^^}" %d "${n:-0}"

@@ -1,0 +1,34 @@
+# cluster — the batch-job and multi-host tests (README "Running on a cluster"). Label `slurm`: a
+# real single-node SLURM cluster (Debian's slurmctld + slurmd + munge, installed with apt-get if
+# missing) is started by a fixture, jobs/slurm.sbatch is submitted to it, and the cluster is torn
+# down by the cleanup fixture even when a test fails. Label `multihost`: a sweep across emulated
+# hosts (network namespaces, TCP) that loses one host and resumes. Root only: without root the
+# tests report SKIP (exit 77). The three SLURM entries share ports 6817/6818: RESOURCE_LOCK.
+set(CLUSTER_SRC ${CMAKE_CURRENT_SOURCE_DIR}/cluster)
+set(CLUSTER_WORK ${CMAKE_BINARY_DIR}/cluster-tests)
+
+add_test(NAME slurm_cluster_up COMMAND ${CLUSTER_SRC}/slurm-cluster.sh up ${CLUSTER_WORK}/slurm)
+add_test(NAME slurm_cluster_down COMMAND ${CLUSTER_SRC}/slurm-cluster.sh down ${CLUSTER_WORK}/slurm)
+add_test(NAME slurm_job_runs_a_small_sweep_to_completion
+  COMMAND ${CLUSTER_SRC}/test_slurm.sh basic $<TARGET_FILE:attnsweep> ${CMAKE_SOURCE_DIR}
+          ${CLUSTER_WORK}/slurm)
+add_test(NAME slurm_job_past_its_walltime_resubmits_itself_and_matches_a_plain_run
+  COMMAND ${CLUSTER_SRC}/test_slurm.sh walltime $<TARGET_FILE:attnsweep> ${CMAKE_SOURCE_DIR}
+          ${CLUSTER_WORK}/slurm)
+set_tests_properties(slurm_cluster_up PROPERTIES FIXTURES_SETUP slurm_cluster TIMEOUT 300)
+set_tests_properties(slurm_cluster_down PROPERTIES FIXTURES_CLEANUP slurm_cluster TIMEOUT 120)
+set_tests_properties(slurm_job_runs_a_small_sweep_to_completion PROPERTIES TIMEOUT 240)
+set_tests_properties(slurm_job_past_its_walltime_resubmits_itself_and_matches_a_plain_run
+  PROPERTIES TIMEOUT 420)
+set_tests_properties(slurm_cluster_up slurm_cluster_down slurm_job_runs_a_small_sweep_to_completion
+  slurm_job_past_its_walltime_resubmits_itself_and_matches_a_plain_run PROPERTIES
+  LABELS slurm RESOURCE_LOCK slurm_ports SKIP_RETURN_CODE 77)
+set_tests_properties(slurm_job_runs_a_small_sweep_to_completion
+  slurm_job_past_its_walltime_resubmits_itself_and_matches_a_plain_run PROPERTIES
+  FIXTURES_REQUIRED slurm_cluster)
+
+add_test(NAME multihost_sweep_loses_a_host_and_resumes_without_loss_or_rework
+  COMMAND ${CLUSTER_SRC}/test_multihost.sh $<TARGET_FILE:attnsweep> ${CMAKE_SOURCE_DIR}
+          ${CLUSTER_WORK}/multihost)
+set_tests_properties(multihost_sweep_loses_a_host_and_resumes_without_loss_or_rework PROPERTIES
+  LABELS multihost TIMEOUT 300 SKIP_RETURN_CODE 77)

@@ -42,22 +42,42 @@ void kern_gemm_ref(int ta, int tb, int M, int N, int K, double alpha, const doub
 
 /* ---- per-word rows -------------------------------------------------------------------- */
 
+/* Two-lane vectors (SSE2 on any x86-64; GCC/Clang vector extension). Element-wise use only, so
+ * results do not depend on the vector width. */
+typedef double v2d __attribute__((vector_size(16)));
+
+static inline v2d load2(const double *p)
+{
+    v2d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void store2(double *p, v2d v) { memcpy(p, &v, sizeof v); }
+
 static inline double dot(const double *x, const double *y, int n)
 {
     /* Two accumulators in a fixed order: faster than one chain, and deterministic. */
-    double s0 = 0.0, s1 = 0.0;
+    v2d s = {0.0, 0.0};
     int d = 0;
-    for (; d + 1 < n; d += 2) {
-        s0 += x[d] * y[d];
-        s1 += x[d + 1] * y[d + 1];
-    }
-    if (d < n) s0 += x[d] * y[d];
-    return s0 + s1;
+    for (; d + 1 < n; d += 2) s += load2(x + d) * load2(y + d);
+    double r = s[0] + s[1];
+    if (d < n) r += x[d] * y[d];
+    return r;
 }
 
+/* y[n] += a·x[n] */
 static inline void axpy(int n, double a, const double *x, double *y)
 {
-    for (int d = 0; d < n; d++) y[d] += a * x[d];
+    v2d va = {a, a};
+    int d = 0;
+    for (; d + 3 < n; d += 4) {
+        v2d y0 = load2(y + d) + va * load2(x + d), y1 = load2(y + d + 2) + va * load2(x + d + 2);
+        store2(y + d, y0);
+        store2(y + d + 2, y1);
+    }
+    for (; d + 1 < n; d += 2) store2(y + d, load2(y + d) + va * load2(x + d));
+    if (d < n) y[d] += a * x[d];
 }
 
 void kern_rows_dot(int n, const int32_t *rows, int D, const double *A, const double *x, double *s)
@@ -135,32 +155,26 @@ void kern_rows_gemv_t_ref(int n, const int32_t *rows, int D, double alpha, const
     }
 }
 
-void kern_rows_axpy_clear(int n, const int32_t *rows, int D, double alpha, double *G, double *A)
+void kern_rows_axpy(int n, const int32_t *rows, int D, double alpha, const double *G, double *A)
 {
     long nd = (long)n * D;
     if (!rows && nd > 0 && nd <= 2147483647L) { /* the whole matrix: one call */
         cblas_daxpy((int)nd, alpha, G, 1, A, 1);
-        memset(G, 0, sizeof(double) * (size_t)nd);
         return;
     }
     for (int j = 0; j < n; j++) {
         long w = rows ? rows[j] : j;
-        double *gw = G + w * D;
-        if (D >= ROW_BLAS_MIN) cblas_daxpy(D, alpha, gw, 1, A + w * D, 1);
-        else axpy(D, alpha, gw, A + w * D);
-        memset(gw, 0, sizeof(double) * (size_t)D);
+        if (D >= ROW_BLAS_MIN) cblas_daxpy(D, alpha, G + w * D, 1, A + w * D, 1);
+        else axpy(D, alpha, G + w * D, A + w * D);
     }
 }
 
-void kern_rows_axpy_clear_ref(int n, const int32_t *rows, int D, double alpha, double *G,
-                              double *A)
+void kern_rows_axpy_ref(int n, const int32_t *rows, int D, double alpha, const double *G,
+                        double *A)
 {
     for (int j = 0; j < n; j++) {
         long w = rows ? rows[j] : j;
-        for (int d = 0; d < D; d++) {
-            A[w * D + d] += alpha * G[w * D + d];
-            G[w * D + d] = 0.0;
-        }
+        for (int d = 0; d < D; d++) A[w * D + d] += alpha * G[w * D + d];
     }
 }
 
@@ -185,6 +199,84 @@ static void sentence_softmax(int L, const int32_t *t, const double *score, doubl
     for (int i = 0; i < L; i++) a[i] /= z;
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
+#define PRAGMA_UNROLL8 _Pragma("GCC unroll 8")
+#else
+#define PRAGMA_UNROLL8
+#endif
+
+/* out[D] = Σ_k w_k X[idx_k,:] for k < n, with w_k = w[widx[k]] (or w[k] when widx is NULL):
+ * a weighted gather of rows, summed over k in order. Small even D (≤ 16) keeps the whole row in
+ * nv = D/2 vector registers (nv is a constant at each call site, so the k loops unroll); other D
+ * go 8 columns at a time. Element-wise vector operations only: results do not depend on the
+ * vector width. */
+static inline __attribute__((always_inline)) void gather_small(int nv, int n, const int32_t *idx,
+                                                               const int32_t *widx,
+                                                               const double *w, const double *X,
+                                                               double *out)
+{
+    const int D = 2 * nv;
+    v2d s[8];
+    PRAGMA_UNROLL8
+    for (int k = 0; k < nv; k++) s[k] = (v2d){0.0, 0.0};
+    for (int i = 0; i < n; i++) {
+        const double *x = X + (size_t)idx[i] * D;
+        double wi = widx ? w[widx[i]] : w[i];
+        v2d va = {wi, wi};
+        PRAGMA_UNROLL8
+        for (int k = 0; k < nv; k++) s[k] += va * load2(x + 2 * k);
+    }
+    PRAGMA_UNROLL8
+    for (int k = 0; k < nv; k++) store2(out + 2 * k, s[k]);
+}
+
+static void gather_rows(int n, int D, const int32_t *idx, const int32_t *widx, const double *w,
+                        const double *X, double *out)
+{
+    switch (D) {
+    case 2: gather_small(1, n, idx, widx, w, X, out); return;
+    case 4: gather_small(2, n, idx, widx, w, X, out); return;
+    case 6: gather_small(3, n, idx, widx, w, X, out); return;
+    case 8: gather_small(4, n, idx, widx, w, X, out); return;
+    case 10: gather_small(5, n, idx, widx, w, X, out); return;
+    case 12: gather_small(6, n, idx, widx, w, X, out); return;
+    case 14: gather_small(7, n, idx, widx, w, X, out); return;
+    case 16: gather_small(8, n, idx, widx, w, X, out); return;
+    default: break;
+    }
+    int d = 0;
+    for (; d + 8 <= D; d += 8) {
+        v2d s0 = {0.0, 0.0}, s1 = s0, s2 = s0, s3 = s0;
+        for (int i = 0; i < n; i++) {
+            const double *x = X + (size_t)idx[i] * D + d;
+            double wi = widx ? w[widx[i]] : w[i];
+            v2d va = {wi, wi};
+            s0 += va * load2(x);
+            s1 += va * load2(x + 2);
+            s2 += va * load2(x + 4);
+            s3 += va * load2(x + 6);
+        }
+        store2(out + d, s0);
+        store2(out + d + 2, s1);
+        store2(out + d + 4, s2);
+        store2(out + d + 6, s3);
+    }
+    for (; d + 2 <= D; d += 2) {
+        v2d s0 = {0.0, 0.0};
+        for (int i = 0; i < n; i++) {
+            double wi = widx ? w[widx[i]] : w[i];
+            v2d va = {wi, wi};
+            s0 += va * load2(X + (size_t)idx[i] * D + d);
+        }
+        store2(out + d, s0);
+    }
+    if (d < D) {
+        double s0 = 0.0;
+        for (int i = 0; i < n; i++) s0 += (widx ? w[widx[i]] : w[i]) * X[(size_t)idx[i] * D + d];
+        out[d] = s0;
+    }
+}
+
 void kern_attend_fwd(int B, int L, int D, const int32_t *tokens, const long *rows,
                      const double *score, const double *ew, const double *E, double *A,
                      double *H)
@@ -200,11 +292,7 @@ void kern_attend_fwd(int B, int L, int D, const int32_t *tokens, const long *row
         } else {
             sentence_softmax(L, t, score, a); /* every ew underflowed: shift by this sentence */
         }
-        memset(h, 0, sizeof(double) * (size_t)D);
-        if (D >= ROW_BLAS_MIN)
-            for (int i = 0; i < L; i++) cblas_daxpy(D, a[i], E + (size_t)t[i] * D, 1, h, 1);
-        else
-            for (int i = 0; i < L; i++) axpy(D, a[i], E + (size_t)t[i] * D, h);
+        gather_rows(L, D, t, NULL, a, E, h);
     }
 }
 
@@ -225,54 +313,78 @@ void kern_attend_fwd_ref(int B, int L, int D, const int32_t *tokens, const long 
     }
 }
 
-void kern_attend_bwd(int B, int L, int D, const int32_t *tokens, const long *rows,
-                     const double *A, const double *E, const double *H, const double *dH,
-                     double *gscore, double *gE)
+int kern_batch_index(kern_batch_t *bt, uint32_t *mark, uint32_t stamp, int32_t *slot)
 {
-    for (int b = 0; b < B; b++) {
-        const int32_t *t = sentence(tokens, rows, b, L);
-        const double *a = A + (size_t)b * L, *dh = dH + (size_t)b * D;
-        if (gscore) {
-            /* ds_i = a_i (da_i − Σ_j a_j da_j), da_i = dh·E_{t_i}, Σ_j a_j da_j = dh·h */
-            double c = dot(dh, H + (size_t)b * D, D);
-            for (int i = 0; i < L; i++) {
-                const double *e = E + (size_t)t[i] * D;
-                double da = D >= ROW_BLAS_MIN ? cblas_ddot(D, dh, 1, e, 1) : dot(dh, e, D);
-                gscore[t[i]] += a[i] * (da - c);
+    const int L = bt->L;
+    int n = 0;
+    int32_t *cnt = bt->ptr + 1; /* counts, then (shifted) fill positions */
+    for (int b = 0; b < bt->B; b++) {
+        const int32_t *t = bt->tokens + (size_t)(bt->rows ? bt->rows[b] : b) * (size_t)L;
+        for (int i = 0; i < L; i++) {
+            int32_t w = t[i];
+            if (mark[w] != stamp) {
+                mark[w] = stamp;
+                slot[w] = n;
+                bt->words[n] = w;
+                cnt[n++] = 0;
             }
+            cnt[slot[w]]++;
         }
-        if (gE) {
-            if (D >= ROW_BLAS_MIN)
-                for (int i = 0; i < L; i++) cblas_daxpy(D, a[i], dh, 1, gE + (size_t)t[i] * D, 1);
-            else
-                for (int i = 0; i < L; i++) axpy(D, a[i], dh, gE + (size_t)t[i] * D);
+    }
+    bt->n_words = n;
+    bt->ptr[0] = 0;
+    for (int j = 0; j < n; j++) cnt[j] += bt->ptr[j]; /* ptr[j+1] = end of word j */
+    for (int j = n; j > 0; j--) bt->ptr[j] = bt->ptr[j - 1]; /* ptr[j+1] = start of word j+1.. */
+    /* now ptr[j+1] holds the start of word j; fill advances it to word j's end */
+    for (int b = 0; b < bt->B; b++) {
+        const int32_t *t = bt->tokens + (size_t)(bt->rows ? bt->rows[b] : b) * (size_t)L;
+        for (int i = 0; i < L; i++) {
+            int32_t k = bt->ptr[slot[t[i]] + 1]++;
+            bt->pos[k] = b * L + i;
+            bt->sen[k] = b;
+        }
+    }
+    return n;
+}
+
+void kern_attend_bwd(const kern_batch_t *bt, int D, const double *A, const double *dH,
+                     const double *c, const double *E, double *gE, double *gs)
+{
+    for (int j = 0; j < bt->n_words; j++) {
+        long w = bt->words[j];
+        int k0 = bt->ptr[j], n = bt->ptr[j + 1] - k0;
+        const int32_t *pos = bt->pos + k0, *sen = bt->sen + k0;
+        double *g = gE + w * D;
+        gather_rows(n, D, sen, pos, A, dH, g);
+        if (gs) {
+            double ac = 0.0;
+            for (int k = 0; k < n; k++) ac += A[pos[k]] * c[sen[k]];
+            gs[w] = (D >= ROW_BLAS_MIN ? cblas_ddot(D, E + w * D, 1, g, 1) : dot(E + w * D, g, D)) - ac;
         }
     }
 }
 
-void kern_attend_bwd_ref(int B, int L, int D, const int32_t *tokens, const long *rows,
-                         const double *A, const double *E, const double *H, const double *dH,
-                         double *gscore, double *gE)
+void kern_attend_bwd_ref(const kern_batch_t *bt, int D, const double *A, const double *dH,
+                         const double *c, const double *E, double *gE, double *gs)
 {
-    (void)H;
-    for (int b = 0; b < B; b++) {
-        const int32_t *t = sentence(tokens, rows, b, L);
-        const double *a = A + (size_t)b * L, *dh = dH + (size_t)b * D;
-        for (int i = 0; i < L; i++) {
-            if (gscore) {
-                /* ds_i = Σ_j da_j ∂a_j/∂s_i, ∂a_j/∂s_i = a_j (δ_ij − a_i) */
-                double ds = 0.0;
-                for (int j = 0; j < L; j++) {
-                    double da = 0.0;
-                    for (int d = 0; d < D; d++) da += dh[d] * E[(size_t)t[j] * D + d];
-                    ds += da * a[j] * ((i == j ? 1.0 : 0.0) - a[i]);
-                }
-                gscore[t[i]] += ds;
-            }
-            if (gE)
-                for (int d = 0; d < D; d++) gE[(size_t)t[i] * D + d] += a[i] * dh[d];
+    for (int j = 0; j < bt->n_words; j++) {
+        long w = bt->words[j];
+        for (int d = 0; d < D; d++) gE[w * D + d] = 0.0;
+        if (gs) gs[w] = 0.0;
+    }
+    for (int b = 0; b < bt->B; b++) {
+        const int32_t *t = sentence(bt->tokens, bt->rows, b, bt->L);
+        for (int i = 0; i < bt->L; i++) {
+            double a = A[(size_t)b * bt->L + i];
+            for (int d = 0; d < D; d++) gE[(size_t)t[i] * D + d] += a * dH[(size_t)b * D + d];
+            if (gs) gs[t[i]] -= a * c[b];
         }
     }
+    if (gs)
+        for (int j = 0; j < bt->n_words; j++) {
+            long w = bt->words[j];
+            for (int d = 0; d < D; d++) gs[w] += E[w * D + d] * gE[w * D + d];
+        }
 }
 
 /* ---- classifier pieces ---------------------------------------------------------------- */
@@ -289,12 +401,17 @@ double kern_xent(int B, int C, const double *Z, const int32_t *labels, const lon
         for (int c = 1; c < C; c++)
             if (z[c] > z[arg]) arg = c;
         double mx = z[arg], s = 0.0;
-        for (int c = 0; c < C; c++) s += exp(z[c] - mx);
+        double *g = dZ ? dZ + (size_t)b * C : NULL;
+        for (int c = 0; c < C; c++) {
+            double e = exp(z[c] - mx);
+            s += e;
+            if (g) g[c] = e;
+        }
         sum += mx + log(s) - z[y];
         ok += arg == y;
         if (dZ) {
-            double *g = dZ + (size_t)b * C, inv = scale / s;
-            for (int c = 0; c < C; c++) g[c] = exp(z[c] - mx) * inv;
+            double inv = scale / s;
+            for (int c = 0; c < C; c++) g[c] *= inv;
             g[y] -= scale;
         }
     }

@@ -35,11 +35,28 @@ void kern_rows_gemv_t(int n, const int32_t *rows, int D, double alpha, const dou
 void kern_rows_gemv_t_ref(int n, const int32_t *rows, int D, double alpha, const double *g,
                           const double *A, double *y);
 
-/* The SGD scatter update: A[w,:] += alpha·G[w,:], then G[w,:] = 0, for w = rows[j] of
- * A, G [V×D] (rows == NULL: 0..n-1). A accumulates, G is cleared. CBLAS daxpy per row. */
-void kern_rows_axpy_clear(int n, const int32_t *rows, int D, double alpha, double *G, double *A);
-void kern_rows_axpy_clear_ref(int n, const int32_t *rows, int D, double alpha, double *G,
-                              double *A);
+/* The SGD update of the listed rows: A[w,:] += alpha·G[w,:] for w = rows[j] of A, G [V×D]
+ * (rows == NULL: 0..n-1); A accumulates. CBLAS daxpy. */
+void kern_rows_axpy(int n, const int32_t *rows, int D, double alpha, const double *G, double *A);
+void kern_rows_axpy_ref(int n, const int32_t *rows, int D, double alpha, const double *G,
+                        double *A);
+
+/* A batch of B sentences and, word by word, where its words occur: sentence b is row rows[b]
+ * (rows == NULL: b) of tokens[·×L]; the occurrences of words[j] are k ∈ [ptr[j], ptr[j+1]),
+ * at position pos[k] = b·L + i of sentence sen[k] = b. The caller owns the arrays: words
+ * [min(V, B·L)], ptr [that + 1], pos and sen [B·L]. */
+typedef struct {
+    int B, L;
+    const int32_t *tokens;
+    const long *rows;
+    int n_words;
+    int32_t *words, *ptr, *pos, *sen;
+} kern_batch_t;
+
+/* Fill words (distinct, in order of first occurrence), n_words, ptr, pos and sen from B, L,
+ * tokens, rows. mark [V] is a workspace whose entries must differ from stamp on entry (they
+ * equal it on return); slot [V] is scratch. O(B·L). Returns n_words. */
+int kern_batch_index(kern_batch_t *bt, uint32_t *mark, uint32_t stamp, int32_t *slot);
 
 /* Softmax attention pooling over each sentence. Sentence b is row r = rows[b] (rows == NULL:
  * r = b) of tokens[·×L]; its attention is a = softmax(score[tok]) and its context H[b,:] =
@@ -53,16 +70,16 @@ void kern_attend_fwd_ref(int B, int L, int D, const int32_t *tokens, const long 
                          const double *score, const double *ew, const double *E, double *A,
                          double *H);
 
-/* Backward of kern_attend_fwd given dH[B×D]: accumulates the score gradient gscore[w] +=
- * Σ_{positions of w} a_i (dH_b·E_w − dH_b·H_b) and the embedding gradient gE[w,:] +=
- * Σ a_i dH_b. Either output may be NULL (skipped). _ref goes through the full softmax
- * Jacobian (O(L²) per sentence). */
-void kern_attend_bwd(int B, int L, int D, const int32_t *tokens, const long *rows,
-                     const double *A, const double *E, const double *H, const double *dH,
-                     double *gscore, double *gE);
-void kern_attend_bwd_ref(int B, int L, int D, const int32_t *tokens, const long *rows,
-                         const double *A, const double *E, const double *H, const double *dH,
-                         double *gscore, double *gE);
+/* Backward of kern_attend_fwd for a whole batch, word by word (a gather per word, no scatter):
+ * given A [B×L] and dH [B×D] of the batch and c[b] = dH_b·H_b, overwrites for each word w of bt
+ *   gE[w,:] = Σ_{positions (b,i) of w} a_bi dH_b            (the embedding gradient)
+ *   gs[w]   = Σ_{positions of w} a_bi (dH_b·E_w − c_b) = E_w·gE_w − Σ a_bi c_b   (if gs)
+ * (the score gradient, ∂/∂s_w through the softmax). Rows of other words are not touched.
+ * _ref scatters sentence by sentence. */
+void kern_attend_bwd(const kern_batch_t *bt, int D, const double *A, const double *dH,
+                     const double *c, const double *E, double *gE, double *gs);
+void kern_attend_bwd_ref(const kern_batch_t *bt, int D, const double *A, const double *dH,
+                         const double *c, const double *E, double *gE, double *gs);
 
 /* Cross-entropy of logits Z[B×C] against labels[r] (r = rows[b], or b when rows == NULL).
  * Returns Σ_b loss_b; adds to *correct the rows whose first argmax is the label; if dZ is not

@@ -62,7 +62,7 @@ enum {
     M_QUERY_NORM, M_NT_SCORE, M_NT_NORM, M_COUNT
 };
 
-#define CHUNK 256          /* sentences per forward/backward block: bounds activation memory */
+#define CHUNK 1024         /* sentences per forward block: bounds the classifier's activations */
 #define SEN_EPS 1e-3       /* floor of the SEN residual's denominator */
 
 /* Every size of a run, from its params alone (shared by init, memory and cost). */
@@ -70,9 +70,11 @@ typedef struct {
     task_config_t task;
     int K, V, m, L, D, Dk, Hd, cls, n_topic;
     long n_train, n_valid, n_test, batch; /* batch: sentences per step (n_train if full) */
-    int tr_keys, tr_emb, tr_query, tr_cls, chunk;
+    int tr_keys, tr_emb, tr_query, tr_cls, need_ds, need_dh, chunk;
     size_t n_group[LU2021_N_GROUPS];
-    size_t n_par, n_gE, n_act;
+    size_t n_par, n_gE;   /* parameters; embedding-gradient rows (0 when nothing needs them) */
+    size_t n_act;         /* doubles of activations */
+    size_t n_pos, n_wmax; /* positions of a batch (batch·L); most distinct words of a batch */
 } lu_dims_t;
 
 typedef struct {
@@ -81,16 +83,17 @@ typedef struct {
     task_data_t data;
     double *par;   /* all parameters, one block */
     double *grp[LU2021_N_GROUPS];
-    double *grad;  /* gradients: classifier groups, gq, gword[V], gE[V×D] if trained */
+    double *grad;  /* gradients: classifier groups, gq [Dk], gword [V] (∂L/∂s_w), gE [V×D]
+                    * (whenever embeddings, keys or query train: it also yields gword) */
     double *gcls[4], *gq, *gword, *gE;
-    double *work;  /* score[V], ew[V] */
+    double *work;  /* score [V], ew [V] */
     double *score, *ew;
-    double *act;   /* per chunk: A[c×L], H, dH [c×D], Z1, R1, dR [c×Hd], Z, dZ [c×K] */
-    double *A, *H, *dH, *Z1, *R1, *dR, *Z, *dZ;
-    int32_t *words; /* train_words[n_train_words] (distinct words of the training set), then
-                     * batch_words[V] */
-    int32_t *batch_words;
-    int n_train_words;
+    double *act;   /* A [max(batch, chunk)×L], dH [batch×D], c [batch] (only when the attention
+                    * trains), then per chunk H [×D], Z1, R1, dR [×hidden], Z, dZ [×K] */
+    double *A, *dH, *c, *H, *Z1, *R1, *dR, *Z, *dZ;
+    int32_t *idx;  /* the batch index (kern_batch_t arrays), then slot [V] */
+    int32_t *slot;
+    kern_batch_t bt;
     uint32_t *mark; /* [V] stamp of the last batch that listed the word */
     uint32_t stamp;
     long *perm;     /* [n_train] epoch order (mini-batch only) */
@@ -130,9 +133,13 @@ static void lu_dims(const params_t *p, lu_dims_t *d)
     d->tr_emb = !params_geti(p, "freeze_embeddings");
     d->tr_query = (int)params_geti(p, "train_query");
     d->tr_cls = d->cls != CLS_FIXED;
+    d->need_ds = d->tr_keys || d->tr_query;
+    d->need_dh = d->need_ds || d->tr_emb;
     long mx = d->n_train > d->n_valid ? d->n_train : d->n_valid;
     if (d->n_test > mx) mx = d->n_test;
     d->chunk = mx < CHUNK ? (int)(mx > 0 ? mx : 1) : CHUNK;
+    d->n_pos = (size_t)d->batch * (size_t)d->L;
+    d->n_wmax = d->n_pos < (size_t)d->V ? d->n_pos : (size_t)d->V;
 
     size_t V = (size_t)d->V, D = (size_t)d->D, Dk = (size_t)d->Dk, K = (size_t)d->K;
     size_t Hd = (size_t)d->Hd;
@@ -148,9 +155,10 @@ static void lu_dims(const params_t *p, lu_dims_t *d)
         d->n_group[LU2021_CLS1] = D * K;
     }
     for (int g = 0; g < LU2021_N_GROUPS; g++) d->n_par += d->n_group[g];
-    d->n_gE = d->tr_emb ? V * D : 0;
+    d->n_gE = d->need_dh ? V * D : 0;
     size_t c = (size_t)d->chunk, hd = d->cls == CLS_MLP ? Hd : 0;
-    d->n_act = c * ((size_t)d->L + 2 * D + 3 * hd + 2 * K);
+    size_t nA = (size_t)(d->batch > d->chunk ? d->batch : d->chunk) * (size_t)d->L;
+    d->n_act = nA + (d->need_dh ? (size_t)d->batch * (D + 1) : 0) + c * (D + 3 * hd + 2 * K);
 }
 
 static int lu_check(const params_t *p, char *err, size_t errlen)
@@ -163,6 +171,11 @@ static int lu_check(const params_t *p, char *err, size_t errlen)
     }
     lu_dims(p, &d);
     if (task_check(&d.task, err, errlen) != 0) return -1;
+    if ((double)d.batch * d.L > 2147483647.0) {
+        snprintf(err, errlen, "batch_size: a batch of %ld sentences x %d words is more than 2^31 "
+                 "positions; set batch_size (or lower n_sentences)", d.batch, d.L);
+        return -1;
+    }
     if ((double)d.V * ((double)d.D + d.Dk) > 4e9) {
         snprintf(err, errlen, "vocab_size: %d words x (embed_dim %d + key_dim %d) parameters is "
                  "more than 4e9 (%.3g GB); lower vocab_size or the dimensions", d.V, d.D, d.Dk,
@@ -182,7 +195,8 @@ static size_t lu_memory(const params_t *p)
     bytes += sizeof(double) * (d.n_par - d.n_group[LU2021_EMBED] - d.n_group[LU2021_KEYS] +
                                V + d.n_gE);                              /* gradients */
     bytes += sizeof(double) * 2 * V + sizeof(double) * d.n_act;          /* scores, activations */
-    bytes += sizeof(int32_t) * 2 * V + sizeof(uint32_t) * V;             /* word lists, marks */
+    bytes += sizeof(int32_t) * (2 * d.n_pos + 2 * d.n_wmax + 1 + V);     /* batch index, slots */
+    bytes += sizeof(uint32_t) * V;                                       /* marks */
     if (d.batch < d.n_train) bytes += sizeof(long) * (size_t)d.n_train;  /* epoch order */
     return bytes;
 }
@@ -225,7 +239,7 @@ static void lu_free(void *state)
     free(S->grad);
     free(S->work);
     free(S->act);
-    free(S->words);
+    free(S->idx);
     free(S->mark);
     free(S->perm);
     free(S);
@@ -290,10 +304,10 @@ static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
     S->grad = calloc(n_cls + (size_t)d->Dk + V + d->n_gE, sizeof(double));
     S->work = calloc(2 * V, sizeof(double));
     S->act = calloc(d->n_act, sizeof(double));
-    S->words = malloc(sizeof(int32_t) * 2 * V);
+    S->idx = malloc(sizeof(int32_t) * (2 * d->n_pos + 2 * d->n_wmax + 1 + V));
     S->mark = calloc(V, sizeof(uint32_t));
     if (d->batch < d->n_train) S->perm = malloc(sizeof(long) * (size_t)d->n_train);
-    if (!S->par || !S->grad || !S->work || !S->act || !S->words || !S->mark ||
+    if (!S->par || !S->grad || !S->work || !S->act || !S->idx || !S->mark ||
         (d->batch < d->n_train && !S->perm)) {
         snprintf(err, errlen, "out of memory: the run needs %.3g MB", 1e-6 * (double)lu_memory(p));
         goto fail;
@@ -310,33 +324,37 @@ static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
     }
     S->gq = x;
     S->gword = x + d->Dk;
-    S->gE = d->tr_emb ? S->gword + V : NULL;
+    S->gE = d->n_gE ? S->gword + V : NULL;
     S->score = S->work;
     S->ew = S->work + V;
     size_t c = (size_t)d->chunk, hd = d->cls == CLS_MLP ? (size_t)d->Hd : 0;
+    size_t nA = (size_t)(d->batch > d->chunk ? d->batch : d->chunk) * (size_t)d->L;
     S->A = S->act;
-    S->H = S->A + c * (size_t)d->L;
-    S->dH = S->H + c * (size_t)d->D;
-    S->Z1 = S->dH + c * (size_t)d->D;
+    S->dH = S->A + nA;
+    S->c = S->dH + (d->need_dh ? (size_t)d->batch * d->D : 0);
+    S->H = S->c + (d->need_dh ? (size_t)d->batch : 0);
+    S->Z1 = S->H + c * (size_t)d->D;
     S->R1 = S->Z1 + c * hd;
     S->dR = S->R1 + c * hd;
     S->Z = S->dR + c * hd;
     S->dZ = S->Z + c * (size_t)d->K;
+    S->bt.L = d->L;
+    S->bt.tokens = S->data.tokens;
+    S->bt.words = S->idx;
+    S->bt.ptr = S->bt.words + d->n_wmax;
+    S->bt.pos = S->bt.ptr + d->n_wmax + 1;
+    S->bt.sen = S->bt.pos + d->n_pos;
+    S->slot = S->bt.sen + d->n_pos;
 
-    /* The distinct words of the training set: what a full-batch step touches. */
     S->stamp = 1;
-    S->n_train_words = 0;
-    const int32_t *tok = S->data.tokens;
-    for (size_t i = 0; i < (size_t)d->n_train * (size_t)d->L; i++)
-        if (S->mark[tok[i]] != S->stamp) {
-            S->mark[tok[i]] = S->stamp;
-            S->words[S->n_train_words++] = tok[i];
-        }
-    S->batch_words = S->words + V;
     if (S->perm) {
         for (long i = 0; i < d->n_train; i++) S->perm[i] = i;
         S->pos = d->n_train; /* shuffle before the first batch */
         rng_init(&S->batch_rng, (uint64_t)params_get(p, "seed"), RNG_STREAM_BATCH);
+    } else { /* full batch: the same index every step */
+        S->bt.B = (int)d->n_train;
+        S->bt.rows = NULL;
+        kern_batch_index(&S->bt, S->mark, S->stamp, S->slot);
     }
     lu_init_weights(S, p);
     *state = S;
@@ -369,8 +387,9 @@ typedef struct {
     long correct;
 } lu_sums_t;
 
-/* One pass over B sentences (rows of tokens, rows == NULL: the first B), in chunks: forward,
- * and when bwd, backward with the gradients accumulated into S's buffers (scaled by 1/B_total).
+/* One pass over B sentences (rows of tokens, rows == NULL: the first B), forward in chunks; when
+ * bwd, S->bt must index this batch and the gradients go into S's buffers (of the mean over the B
+ * sentences): the classifier's accumulate, gE and gword are overwritten at the batch's words.
  * The scores and ew of every word of these sentences must be current. */
 static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const long *rows,
                     long B, int bwd, lu_sums_t *sums)
@@ -378,16 +397,16 @@ static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const
     const lu_dims_t *d = &S->d;
     const int L = d->L, D = d->D, K = d->K, Hd = d->Hd, mlp = d->cls == CLS_MLP;
     const double *E = S->grp[LU2021_EMBED], *C1 = S->grp[LU2021_CLS1];
-    int need_ds = d->tr_keys || d->tr_query;
-    int need_dh = bwd && (need_ds || d->tr_emb);
+    int need_dh = bwd && d->need_dh, need_dz = bwd && (d->tr_cls || d->need_dh);
     double scale = 1.0 / (double)B;
     for (long c0 = 0; c0 < B; c0 += d->chunk) {
         int nb = (int)(B - c0 < d->chunk ? B - c0 : d->chunk);
         const int32_t *tk = rows ? tokens : tokens + (size_t)c0 * L;
         const int32_t *lb = rows ? labels : labels + c0;
         const long *rw = rows ? rows + c0 : NULL;
-        kern_attend_fwd(nb, L, D, tk, rw, S->score, S->ew, E, S->A, S->H);
-        for (int b = 0; b < nb; b++) sums->att_sum += S->A[(size_t)b * L];
+        double *A = need_dh ? S->A + (size_t)c0 * L : S->A; /* the backward needs all of A */
+        kern_attend_fwd(nb, L, D, tk, rw, S->score, S->ew, E, A, S->H);
+        for (int b = 0; b < nb; b++) sums->att_sum += A[(size_t)b * L];
         const double *feat = S->H; /* the classifier's last hidden layer */
         int F = D;
         if (mlp) {
@@ -401,11 +420,11 @@ static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const
         } else {
             kern_gemm(0, 0, nb, K, D, 1.0, S->H, D, C1, K, 0.0, S->Z, K);
         }
-        int need_dz = bwd && (d->tr_cls || need_dh);
         sums->loss_sum += kern_xent(nb, K, S->Z, lb, rw, scale, need_dz ? S->dZ : NULL,
                                     &sums->correct);
         if (!need_dz) continue;
-        /* classifier backward */
+        /* classifier backward: its gradients, and dH of this chunk */
+        double *dH = S->dH + (size_t)c0 * D;
         if (mlp) {
             const double *W2 = S->grp[LU2021_CLS3];
             kern_gemm(1, 0, Hd, K, nb, 1.0, feat, F, S->dZ, K, 1.0, S->gcls[2], K);
@@ -414,62 +433,76 @@ static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const
             kern_relu_bwd((long)nb * Hd, S->Z1, S->dR);
             kern_gemm(1, 0, D, Hd, nb, 1.0, S->H, D, S->dR, Hd, 1.0, S->gcls[0], Hd);
             kern_colsum(nb, Hd, S->dR, S->gcls[1]);
-            if (need_dh) kern_gemm(0, 1, nb, D, Hd, 1.0, S->dR, Hd, C1, Hd, 0.0, S->dH, D);
+            if (need_dh) kern_gemm(0, 1, nb, D, Hd, 1.0, S->dR, Hd, C1, Hd, 0.0, dH, D);
         } else {
             if (d->tr_cls) kern_gemm(1, 0, D, K, nb, 1.0, S->H, D, S->dZ, K, 1.0, S->gcls[0], K);
-            if (need_dh) kern_gemm(0, 1, nb, D, K, 1.0, S->dZ, K, C1, K, 0.0, S->dH, D);
+            if (need_dh) kern_gemm(0, 1, nb, D, K, 1.0, S->dZ, K, C1, K, 0.0, dH, D);
         }
-        if (need_dh)
-            kern_attend_bwd(nb, L, D, tk, rw, S->A, E, S->H, S->dH, need_ds ? S->gword : NULL,
-                            d->tr_emb ? S->gE : NULL);
+        if (need_dh) /* c_b = dH_b·H_b: the softmax backward's Σ_i a_i da_i */
+            for (int b = 0; b < nb; b++) {
+                double acc = 0.0;
+                for (int k = 0; k < D; k++) acc += dH[(size_t)b * D + k] * S->H[(size_t)b * D + k];
+                S->c[c0 + b] = acc;
+            }
     }
+    if (need_dh) /* attention backward, word by word over the whole batch */
+        kern_attend_bwd(&S->bt, D, S->A, S->dH, S->c, E, S->gE, d->need_ds ? S->gword : NULL);
 }
 
-/* Gradient of the mean loss over a batch into S's buffers; returns the mean loss. The batch is
- * the whole training set (rows == NULL) or the listed training rows; words lists its distinct
- * words. */
-static double lu_batch_grad(lu_t *S, const long *rows, long B, const int32_t *words, int n_words)
+/* The batch's word list for the per-word kernels: NULL (= 0..V-1) when the batch holds the
+ * whole vocabulary, so they can take their dense BLAS paths. */
+static const int32_t *lu_word_list(const lu_t *S)
+{
+    return S->bt.n_words == S->d.V ? NULL : S->bt.words;
+}
+
+/* Gradient of the mean loss over the batch that S->bt indexes, into S's buffers; returns the
+ * mean loss. */
+static double lu_batch_grad(lu_t *S)
 {
     lu_sums_t sums = {0};
-    lu_scores(S, n_words, words);
-    lu_pass(S, S->data.tokens, S->data.labels, rows, B, 1, &sums);
-    return sums.loss_sum / (double)B;
+    lu_scores(S, S->bt.n_words, lu_word_list(S));
+    lu_pass(S, S->data.tokens, S->data.labels, S->bt.rows, S->bt.B, 1, &sums);
+    return sums.loss_sum / (double)S->bt.B;
 }
 
 /* dq = Σ_w gword[w]·κ_w over the batch's words (keys before the update) into S->gq. */
-static void lu_query_grad(lu_t *S, const int32_t *words, int n_words)
+static void lu_query_grad(lu_t *S)
 {
     memset(S->gq, 0, sizeof(double) * (size_t)S->d.Dk);
-    kern_rows_gemv_t(n_words, words, S->d.Dk, 1.0, S->gword, S->grp[LU2021_KEYS], S->gq);
+    kern_rows_gemv_t(S->bt.n_words, lu_word_list(S), S->d.Dk, 1.0, S->gword,
+                     S->grp[LU2021_KEYS], S->gq);
 }
 
-/* Gradient step on every trained group, then clear the gradient buffers. */
-static void lu_apply(lu_t *S, const int32_t *words, int n_words)
+/* Gradient step on every trained group (at the batch's words), then clear the classifier's
+ * accumulated gradients. */
+static void lu_apply(lu_t *S)
 {
     const lu_dims_t *d = &S->d;
+    const int32_t *words = lu_word_list(S);
+    int n = S->bt.n_words;
     double lr = S->lr;
-    if (d->tr_query) lu_query_grad(S, words, n_words);
+    if (d->tr_query) lu_query_grad(S);
     if (d->tr_keys) /* ∂L/∂κ_w = gword[w]·q: a rank-1 update over the batch's words */
-        kern_rows_rank1(n_words, words, d->Dk, -lr, S->gword, S->grp[LU2021_QUERY],
+        kern_rows_rank1(n, words, d->Dk, -lr, S->gword, S->grp[LU2021_QUERY],
                         S->grp[LU2021_KEYS]);
-    if (d->tr_emb) kern_rows_axpy_clear(n_words, words, d->D, -lr, S->gE, S->grp[LU2021_EMBED]);
+    if (d->tr_emb) kern_rows_axpy(n, words, d->D, -lr, S->gE, S->grp[LU2021_EMBED]);
     if (d->tr_query)
         for (int k = 0; k < d->Dk; k++) S->grp[LU2021_QUERY][k] -= lr * S->gq[k];
     if (d->tr_cls)
         for (int g = 0; g < 4; g++) {
-            size_t n = d->n_group[LU2021_CLS1 + g];
+            size_t ng = d->n_group[LU2021_CLS1 + g];
             double *w = S->grp[LU2021_CLS1 + g], *gw = S->gcls[g];
-            for (size_t i = 0; i < n; i++) {
+            for (size_t i = 0; i < ng; i++) {
                 w[i] -= lr * gw[i];
                 gw[i] = 0.0;
             }
         }
-    for (int j = 0; j < n_words; j++) S->gword[words[j]] = 0.0;
 }
 
-/* The next mini-batch: consecutive rows of an epoch order reshuffled from RNG_STREAM_BATCH at
- * each epoch start (the last batch of an epoch may be short). Lists its distinct words. */
-static long lu_next_batch(lu_t *S, const long **rows, int *n_words)
+/* Index the next mini-batch into S->bt: consecutive rows of an epoch order reshuffled from
+ * RNG_STREAM_BATCH at each epoch start (the last batch of an epoch may be short). */
+static void lu_next_batch(lu_t *S)
 {
     const lu_dims_t *d = &S->d;
     if (S->pos >= d->n_train) {
@@ -482,23 +515,14 @@ static long lu_next_batch(lu_t *S, const long **rows, int *n_words)
         S->pos = 0;
     }
     long B = d->n_train - S->pos < d->batch ? d->n_train - S->pos : d->batch;
-    *rows = S->perm + S->pos;
+    S->bt.B = (int)B;
+    S->bt.rows = S->perm + S->pos;
     S->pos += B;
     if (++S->stamp == 0) { /* the stamp wrapped: restart the marks */
         memset(S->mark, 0, sizeof(uint32_t) * (size_t)d->V);
         S->stamp = 1;
     }
-    int n = 0;
-    for (long b = 0; b < B; b++) {
-        const int32_t *t = S->data.tokens + (size_t)(*rows)[b] * d->L;
-        for (int i = 0; i < d->L; i++)
-            if (S->mark[t[i]] != S->stamp) {
-                S->mark[t[i]] = S->stamp;
-                S->batch_words[n++] = t[i];
-            }
-    }
-    *n_words = n;
-    return B;
+    kern_batch_index(&S->bt, S->mark, S->stamp, S->slot);
 }
 
 static int lu_step(void *state, long step, double *loss, char *err, size_t errlen)
@@ -507,16 +531,9 @@ static int lu_step(void *state, long step, double *loss, char *err, size_t errle
     (void)step;
     (void)err;
     (void)errlen;
-    if (S->d.batch >= S->d.n_train) {
-        *loss = lu_batch_grad(S, NULL, S->d.n_train, S->words, S->n_train_words);
-        lu_apply(S, S->words, S->n_train_words);
-    } else {
-        const long *rows;
-        int n_words;
-        long B = lu_next_batch(S, &rows, &n_words);
-        *loss = lu_batch_grad(S, rows, B, S->batch_words, n_words);
-        lu_apply(S, S->batch_words, n_words);
-    }
+    if (S->perm) lu_next_batch(S); /* full batch: S->bt was indexed once at init */
+    *loss = lu_batch_grad(S);
+    lu_apply(S);
     return 0;
 }
 
@@ -601,17 +618,20 @@ int lu2021_loss_and_grad(void *state, double *loss, double *const grads[LU2021_N
 {
     lu_t *S = state;
     const lu_dims_t *d = &S->d;
-    *loss = lu_batch_grad(S, NULL, d->n_train, S->words, S->n_train_words);
-    if (d->tr_query) lu_query_grad(S, S->words, S->n_train_words);
+    if (S->perm) return -1; /* full-batch runs only: S->bt indexes the training set */
+    *loss = lu_batch_grad(S);
+    if (d->tr_query) lu_query_grad(S);
     if (grads) {
         for (int g = 0; g < LU2021_N_GROUPS; g++)
             if (grads[g]) memset(grads[g], 0, sizeof(double) * d->n_group[g]);
-        if (grads[LU2021_EMBED] && d->tr_emb)
-            memcpy(grads[LU2021_EMBED], S->gE, sizeof(double) * d->n_group[LU2021_EMBED]);
-        if (grads[LU2021_KEYS] && d->tr_keys)
-            for (size_t w = 0; w < (size_t)d->V; w++)
+        for (int j = 0; j < S->bt.n_words; j++) {
+            size_t w = (size_t)S->bt.words[j];
+            if (grads[LU2021_EMBED] && d->tr_emb)
+                memcpy(grads[LU2021_EMBED] + w * d->D, S->gE + w * d->D, sizeof(double) * d->D);
+            if (grads[LU2021_KEYS] && d->tr_keys)
                 for (int k = 0; k < d->Dk; k++)
                     grads[LU2021_KEYS][w * d->Dk + k] = S->gword[w] * S->grp[LU2021_QUERY][k];
+        }
         if (grads[LU2021_QUERY] && d->tr_query)
             memcpy(grads[LU2021_QUERY], S->gq, sizeof(double) * (size_t)d->Dk);
         for (int g = 0; g < 4; g++)
@@ -619,12 +639,8 @@ int lu2021_loss_and_grad(void *state, double *loss, double *const grads[LU2021_N
                 memcpy(grads[LU2021_CLS1 + g], S->gcls[g],
                        sizeof(double) * d->n_group[LU2021_CLS1 + g]);
     }
-    /* clear the buffers as a step would */
-    for (int g = 0; g < 4; g++)
+    for (int g = 0; g < 4; g++) /* clear the accumulators as a step would */
         if (S->gcls[g]) memset(S->gcls[g], 0, sizeof(double) * d->n_group[LU2021_CLS1 + g]);
-    memset(S->gq, 0, sizeof(double) * (size_t)d->Dk);
-    memset(S->gword, 0, sizeof(double) * (size_t)d->V);
-    if (S->gE) memset(S->gE, 0, sizeof(double) * d->n_gE);
     return 0;
 }
 

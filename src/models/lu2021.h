@@ -33,7 +33,7 @@ typedef struct {
 void lu2021_groups(void *state, lu2021_group_t groups[LU2021_N_GROUPS]);
 /* Mean cross-entropy over the training set at the current weights into *loss and, when grads is
  * not NULL, its gradient: grads[g] (groups[g].n values, NULL to skip) is overwritten, with zeros
- * for groups that are not trained. 0 ok. */
+ * for groups that are not trained. Full-batch runs only (batch_size 0): 0 ok, -1 otherwise. */
 int lu2021_loss_and_grad(void *state, double *loss, double *const grads[LU2021_N_GROUPS]);
 /* The model's data set (read-only). */
 const task_data_t *lu2021_data(void *state);

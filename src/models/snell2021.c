@@ -1,0 +1,308 @@
+/* snell2021 — copying with one attention head (Snell et al. 2021, "Approximating how single head
+ * attention learns"; KTIW). An LSTM encoder/decoder with dot-product attention over the source
+ * embeddings learns to copy length-L sequences; the network (snell2021.h, snell2021_impl.h) is
+ * trained with Adam on fresh batches, and this file wraps it as the `snell2021` model family. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cblas.h>
+#include "attnsweep/model.h"
+#include "snell2021.h"
+
+/* ---- the network in float and in double -------------------------------------------------- */
+
+#define R float
+#define SN(x) x##_f
+#define CBLAS_GEMM cblas_sgemm
+#define RTANH tanhf
+#define REXP expf
+#include "snell2021_impl.h"
+#undef R
+#undef SN
+#undef CBLAS_GEMM
+#undef RTANH
+#undef REXP
+
+#define R double
+#define SN(x) x##_d
+#define CBLAS_GEMM cblas_dgemm
+#define RTANH tanh
+#define REXP exp
+#include "snell2021_impl.h"
+#undef R
+#undef SN
+#undef CBLAS_GEMM
+#undef RTANH
+#undef REXP
+
+int snell_net_init(snell_net_t *m, const snell_cfg_t *c, uint64_t seed)
+{
+    memset(m, 0, sizeof *m);
+    m->c = *c;
+    m->N = c->V + 2;
+    m->S = m->T = c->L + 1;
+    long E = c->E, H = c->H, N = m->N, K = c->attend_embed ? E : H;
+    long size[SNELL_N_TENSORS] = {
+        [SNELL_EMB] = N * E,       [SNELL_ENC_WX] = E * 4 * H, [SNELL_ENC_WH] = H * 4 * H,
+        [SNELL_ENC_B] = 4 * H,     [SNELL_DEC_WX] = E * 4 * H, [SNELL_DEC_WH] = H * 4 * H,
+        [SNELL_DEC_B] = 4 * H,     [SNELL_ATT_A] = H * K,      [SNELL_ATT_a] = K,
+        [SNELL_OUT_P] = K * H,     [SNELL_OUT_W] = H * N,      [SNELL_OUT_B] = N,
+    };
+    for (int t = 0; t < SNELL_N_TENSORS; t++) m->off[t + 1] = m->off[t] + size[t];
+    m->P = m->off[SNELL_N_TENSORS];
+    m->tok = malloc(sizeof(int) * 3 * (size_t)m->T * (size_t)c->B);
+    if (!m->tok) return -1;
+    int rc = c->dbl ? init_d(m, seed) : init_f(m, seed);
+    if (rc != 0) snell_net_free(m);
+    return rc;
+}
+
+void snell_net_free(snell_net_t *m)
+{
+    if (!m) return;
+    free(m->w);
+    free(m->act);
+    free(m->tok);
+    m->w = m->g = m->am = m->av = m->act = NULL;
+    m->tok = NULL;
+}
+
+double snell_net_forward(snell_net_t *m, const int *seq, int nb, int want_grad, snell_stats_t *st)
+{
+    return m->c.dbl ? forward_d(m, seq, nb, want_grad, st) : forward_f(m, seq, nb, want_grad, st);
+}
+
+void snell_net_adam(snell_net_t *m, double lr)
+{
+    m->adam_t++;
+    if (m->c.dbl)
+        snell_adam_d(m->w, m->g, m->am, m->av, m->P, lr, m->adam_t);
+    else
+        snell_adam_f(m->w, m->g, m->am, m->av, m->P, lr, m->adam_t);
+}
+
+void snell_sample(int mode, int V, int L, rng_t *r, int *seq)
+{
+    if (mode == SNELL_IID) {
+        for (int i = 0; i < L; i++) seq[i] = (int)rng_below(r, (uint64_t)V);
+        return;
+    }
+    /* perm (L = V) and distinct (L <= V): the first L slots of a Fisher–Yates shuffle of 0..V-1 */
+    int pool[V];
+    for (int i = 0; i < V; i++) pool[i] = i;
+    for (int i = 0; i < L; i++) {
+        int j = i + (int)rng_below(r, (uint64_t)(V - i));
+        int tmp = pool[i];
+        pool[i] = pool[j];
+        pool[j] = tmp;
+        seq[i] = pool[i];
+    }
+}
+
+/* ---- the model family -------------------------------------------------------------------- */
+
+static const char *const mode_choices[] = {"perm", "distinct", "iid", NULL};
+static const char *const precision_choices[] = {"float", "double", NULL};
+static const char *const attend_choices[] = {"encoder", "embedding", NULL};
+
+static const param_def_t snell_params[] = {
+    {"vocab", "task", PARAM_INT, 40, 1, 100000, 0, NULL, 1,
+     "V: content tokens (EOS and SOS come on top)"},
+    {"seq_len", "task", PARAM_INT, 40, 1, 10000, 0, NULL, 1, "L: tokens per sequence"},
+    {"data_mode", "task", PARAM_ENUM, 0, 0, 0, 0, mode_choices, 1,
+     "perm: a permutation of all V tokens (L = V); distinct: L distinct of V; iid: uniform"},
+    {"train_size", "task", PARAM_INT, 0, 0, 1e9, 0, NULL, 1,
+     "0: fresh sequences every step; N: a fixed training set of N sequences"},
+    {"eval_size", "task", PARAM_INT, 256, 1, 1e7, 0, NULL, 1,
+     "held-out sequences (stream EVAL) for test_* , attn_acc and ktiw"},
+    {"embed_dim", "model", PARAM_INT, 256, 1, 65536, 0, NULL, 1, "E: shared embedding size"},
+    {"hidden_dim", "model", PARAM_INT, 256, 1, 65536, 0, NULL, 1, "H: LSTM hidden size"},
+    {"uniform_attn", "model", PARAM_BOOL, 0, 0, 1, 0, NULL, 1,
+     "ablation: attention fixed uniform over the source"},
+    {"attend_to", "model", PARAM_ENUM, 0, 0, 0, 0, attend_choices, 1,
+     "attention keys and values: encoder outputs h_s, or the source embeddings e_s"},
+    {"embed_std", "model", PARAM_REAL, 1.0, 0, 1e6, 1, NULL, 1,
+     "embedding init N(0, embed_std^2) (PyTorch default 1)"},
+    {"init_scale", "model", PARAM_REAL, 1.0, 0, 1e6, 1, NULL, 1,
+     "scales the U(+-1/sqrt(fan_in)) init of every other weight (PyTorch default 1)"},
+    {"precision", "model", PARAM_ENUM, 0, 0, 0, 0, precision_choices, 1,
+     "arithmetic of weights and activations"},
+    {"batch_size", "train", PARAM_INT, 128, 1, 1e6, 0, NULL, 1,
+     "sequences per Adam step (drawn from stream BATCH)"},
+};
+
+static const char *const snell_metrics[] = {
+    "train_loss", "train_acc", "test_loss", "test_acc", "test_seq_acc", "attn_acc", "ktiw",
+};
+enum { M_TRAIN_LOSS, M_TRAIN_ACC, M_TEST_LOSS, M_TEST_ACC, M_SEQ_ACC, M_ATTN_ACC, M_KTIW, M_N };
+
+typedef struct {
+    snell_net_t net;
+    int mode, V, L, B, n_eval, n_probe;
+    long n_train;
+    double lr;
+    rng_t batch_rng;
+    int *data;   /* one allocation: train [n_train][L], eval [n_eval][L], probe, batch [B][L] */
+    int *train, *eval, *probe, *batch;
+} snell_run_t;
+
+static int snell_check(const params_t *p, char *err, size_t errlen)
+{
+    long V = params_geti(p, "vocab"), L = params_geti(p, "seq_len");
+    int mode = (int)params_geti(p, "data_mode");
+    if (mode == SNELL_PERM && L != V) {
+        snprintf(err, errlen, "seq_len: data_mode = perm needs seq_len = vocab (got %ld, %ld)",
+                 L, V);
+        return -1;
+    }
+    if (mode == SNELL_DISTINCT && L > V) {
+        snprintf(err, errlen, "seq_len: data_mode = distinct needs seq_len <= vocab (got %ld > %ld)",
+                 L, V);
+        return -1;
+    }
+    return 0;
+}
+
+/* ≈ flops: forward + backward (×3) of both LSTMs, attention and output per step, plus the
+ * forward passes of evaluation every log_every steps. */
+static double snell_cost(const params_t *p)
+{
+    double V = (double)params_geti(p, "vocab"), L = (double)params_geti(p, "seq_len");
+    double E = (double)params_geti(p, "embed_dim"), H = (double)params_geti(p, "hidden_dim");
+    double B = (double)params_geti(p, "batch_size"), steps = (double)params_geti(p, "steps");
+    double ev = (double)params_geti(p, "eval_size") + B, le = (double)params_geti(p, "log_every");
+    double T = L + 1;
+    double per_seq = 2.0 * T * 2.0 * 4.0 * H * (E + H) + 4.0 * T * T * E + 2.0 * T * H * (E + V + 2);
+    return steps * B * 3.0 * per_seq + (steps / le + 1) * ev * per_seq;
+}
+
+static size_t snell_memory(const params_t *p)
+{
+    size_t V = (size_t)params_geti(p, "vocab"), L = (size_t)params_geti(p, "seq_len");
+    size_t E = (size_t)params_geti(p, "embed_dim"), H = (size_t)params_geti(p, "hidden_dim");
+    size_t B = (size_t)params_geti(p, "batch_size"), T = L + 1, N = V + 2;
+    size_t real = params_geti(p, "precision") ? sizeof(double) : sizeof(float);
+    size_t P = N * E + 2 * (E + H + 1) * 4 * H + H * E + E + E * H + H * N + N;
+    size_t act = T * B * (6 * E + 4 * 4 * H + 10 * H + 2 * N + 2 * T) + 4 * B * H;
+    size_t data = (size_t)params_geti(p, "train_size") + (size_t)params_geti(p, "eval_size") + 2 * B;
+    return 4 * P * real + act * real + data * L * sizeof(int) + 3 * T * B * sizeof(int);
+}
+
+static void snell_free(void *state)
+{
+    snell_run_t *s = state;
+    if (!s) return;
+    snell_net_free(&s->net);
+    free(s->data);
+    free(s);
+}
+
+static int snell_init(void **state, const params_t *p, char *err, size_t errlen)
+{
+    int rc = -1;
+    snell_run_t *s = calloc(1, sizeof *s);
+    *state = NULL;
+    if (!s) goto fail;
+    uint64_t seed = (uint64_t)params_geti(p, "seed");
+    s->V = (int)params_geti(p, "vocab");
+    s->L = (int)params_geti(p, "seq_len");
+    s->mode = (int)params_geti(p, "data_mode");
+    s->B = (int)params_geti(p, "batch_size");
+    s->n_train = params_geti(p, "train_size");
+    s->n_eval = (int)params_geti(p, "eval_size");
+    s->lr = params_get(p, "lr");
+    s->n_probe = s->n_train > 0 && s->n_train < s->B ? (int)s->n_train : s->B;
+    if (snell_check(p, err, errlen) != 0) goto out;
+
+    size_t L = (size_t)s->L;
+    s->data = malloc(sizeof(int) * L * ((size_t)s->n_train + (size_t)s->n_eval + 2 * (size_t)s->B));
+    if (!s->data) goto fail;
+    s->train = s->data;
+    s->eval = s->train + (size_t)s->n_train * L;
+    s->probe = s->eval + (size_t)s->n_eval * L;
+    s->batch = s->probe + (size_t)s->B * L;
+
+    rng_t r;
+    rng_init(&r, seed, RNG_STREAM_DATA);
+    for (long i = 0; i < s->n_train; i++) snell_sample(s->mode, s->V, s->L, &r, s->train + i * L);
+    if (s->n_train > 0)
+        memcpy(s->probe, s->train, sizeof(int) * L * (size_t)s->n_probe);
+    else /* fresh data: the probe is a fixed batch of the training distribution */
+        for (int i = 0; i < s->n_probe; i++) snell_sample(s->mode, s->V, s->L, &r, s->probe + i * L);
+    rng_init(&r, seed, RNG_STREAM_EVAL);
+    for (int i = 0; i < s->n_eval; i++) snell_sample(s->mode, s->V, s->L, &r, s->eval + i * L);
+    rng_init(&s->batch_rng, seed, RNG_STREAM_BATCH);
+
+    snell_cfg_t c = {
+        .V = s->V, .L = s->L,
+        .E = (int)params_geti(p, "embed_dim"), .H = (int)params_geti(p, "hidden_dim"),
+        .B = s->B, .uniform = (int)params_geti(p, "uniform_attn"),
+        .attend_embed = (int)params_geti(p, "attend_to"),
+        .dbl = (int)params_geti(p, "precision"),
+        .embed_std = params_get(p, "embed_std"), .init_scale = params_get(p, "init_scale"),
+    };
+    if (snell_net_init(&s->net, &c, seed) != 0) goto fail;
+    *state = s;
+    return 0;
+fail:
+    snprintf(err, errlen, "snell2021: out of memory (run needs about %zu MB)",
+             snell_memory(p) >> 20);
+out:
+    snell_free(s);
+    return rc;
+}
+
+static int snell_step(void *state, long step, double *loss, char *err, size_t errlen)
+{
+    snell_run_t *s = state;
+    (void)step, (void)err, (void)errlen;
+    size_t L = (size_t)s->L;
+    for (int i = 0; i < s->B; i++) {
+        if (s->n_train > 0) {
+            uint64_t j = rng_below(&s->batch_rng, (uint64_t)s->n_train);
+            memcpy(s->batch + i * L, s->train + j * L, sizeof(int) * L);
+        } else {
+            snell_sample(s->mode, s->V, s->L, &s->batch_rng, s->batch + i * L);
+        }
+    }
+    *loss = snell_net_forward(&s->net, s->batch, s->B, 1, NULL);
+    if (isfinite(*loss)) snell_net_adam(&s->net, s->lr);
+    return 0;
+}
+
+static int snell_eval(void *state, double *metrics, char *err, size_t errlen)
+{
+    snell_run_t *s = state;
+    (void)err, (void)errlen;
+    snell_stats_t tr = {0}, te = {0};
+    snell_net_forward(&s->net, s->probe, s->n_probe, 0, &tr);
+    for (int i = 0; i < s->n_eval; i += s->B) {
+        int nb = s->n_eval - i < s->B ? s->n_eval - i : s->B;
+        snell_net_forward(&s->net, s->eval + (size_t)i * s->L, nb, 0, &te);
+    }
+    metrics[M_TRAIN_LOSS] = tr.loss_sum / (double)tr.tokens;
+    metrics[M_TRAIN_ACC] = (double)tr.correct / (double)tr.tokens;
+    metrics[M_TEST_LOSS] = te.loss_sum / (double)te.tokens;
+    metrics[M_TEST_ACC] = (double)te.correct / (double)te.tokens;
+    metrics[M_SEQ_ACC] = (double)te.seq_correct / (double)te.seqs;
+    metrics[M_ATTN_ACC] = (double)te.attn_correct / (double)te.tokens;
+    metrics[M_KTIW] = te.ktiw_sum / (double)te.tokens;
+    return 0;
+}
+
+const model_family_t snell2021_family = {
+    .name = "snell2021",
+    .summary = "copying with one attention head, LSTM enc/dec, KTIW probe (Snell et al. 2021)",
+    .params = snell_params,
+    .n_params = sizeof snell_params / sizeof snell_params[0],
+    .metrics = snell_metrics,
+    .n_metrics = M_N,
+    .check = snell_check,
+    .cost = snell_cost,
+    .init = snell_init,
+    .step = snell_step,
+    .eval = snell_eval,
+    .memory = snell_memory,
+    .free = snell_free,
+};

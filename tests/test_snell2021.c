@@ -1,0 +1,356 @@
+/* Tests of the snell2021 family: finite-difference gradients (double) of every parameter tensor,
+ * with and without the uniform-attention ablation and for both attention targets; CBLAS kernels
+ * against their plain references; Adam against hand-computed values; the data modes; the
+ * probes; bit-identical training per seed; and a tiny copy task that must be learned. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "attnsweep/train.h"
+#include "models/snell2021.h"
+
+extern const model_family_t snell2021_family;
+
+static const char *tensor_name[SNELL_N_TENSORS] = {
+    "embedding", "enc_Wx", "enc_Wh", "enc_b", "dec_Wx", "dec_Wh",
+    "dec_b",     "att_A",  "att_a",  "out_P", "out_W",  "out_b",
+};
+
+/* A small double-precision net and a batch of 3 sequences (4 of 6 distinct tokens). */
+static void small_net(snell_net_t *m, int *seq, int uniform, int attend_embed, int dbl)
+{
+    snell_cfg_t c = {.V = 6, .L = 4, .E = 3, .H = 5, .B = 3, .uniform = uniform,
+                     .attend_embed = attend_embed, .dbl = dbl, .embed_std = 1.0,
+                     .init_scale = 1.0};
+    cr_assert_eq(snell_net_init(m, &c, 11), 0);
+    rng_t r;
+    rng_init(&r, 5, RNG_STREAM_DATA);
+    for (int i = 0; i < 3; i++) snell_sample(SNELL_DISTINCT, 6, 4, &r, seq + 4 * i);
+}
+
+/* Central differences (h = 1e-5) over every parameter; per tensor, the relative error
+ * |g_num - g_bptt| / (|g_num| + |g_bptt|) (2-norms) must be <= 1e-6. */
+static void check_gradients(int uniform, int attend_embed)
+{
+    snell_net_t m;
+    int seq[12];
+    small_net(&m, seq, uniform, attend_embed, 1);
+    double *w = m.w;
+    snell_net_forward(&m, seq, 3, 1, NULL);
+    double *ga = malloc(sizeof(double) * (size_t)m.P);
+    cr_assert_not_null(ga);
+    memcpy(ga, m.g, sizeof(double) * (size_t)m.P);
+    for (int t = 0; t < SNELL_N_TENSORS; t++) {
+        double num = 0, den = 0;
+        for (long i = m.off[t]; i < m.off[t + 1]; i++) {
+            const double h = 1e-5, x = w[i];
+            w[i] = x + h;
+            double lp = snell_net_forward(&m, seq, 3, 0, NULL);
+            w[i] = x - h;
+            double lm = snell_net_forward(&m, seq, 3, 0, NULL);
+            w[i] = x;
+            double gn = (lp - lm) / (2 * h);
+            num += (gn - ga[i]) * (gn - ga[i]);
+            den += gn * gn + ga[i] * ga[i];
+        }
+        if (uniform && (t == SNELL_ATT_A || t == SNELL_ATT_a)) {
+            cr_expect_eq(den, 0.0, "%s: uniform attention must not depend on it", tensor_name[t]);
+            continue;
+        }
+        cr_expect_gt(den, 1e-12, "%s: gradient is zero, the check would be vacuous", tensor_name[t]);
+        double rel = sqrt(num) / sqrt(den);
+        cr_expect_leq(rel, 1e-6, "%s: relative error %.3g", tensor_name[t], rel);
+    }
+    free(ga);
+    snell_net_free(&m);
+}
+
+Test(snell2021, gradients_match_finite_differences_for_every_tensor)
+{
+    check_gradients(0, 0);
+}
+
+Test(snell2021, gradients_match_finite_differences_with_uniform_attention)
+{
+    check_gradients(1, 0);
+}
+
+Test(snell2021, gradients_match_finite_differences_when_attending_to_embeddings)
+{
+    check_gradients(0, 1);
+}
+
+Test(snell2021, gradients_match_finite_differences_for_uniform_attention_over_embeddings)
+{
+    check_gradients(1, 1);
+}
+
+/* ---- kernels ----------------------------------------------------------------------------- */
+
+Test(snell2021, cblas_gemm_matches_the_reference_for_all_transposes_and_strides)
+{
+    enum { M = 7, N = 5, K = 9, LD = 12 };
+    double A[LD * LD], B[LD * LD], C1[LD * LD], C2[LD * LD];
+    float Af[LD * LD], Bf[LD * LD], C1f[LD * LD], C2f[LD * LD];
+    rng_t r;
+    rng_init(&r, 1, 99);
+    for (int i = 0; i < LD * LD; i++) {
+        A[i] = rng_normal(&r);
+        B[i] = rng_normal(&r);
+        C1[i] = C2[i] = rng_normal(&r);
+        Af[i] = (float)A[i];
+        Bf[i] = (float)B[i];
+        C1f[i] = C2f[i] = (float)C1[i];
+    }
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int beta = 0; beta < 2; beta++) {
+                snell_gemm_d(ta, tb, M, N, K, 0.7, A, LD, B, LD, beta, C1, LD);
+                snell_gemm_ref_d(ta, tb, M, N, K, 0.7, A, LD, B, LD, beta, C2, LD);
+                snell_gemm_f(ta, tb, M, N, K, 0.7f, Af, LD, Bf, LD, (float)beta, C1f, LD);
+                snell_gemm_ref_f(ta, tb, M, N, K, 0.7f, Af, LD, Bf, LD, (float)beta, C2f, LD);
+                for (int i = 0; i < LD * LD; i++) {
+                    cr_assert_float_eq(C1[i], C2[i], 1e-12, "ta %d tb %d beta %d at %d", ta, tb,
+                                       beta, i);
+                    cr_assert_float_eq(C1f[i], C2f[i], 1e-4, "float ta %d tb %d beta %d at %d", ta,
+                                       tb, beta, i);
+                }
+            }
+}
+
+static void fast_vs_ref(int dbl, double tol)
+{
+    snell_net_t a, b;
+    int seq[12];
+    small_net(&a, seq, 0, 0, dbl);
+    small_net(&b, seq, 0, 0, dbl);
+    b.use_ref = 1;
+    double la = snell_net_forward(&a, seq, 3, 1, NULL), lb = snell_net_forward(&b, seq, 3, 1, NULL);
+    cr_expect_float_eq(la, lb, tol);
+    for (long i = 0; i < a.P; i++) {
+        double ga = dbl ? ((double *)a.g)[i] : ((float *)a.g)[i];
+        double gb = dbl ? ((double *)b.g)[i] : ((float *)b.g)[i];
+        cr_assert_float_eq(ga, gb, tol, "gradient %ld: %g vs %g", i, ga, gb);
+    }
+    snell_net_free(&a);
+    snell_net_free(&b);
+}
+
+Test(snell2021, blas_network_matches_the_reference_kernels_in_double)
+{
+    fast_vs_ref(1, 1e-13);
+}
+
+Test(snell2021, blas_network_matches_the_reference_kernels_in_float)
+{
+    fast_vs_ref(0, 1e-5);
+}
+
+Test(snell2021, float_and_double_networks_start_from_the_same_weights)
+{
+    snell_net_t a, b;
+    int seq[12];
+    small_net(&a, seq, 0, 0, 0);
+    small_net(&b, seq, 0, 0, 1);
+    cr_assert_eq(a.P, b.P);
+    double la = snell_net_forward(&a, seq, 3, 0, NULL), lb = snell_net_forward(&b, seq, 3, 0, NULL);
+    cr_expect_float_eq(la, lb, 1e-5, "float %g vs double %g", la, lb);
+    snell_net_free(&a);
+    snell_net_free(&b);
+}
+
+/* ---- Adam -------------------------------------------------------------------------------- */
+
+Test(snell2021, adam_matches_hand_computed_steps)
+{
+    /* Step 1: m = 0.1 g, v = 0.001 g², m̂ = g, v̂ = g², so w -= lr·g/(|g| + 1e-8):
+     * 1 - 0.01·0.5/(0.5 + 1e-8) = 0.9900000002; a zero gradient leaves w unchanged.
+     * Step 2 values from the same formulas (β1 0.9, β2 0.999, bias-corrected). */
+    double w[3] = {1.0, -2.0, 0.3}, m[3] = {0}, v[3] = {0};
+    const double g1[3] = {0.5, -0.1, 0.0}, g2[3] = {-0.2, 0.4, 1e-3};
+    snell_adam_d(w, g1, m, v, 3, 0.01, 1);
+    cr_expect_float_eq(w[0], 0.9900000002, 1e-15);
+    cr_expect_float_eq(w[1], -1.990000001, 1e-15);
+    cr_expect_float_eq(w[2], 0.3, 1e-15);
+    cr_expect_float_eq(m[0], 0.05, 1e-15);
+    cr_expect_float_eq(v[0], 0.00025, 1e-15);
+    snell_adam_d(w, g2, m, v, 3, 0.01, 2);
+    cr_expect_float_eq(w[0], 0.9865439418116511, 1e-13);
+    cr_expect_float_eq(w[1], -1.9955950357485128, 1e-13);
+    cr_expect_float_eq(w[2], 0.292558736973369, 1e-12);
+    cr_expect_float_eq(v[1], 0.00016999, 1e-15);
+
+    float wf[3] = {1.0f, -2.0f, 0.3f}, mf[3] = {0}, vf[3] = {0};
+    const float g1f[3] = {0.5f, -0.1f, 0.0f};
+    snell_adam_f(wf, g1f, mf, vf, 3, 0.01, 1);
+    cr_expect_float_eq(wf[0], 0.99f, 1e-6);
+    cr_expect_float_eq(wf[1], -1.99f, 1e-6);
+}
+
+/* ---- data -------------------------------------------------------------------------------- */
+
+Test(snell2021, data_modes_draw_permutations_distinct_tokens_and_iid_tokens)
+{
+    rng_t r;
+    rng_init(&r, 3, RNG_STREAM_DATA);
+    for (int rep = 0; rep < 50; rep++) {
+        int seq[40], seen[60] = {0};
+        snell_sample(SNELL_PERM, 40, 40, &r, seq);
+        for (int i = 0; i < 40; i++) seen[seq[i]]++;
+        for (int i = 0; i < 40; i++) cr_assert_eq(seen[i], 1, "perm: token %d seen %d times", i, seen[i]);
+        memset(seen, 0, sizeof seen);
+        snell_sample(SNELL_DISTINCT, 60, 40, &r, seq);
+        for (int i = 0; i < 40; i++) {
+            cr_assert(seq[i] >= 0 && seq[i] < 60);
+            cr_assert_eq(seen[seq[i]]++, 0, "distinct: token %d repeated", seq[i]);
+        }
+        snell_sample(SNELL_IID, 7, 40, &r, seq);
+        for (int i = 0; i < 40; i++) cr_assert(seq[i] >= 0 && seq[i] < 7);
+    }
+}
+
+/* ---- the family through train_run --------------------------------------------------------- */
+
+typedef struct {
+    param_def_t defs[PARAM_MAX];
+    params_t p;
+} schema_t;
+
+static void schema_init(schema_t *s)
+{
+    const model_family_t *f = &snell2021_family;
+    int n = 0;
+    for (int i = 0; i < train_n_common_params; i++) s->defs[n++] = train_common_params[i];
+    for (int i = 0; i < f->n_params; i++) s->defs[n++] = f->params[i];
+    s->p.defs = s->defs;
+    s->p.n = n;
+    for (int i = 0; i < n; i++) s->p.v[i] = s->defs[i].def;
+}
+
+static void set(schema_t *s, const char *key, double v)
+{
+    int i = param_index(s->defs, s->p.n, key);
+    cr_assert_geq(i, 0, "no key %s", key);
+    s->p.v[i] = v;
+}
+
+/* A small copy task: V = 8 permutations are learnable with attention in a few hundred steps. */
+static void tiny(schema_t *s)
+{
+    schema_init(s);
+    set(s, "vocab", 6);
+    set(s, "seq_len", 5);
+    set(s, "data_mode", SNELL_DISTINCT);
+    set(s, "embed_dim", 16);
+    set(s, "hidden_dim", 16);
+    set(s, "batch_size", 16);
+    set(s, "eval_size", 32);
+    set(s, "steps", 20);
+    set(s, "log_every", 5);
+    set(s, "lr", 1e-2);
+}
+
+static void run(schema_t *s, trace_t *t, run_result_t *res)
+{
+    const model_family_t *f = &snell2021_family;
+    cr_assert_eq(train_trace_init(t, train_n_points(&s->p), 1 + f->n_metrics), 0);
+    cr_assert_eq(train_run(f, &s->p, t, res, NULL), 0);
+}
+
+Test(snell2021, declares_the_summary_metrics)
+{
+    cr_expect_geq(model_metric_index(&snell2021_family, "train_loss"), 0);
+    cr_expect_geq(model_metric_index(&snell2021_family, "train_acc"), 0);
+    cr_expect_geq(model_metric_index(&snell2021_family, "test_acc"), 0);
+    cr_expect_geq(model_metric_index(&snell2021_family, "attn_acc"), 0);
+    cr_expect_geq(model_metric_index(&snell2021_family, "ktiw"), 0);
+}
+
+Test(snell2021, check_rejects_permutations_shorter_than_the_vocabulary)
+{
+    schema_t s;
+    char err[256] = "";
+    schema_init(&s);
+    set(&s, "vocab", 40);
+    set(&s, "seq_len", 30);
+    cr_expect_lt(snell2021_family.check(&s.p, err, sizeof err), 0);
+    cr_expect(strstr(err, "seq_len") != NULL, "message names the key: %s", err);
+    set(&s, "data_mode", SNELL_DISTINCT);
+    cr_expect_eq(snell2021_family.check(&s.p, err, sizeof err), 0);
+    set(&s, "seq_len", 41);
+    cr_expect_lt(snell2021_family.check(&s.p, err, sizeof err), 0);
+    set(&s, "data_mode", SNELL_IID);
+    cr_expect_eq(snell2021_family.check(&s.p, err, sizeof err), 0);
+}
+
+Test(snell2021, same_seed_gives_a_bit_identical_trace_and_another_seed_differs)
+{
+    schema_t s;
+    trace_t a, b, c;
+    run_result_t ra, rb, rc;
+    tiny(&s);
+    set(&s, "seed", 4);
+    run(&s, &a, &ra);
+    run(&s, &b, &rb);
+    set(&s, "seed", 5);
+    run(&s, &c, &rc);
+    cr_assert_eq(ra.status, RUN_DONE, "%s", ra.message);
+    cr_assert_eq(a.n_filled, b.n_filled);
+    size_t bytes = sizeof(double) * (size_t)a.n_filled * (size_t)a.n_cols;
+    cr_expect_eq(memcmp(a.rows, b.rows, bytes), 0, "same seed, different trace");
+    cr_expect_neq(memcmp(a.rows, c.rows, bytes), 0, "different seeds, same trace");
+    train_trace_free(&a);
+    train_trace_free(&b);
+    train_trace_free(&c);
+}
+
+Test(snell2021, fixed_training_set_runs_are_deterministic_too)
+{
+    schema_t s;
+    trace_t a, b;
+    run_result_t ra, rb;
+    tiny(&s);
+    set(&s, "train_size", 40);
+    set(&s, "precision", 1);
+    run(&s, &a, &ra);
+    run(&s, &b, &rb);
+    cr_assert_eq(ra.status, RUN_DONE, "%s", ra.message);
+    size_t bytes = sizeof(double) * (size_t)a.n_filled * (size_t)a.n_cols;
+    cr_expect_eq(memcmp(a.rows, b.rows, bytes), 0);
+    train_trace_free(&a);
+    train_trace_free(&b);
+}
+
+Test(snell2021, uniform_attention_puts_its_argmax_on_the_first_position)
+{
+    /* Ties resolve to s = 0, which is aligned only at t = 0: attn_acc = 1 / T exactly. */
+    schema_t s;
+    trace_t t;
+    run_result_t r;
+    tiny(&s);
+    set(&s, "uniform_attn", 1);
+    set(&s, "steps", 0);
+    run(&s, &t, &r);
+    int i = model_metric_index(&snell2021_family, "attn_acc");
+    cr_expect_float_eq(t.rows[1 + i], 1.0 / 6.0, 1e-12);
+    train_trace_free(&t);
+}
+
+Test(snell2021, learns_a_tiny_copy_task_with_attention_and_its_ktiw_probe_rises)
+{
+    schema_t s;
+    trace_t t;
+    run_result_t r;
+    tiny(&s);
+    set(&s, "steps", 300);
+    set(&s, "log_every", 300);
+    run(&s, &t, &r);
+    cr_assert_eq(r.status, RUN_DONE, "%s", r.message);
+    int ia = model_metric_index(&snell2021_family, "attn_acc");
+    int ik = model_metric_index(&snell2021_family, "ktiw");
+    const double *first = t.rows + 1, *last = t.rows + t.n_cols + 1;
+    cr_expect_gt(r.final_test_acc, 0.95, "test_acc %g", r.final_test_acc);
+    cr_expect_gt(last[ia], 0.8, "attn_acc %g", last[ia]);
+    cr_expect_gt(last[ik], first[ik] + 2.0, "ktiw %g -> %g", first[ik], last[ik]);
+    train_trace_free(&t);
+}

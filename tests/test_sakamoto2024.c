@@ -271,3 +271,49 @@ Test(sakamoto2024, defaults_pass_their_own_range_checks)
     cr_expect_geq(model_metric_index(f, "test_acc"), 0);
     cr_expect(model_find("sakamoto2024") == f, "registered in model_families[]");
 }
+
+/* The paper's direction on small instances (d = 250 / 400, 1000 steps at lr 0.005: ~0.2 s each). */
+static void run_regime(trace_t *t, double dim, double mu, double seed)
+{
+    run_params_t rp;
+    params_default(&rp);
+    set(&rp, "dim", dim);
+    set(&rp, "signal_norm", mu);
+    set(&rp, "n_test", 200);
+    set(&rp, "lr", 0.005);
+    set(&rp, "steps", 1000);
+    set(&rp, "log_every", 100);
+    set(&rp, "seed", seed);
+    run_result_t r;
+    run(&rp, t, &r);
+}
+
+Test(sakamoto2024, high_signal_to_noise_ignores_the_flipped_samples)
+{
+    for (int seed = 0; seed < 2; seed++) {
+        trace_t t;
+        run_regime(&t, 250, 60, seed);
+        int last = t.n_filled - 1;
+        cr_expect_float_eq(metric(&t, last, "train_acc"), 0.8, 1e-12,
+                           "seed %d: the 4 flipped labels stay unfitted", seed);
+        cr_expect_geq(metric(&t, last, "test_acc"), 0.97, "seed %d", seed);
+        cr_expect_gt(metric(&t, last, "noisy_attention"), 0.5,
+                     "seed %d: flipped samples still attend to their relevant token", seed);
+        cr_expect_gt(metric(&t, last, "clean_attention"), 0.9, "seed %d", seed);
+        train_trace_free(&t);
+    }
+}
+
+Test(sakamoto2024, low_signal_to_noise_fits_the_flipped_samples_and_generalises_worse)
+{
+    for (int seed = 0; seed < 2; seed++) {
+        trace_t t;
+        run_regime(&t, 400, 3, seed);
+        int last = t.n_filled - 1;
+        cr_expect_float_eq(metric(&t, last, "train_acc"), 1.0, 1e-12, "seed %d: memorised", seed);
+        cr_expect_lt(metric(&t, last, "noisy_attention"), 0.05,
+                     "seed %d: flipped samples attend away from their relevant token", seed);
+        cr_expect_lt(metric(&t, last, "test_acc"), 0.85, "seed %d: harmful overfitting", seed);
+        train_trace_free(&t);
+    }
+}

@@ -1,0 +1,79 @@
+/* test_h5out — the MPI-free part of the output module (h5out.h): how one run's trace is packed
+ * into the float32 rows the file stores (metric-major, NaN past the filled points) and the CRC
+ * that /runs/trace_crc32 holds, and the status names. File I/O itself needs MPI: see
+ * tests/sweep.cmake. */
+#include <math.h>
+#include <string.h>
+#include <criterion/criterion.h>
+#include "attnsweep/h5out.h"
+
+static void fill_trace(trace_t *t, int filled)
+{
+    /* column 0 = step, then metric m at point i = 10 m + i + 0.5 */
+    for (int i = 0; i < filled; i++) {
+        t->rows[i * t->n_cols] = 10.0 * i;
+        for (int m = 1; m < t->n_cols; m++) t->rows[i * t->n_cols + m] = 10.0 * (m - 1) + i + 0.5;
+    }
+    t->n_filled = filled;
+}
+
+Test(h5out, pack_trace_is_metric_major_and_nan_padded)
+{
+    trace_t t;
+    float buf[2 * 5];
+    cr_assert_eq(train_trace_init(&t, 5, 3), 0);
+    fill_trace(&t, 3);
+    h5out_pack_trace(&t, 5, 2, buf);
+    for (int m = 0; m < 2; m++)
+        for (int i = 0; i < 5; i++) {
+            float v = buf[m * 5 + i];
+            if (i < 3)
+                cr_expect_float_eq(v, 10.0f * m + i + 0.5f, 1e-6f, "m %d i %d: %g", m, i, v);
+            else
+                cr_expect(isnan(v), "m %d i %d should be NaN, is %g", m, i, v);
+        }
+    train_trace_free(&t);
+}
+
+Test(h5out, pack_trace_pads_to_the_shared_axis_when_the_run_is_shorter)
+{
+    trace_t t;
+    float buf[1 * 8];
+    cr_assert_eq(train_trace_init(&t, 4, 2), 0); /* this run logs 4 points; the file has 8 */
+    fill_trace(&t, 4);
+    h5out_pack_trace(&t, 8, 1, buf);
+    cr_expect_float_eq(buf[3], 3.5f, 1e-6f);
+    for (int i = 4; i < 8; i++) cr_expect(isnan(buf[i]));
+    train_trace_free(&t);
+}
+
+Test(h5out, trace_crc_is_the_crc32_of_the_packed_rows_and_sees_one_changed_value)
+{
+    trace_t t;
+    float buf[3 * 6];
+    cr_assert_eq(train_trace_init(&t, 6, 4), 0);
+    fill_trace(&t, 6);
+    uint32_t c1 = h5out_pack_trace(&t, 6, 3, buf);
+    cr_expect_eq(c1, train_crc32(buf, sizeof buf));
+    t.rows[2 * 4 + 3] += 1e-3; /* one value of the last metric */
+    uint32_t c2 = h5out_pack_trace(&t, 6, 3, buf);
+    cr_expect_neq(c1, c2);
+    t.rows[2 * 4 + 3] -= 1e-3;
+    cr_expect_eq(h5out_pack_trace(&t, 6, 3, buf), c1, "same values, same CRC");
+    train_trace_free(&t);
+}
+
+Test(h5out, crc32_matches_the_ieee_check_value)
+{
+    cr_expect_eq(train_crc32("123456789", 9), 0xCBF43926u);
+}
+
+Test(h5out, status_names_match_the_codes_attribute)
+{
+    cr_expect_str_eq(h5out_status_name(RUN_PENDING), "pending");
+    cr_expect_str_eq(h5out_status_name(RUN_DONE), "done");
+    cr_expect_str_eq(h5out_status_name(RUN_FAILED), "failed");
+    cr_expect_str_eq(h5out_status_name(RUN_DIVERGED), "diverged");
+    cr_expect_str_eq(h5out_status_name(RUN_INTERRUPTED), "interrupted");
+    cr_expect_str_eq(h5out_status_name(7), "?");
+}

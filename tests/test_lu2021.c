@@ -1,0 +1,521 @@
+/* Tests of the lu2021 family (src/models/lu2021.c): finite-difference gradients of every parameter
+ * group for every classifier and freeze switch, the update rule, bit-for-bit determinism, the
+ * paper's SEN identity and monotone topic attention, mini-batch SGD, and bad values rejected with
+ * the key named. The full reproduction of the authors' configuration is tests/lu2021.cmake. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cblas.h>
+#include "attnsweep/grid.h"
+#include "attnsweep/rng.h"
+#include "attnsweep/spec.h"
+#include "attnsweep/train.h"
+#include "models/lu2021.h"
+
+static const model_family_t *F = &lu2021_family;
+
+/* A run's params: train.c's common keys, then the family's, all at their defaults. */
+typedef struct {
+    param_def_t defs[PARAM_MAX];
+    params_t p;
+} run_params_t;
+
+static void params_default(run_params_t *rp)
+{
+    int n = 0;
+    for (int i = 0; i < train_n_common_params; i++) rp->defs[n++] = train_common_params[i];
+    for (int i = 0; i < F->n_params; i++) rp->defs[n++] = F->params[i];
+    rp->p.defs = rp->defs;
+    rp->p.n = n;
+    for (int i = 0; i < n; i++) rp->p.v[i] = rp->defs[i].def;
+}
+
+static void set(run_params_t *rp, const char *name, double v)
+{
+    int i = param_index(rp->defs, rp->p.n, name);
+    cr_assert(i >= 0, "no key %s", name);
+    rp->p.v[i] = v;
+}
+
+/* A tiny instance for gradient checks: V = 3·2 + 12 = 18 words, L = 6, 20 training sentences,
+ * D = 4, Dk = 3, embeddings large enough that every gradient is well away from 0. */
+static void params_tiny(run_params_t *rp)
+{
+    params_default(rp);
+    set(rp, "topics", 3);
+    set(rp, "topic_words", 2);
+    set(rp, "vocab_size", 12);
+    set(rp, "words_per_sentence", 5);
+    set(rp, "n_sentences", 40);
+    set(rp, "train_frac", 0.5);
+    set(rp, "valid_frac", 0.1);
+    set(rp, "embed_dim", 4);
+    set(rp, "key_dim", 3);
+    set(rp, "hidden", 5);
+    set(rp, "embed_std", 0.7);
+    set(rp, "query_std", 0.8);
+    set(rp, "lr", 0.05);
+    set(rp, "steps", 20);
+    set(rp, "log_every", 5);
+}
+
+/* A small topic-word task that trains in well under a second: K = 4, W = 2, V_n = 2000, m = 10,
+ * 800 training sentences, D = 10, the authors' initialisation. */
+static void params_small(run_params_t *rp)
+{
+    params_default(rp);
+    set(rp, "vocab_size", 2000);
+    set(rp, "words_per_sentence", 10);
+    set(rp, "n_sentences", 1000);
+    set(rp, "steps", 1500);
+    set(rp, "log_every", 25);
+    set(rp, "lr", 0.1);
+}
+
+static void one_thread(void) { openblas_set_num_threads(1); }
+TestSuite(lu2021, .init = one_thread);
+
+static int metric_col(const char *name)
+{
+    int m = model_metric_index(F, name);
+    cr_assert(m >= 0, "no metric %s", name);
+    return 1 + m;
+}
+
+static double at(const trace_t *t, int row, const char *name)
+{
+    return t->rows[(size_t)row * t->n_cols + metric_col(name)];
+}
+
+static void run(const run_params_t *rp, trace_t *t, run_result_t *res)
+{
+    cr_assert_eq(train_trace_init(t, train_n_points(&rp->p), 1 + F->n_metrics), 0);
+    cr_assert_eq(train_run(F, &rp->p, t, res, NULL), 0);
+    cr_assert_eq(res->status, RUN_DONE, "run failed: %s", res->message);
+}
+
+/* Randomise the keys (they start at 0, where some gradients vanish by symmetry). */
+static void randomise_keys(void *state, uint64_t seed)
+{
+    lu2021_group_t g[LU2021_N_GROUPS];
+    lu2021_groups(state, g);
+    rng_t r;
+    rng_init(&r, seed, 77);
+    for (size_t i = 0; i < g[LU2021_KEYS].n; i++) g[LU2021_KEYS].values[i] = 0.5 * rng_normal(&r);
+}
+
+/* Check every coordinate of every trained group against central differences; frozen groups must
+ * report a zero gradient. */
+static void check_gradients(const run_params_t *rp, const char *what)
+{
+    void *st = NULL;
+    char err[256];
+    cr_assert_eq(F->init(&st, &rp->p, err, sizeof err), 0, "%s: %s", what, err);
+    randomise_keys(st, 5);
+    lu2021_group_t g[LU2021_N_GROUPS];
+    lu2021_groups(st, g);
+    double *grads[LU2021_N_GROUPS] = {0};
+    for (int k = 0; k < LU2021_N_GROUPS; k++)
+        if (g[k].n) grads[k] = malloc(sizeof(double) * g[k].n);
+    double loss;
+    cr_assert_eq(lu2021_loss_and_grad(st, &loss, grads), 0);
+    int checked = 0;
+    for (int k = 0; k < LU2021_N_GROUPS; k++) {
+        if (!g[k].n) continue;
+        if (!g[k].trained) {
+            for (size_t i = 0; i < g[k].n; i++)
+                cr_expect_eq(grads[k][i], 0.0, "%s: frozen %s has a gradient", what, g[k].name);
+            continue;
+        }
+        double num = 0.0, den = 0.0, worst = 0.0;
+        for (size_t i = 0; i < g[k].n; i++) {
+            double x0 = g[k].values[i], h = 1e-5, lp, lm;
+            g[k].values[i] = x0 + h;
+            lu2021_loss_and_grad(st, &lp, NULL);
+            g[k].values[i] = x0 - h;
+            lu2021_loss_and_grad(st, &lm, NULL);
+            g[k].values[i] = x0;
+            double fd = (lp - lm) / (2 * h), e = fabs(fd - grads[k][i]);
+            num += e * e;
+            den += fd * fd;
+            if (e > worst) worst = e;
+        }
+        double rel = sqrt(num / den);
+        cr_expect_leq(rel, 1e-6, "%s: %s gradient relative error %.3g (worst |diff| %.3g)", what,
+                      g[k].name, rel, worst);
+        cr_expect_gt(den, 1e-12, "%s: %s gradient is ~0, the check proves nothing", what,
+                     g[k].name);
+        checked++;
+    }
+    cr_expect_gt(checked, 0, "%s: nothing trained", what);
+    for (int k = 0; k < LU2021_N_GROUPS; k++) free(grads[k]);
+    F->free(st);
+}
+
+static const char *const classifiers[] = {"fixed", "linear", "mlp"};
+static const struct {
+    const char *name;
+    int freeze_keys, freeze_embeddings, train_query;
+} switches[] = {
+    {"defaults", 0, 0, 0},     {"freeze_keys", 1, 0, 0}, {"freeze_embeddings", 0, 1, 0},
+    {"train_query", 0, 0, 1},  {"keys frozen, query trained", 1, 0, 1},
+    {"embeddings frozen, query trained", 0, 1, 1},
+};
+
+Test(lu2021, gradients_match_finite_differences_for_every_classifier_and_switch)
+{
+    for (int c = 0; c < 3; c++)
+        for (size_t s = 0; s < sizeof switches / sizeof switches[0]; s++) {
+            run_params_t rp;
+            params_tiny(&rp);
+            set(&rp, "classifier", c);
+            set(&rp, "freeze_keys", switches[s].freeze_keys);
+            set(&rp, "freeze_embeddings", switches[s].freeze_embeddings);
+            set(&rp, "train_query", switches[s].train_query);
+            char what[128];
+            snprintf(what, sizeof what, "%s classifier, %s", classifiers[c], switches[s].name);
+            check_gradients(&rp, what);
+        }
+}
+
+Test(lu2021, gradients_match_when_the_embedding_is_narrower_or_wider_than_the_classes)
+{
+    int dims[][2] = {{2, 0}, {2, 5}, {7, 2}, {1, 1}}; /* (embed_dim, key_dim) with K = 3 */
+    for (int i = 0; i < 4; i++)
+        for (int c = 0; c < 3; c++) {
+            run_params_t rp;
+            params_tiny(&rp);
+            set(&rp, "classifier", c);
+            set(&rp, "embed_dim", dims[i][0]);
+            set(&rp, "key_dim", dims[i][1]);
+            set(&rp, "train_query", 1);
+            char what[128];
+            snprintf(what, sizeof what, "%s, D=%d Dk=%d", classifiers[c], dims[i][0], dims[i][1]);
+            check_gradients(&rp, what);
+        }
+}
+
+Test(lu2021, a_step_moves_exactly_the_trained_groups_by_minus_lr_times_the_gradient)
+{
+    for (int c = 0; c < 3; c++)
+        for (size_t s = 0; s < sizeof switches / sizeof switches[0]; s++) {
+            run_params_t rp;
+            params_tiny(&rp);
+            set(&rp, "classifier", c);
+            set(&rp, "freeze_keys", switches[s].freeze_keys);
+            set(&rp, "freeze_embeddings", switches[s].freeze_embeddings);
+            set(&rp, "train_query", switches[s].train_query);
+            void *st = NULL;
+            char err[256];
+            cr_assert_eq(F->init(&st, &rp.p, err, sizeof err), 0, "%s", err);
+            randomise_keys(st, 9);
+            lu2021_group_t g[LU2021_N_GROUPS];
+            lu2021_groups(st, g);
+            double *grads[LU2021_N_GROUPS] = {0}, *before[LU2021_N_GROUPS] = {0}, loss, steploss;
+            for (int k = 0; k < LU2021_N_GROUPS; k++)
+                if (g[k].n) {
+                    grads[k] = malloc(sizeof(double) * g[k].n);
+                    before[k] = malloc(sizeof(double) * g[k].n);
+                    memcpy(before[k], g[k].values, sizeof(double) * g[k].n);
+                }
+            cr_assert_eq(lu2021_loss_and_grad(st, &loss, grads), 0);
+            cr_assert_eq(F->step(st, 0, &steploss, err, sizeof err), 0);
+            cr_expect_eq(steploss, loss, "the step reports the loss before its update");
+            for (int k = 0; k < LU2021_N_GROUPS; k++)
+                for (size_t i = 0; i < g[k].n; i++) {
+                    if (!g[k].trained) {
+                        cr_expect_eq(g[k].values[i], before[k][i], "%s/%s: frozen %s moved",
+                                     classifiers[c], switches[s].name, g[k].name);
+                        continue;
+                    }
+                    double want = before[k][i] - 0.05 * grads[k][i];
+                    cr_expect_leq(fabs(g[k].values[i] - want), 1e-14 * fmax(1.0, fabs(want)),
+                                  "%s/%s: %s[%zu]", classifiers[c], switches[s].name, g[k].name, i);
+                }
+            for (int k = 0; k < LU2021_N_GROUPS; k++) free(grads[k]), free(before[k]);
+            F->free(st);
+        }
+}
+
+Test(lu2021, initial_weights_follow_the_paper)
+{
+    run_params_t rp;
+    params_default(&rp);
+    set(&rp, "embed_dim", 3); /* D < K: U_kk = 1 for k < 3 only */
+    void *st = NULL;
+    char err[256];
+    cr_assert_eq(F->init(&st, &rp.p, err, sizeof err), 0, "%s", err);
+    lu2021_group_t g[LU2021_N_GROUPS];
+    lu2021_groups(st, g);
+    for (size_t i = 0; i < g[LU2021_KEYS].n; i++) cr_expect_eq(g[LU2021_KEYS].values[i], 0.0);
+    const double *U = g[LU2021_CLS1].values;
+    cr_expect_eq(g[LU2021_CLS1].n, 3u * 4u);
+    for (int k = 0; k < 3; k++) cr_expect_eq(U[k * 4 + k], 1.0);
+    cr_expect_eq(g[LU2021_CLS1].trained, 0);
+    double s2 = 0.0; /* embeddings ~ N(0, 1e-12): their sample variance */
+    for (size_t i = 0; i < g[LU2021_EMBED].n; i++) s2 += g[LU2021_EMBED].values[i] * g[LU2021_EMBED].values[i];
+    s2 /= (double)g[LU2021_EMBED].n;
+    cr_expect(s2 > 0.9e-12 && s2 < 1.1e-12, "embedding variance %g, expected 1e-12", s2);
+    double metrics[32];
+    cr_assert_eq(F->eval(st, metrics, err, sizeof err), 0);
+    /* keys 0: uniform attention over the 21 words, score 0, loss ≈ log K */
+    cr_expect_float_eq(metrics[metric_col("topic_attention") - 1], 1.0 / 21.0, 1e-12);
+    cr_expect_eq(metrics[metric_col("topic_score") - 1], 0.0);
+    cr_expect_float_eq(metrics[metric_col("train_loss") - 1], log(4.0), 1e-5);
+    F->free(st);
+}
+
+Test(lu2021, same_seed_gives_a_bit_identical_trace_and_another_seed_does_not)
+{
+    for (int mini = 0; mini < 2; mini++) {
+        run_params_t rp;
+        params_small(&rp);
+        set(&rp, "steps", 200);
+        set(&rp, "classifier", 2); /* mlp: every group but the keys' init is random */
+        if (mini) set(&rp, "batch_size", 64);
+        trace_t a = {0}, b = {0}, c = {0};
+        run_result_t ra, rb, rc;
+        run(&rp, &a, &ra);
+        run(&rp, &b, &rb);
+        set(&rp, "seed", 1);
+        run(&rp, &c, &rc);
+        size_t bytes = sizeof(double) * (size_t)a.n_points * a.n_cols;
+        cr_expect(memcmp(a.rows, b.rows, bytes) == 0, "same seed, different traces (mini=%d)", mini);
+        cr_expect(memcmp(a.rows, c.rows, bytes) != 0, "seeds 0 and 1 gave the same trace");
+        cr_expect_neq(at(&a, a.n_filled - 1, "train_loss"), at(&c, c.n_filled - 1, "train_loss"));
+        train_trace_free(&a), train_trace_free(&b), train_trace_free(&c);
+    }
+}
+
+Test(lu2021, the_sen_identity_holds_along_a_small_learning_rate_run)
+{
+    /* ||q||²||v_t||² = 2 s_t + (2/m)(e^{s_t} − 1) under gradient flow from keys 0: a small lr
+     * keeps gradient descent close to the flow. */
+    run_params_t rp;
+    params_small(&rp);
+    set(&rp, "lr", 0.05);
+    set(&rp, "steps", 3000);
+    set(&rp, "log_every", 50);
+    trace_t t = {0};
+    run_result_t res;
+    run(&rp, &t, &res);
+    double worst = 0.0;
+    int checked = 0;
+    for (int r = 0; r < t.n_filled; r++) {
+        if (at(&t, r, "topic_score") < 0.05) continue;
+        double e = at(&t, r, "sen_residual");
+        if (e > worst) worst = e;
+        checked++;
+        double lhs = at(&t, r, "topic_embed_norm2"), rhs = at(&t, r, "sen_rhs");
+        cr_expect_leq(fabs(lhs - rhs), 0.02 * rhs + 1e-3, "step %g", t.rows[(size_t)r * t.n_cols]);
+    }
+    cr_expect_gt(checked, 20, "the topic score never grew");
+    cr_expect_gt(at(&t, t.n_filled - 1, "topic_score"), 1.0);
+    cr_expect_leq(worst, 0.02, "SEN residual reached %g", worst);
+    train_trace_free(&t);
+}
+
+Test(lu2021, topic_attention_rises_monotonically_with_the_fixed_classifier)
+{
+    run_params_t rp;
+    params_small(&rp);
+    set(&rp, "log_every", 5);
+    trace_t t = {0};
+    run_result_t res;
+    run(&rp, &t, &res);
+    for (int r = 1; r < t.n_filled; r++)
+        cr_expect_geq(at(&t, r, "topic_attention"), at(&t, r - 1, "topic_attention"),
+                      "attention fell at step %g", t.rows[(size_t)r * t.n_cols]);
+    double first = at(&t, 0, "topic_attention"), last = at(&t, t.n_filled - 1, "topic_attention");
+    cr_expect_float_eq(first, 1.0 / 11.0, 1e-12);
+    cr_expect_gt(last, 0.5, "attention only reached %g", last);
+    cr_expect_geq(at(&t, t.n_filled - 1, "test_acc"), 0.99);
+    train_trace_free(&t);
+}
+
+Test(lu2021, every_classifier_learns_the_small_task)
+{
+    for (int c = 0; c < 3; c++) {
+        run_params_t rp;
+        params_small(&rp);
+        set(&rp, "classifier", c);
+        set(&rp, "steps", 3000);
+        set(&rp, "log_every", 100);
+        trace_t t = {0};
+        run_result_t res;
+        run(&rp, &t, &res);
+        cr_expect_geq(res.final_test_acc, 0.99, "%s: test acc %g", classifiers[c], res.final_test_acc);
+        cr_expect_lt(res.final_train_loss, 0.05, "%s: loss %g", classifiers[c], res.final_train_loss);
+        cr_expect_gt(at(&t, t.n_filled - 1, "topic_attention"), 0.3, "%s", classifiers[c]);
+        train_trace_free(&t);
+    }
+}
+
+Test(lu2021, mini_batch_sgd_learns_and_a_batch_as_large_as_the_training_set_is_full_batch)
+{
+    run_params_t rp;
+    params_small(&rp);
+    set(&rp, "steps", 300);
+    trace_t full = {0}, big = {0}, mini = {0};
+    run_result_t r1, r2, r3;
+    run(&rp, &full, &r1);
+    set(&rp, "batch_size", 800); /* = n_train */
+    run(&rp, &big, &r2);
+    cr_expect(memcmp(full.rows, big.rows, sizeof(double) * (size_t)full.n_points * full.n_cols) == 0);
+    set(&rp, "batch_size", 50);
+    set(&rp, "steps", 1500);
+    set(&rp, "lr", 0.1);
+    run(&rp, &mini, &r3);
+    cr_expect_geq(r3.final_test_acc, 0.99, "mini-batch SGD: test acc %g", r3.final_test_acc);
+    cr_expect_lt(r3.final_train_loss, 0.05);
+    train_trace_free(&full), train_trace_free(&big), train_trace_free(&mini);
+}
+
+Test(lu2021, frozen_keys_keep_the_score_at_zero)
+{
+    run_params_t rp;
+    params_small(&rp);
+    set(&rp, "freeze_keys", 1);
+    set(&rp, "steps", 200);
+    trace_t t = {0};
+    run_result_t res;
+    run(&rp, &t, &res);
+    for (int r = 0; r < t.n_filled; r++) {
+        cr_expect_eq(at(&t, r, "topic_score"), 0.0);
+        cr_expect_float_eq(at(&t, r, "topic_attention"), 1.0 / 11.0, 1e-12);
+    }
+    train_trace_free(&t);
+}
+
+/* ---- bad values ------------------------------------------------------------------------- */
+
+static void expect_check_fails(run_params_t *rp, const char *key)
+{
+    char err[512] = "";
+    cr_expect_neq(F->check(&rp->p, err, sizeof err), 0, "check accepted a bad %s", key);
+    cr_expect(strstr(err, key) != NULL, "the message does not name %s: %s", key, err);
+    void *st = NULL;
+    err[0] = '\0';
+    cr_expect_neq(F->init(&st, &rp->p, err, sizeof err), 0, "init accepted a bad %s", key);
+    cr_expect_null(st);
+    cr_expect(strstr(err, key) != NULL, "init's message does not name %s: %s", key, err);
+}
+
+Test(lu2021, cross_key_errors_name_the_key)
+{
+    run_params_t rp;
+    params_default(&rp);
+    char err[512];
+    cr_expect_eq(F->check(&rp.p, err, sizeof err), 0, "defaults rejected: %s", err);
+    set(&rp, "words_per_sentence", 5000); /* m >= V_n */
+    expect_check_fails(&rp, "words_per_sentence");
+    params_default(&rp);
+    set(&rp, "train_frac", 0.99);
+    set(&rp, "valid_frac", 0.01);
+    expect_check_fails(&rp, "valid_frac");
+    params_default(&rp);
+    set(&rp, "valid_frac", 0.0);
+    expect_check_fails(&rp, "valid_frac");
+    params_default(&rp);
+    set(&rp, "n_sentences", 10);
+    set(&rp, "train_frac", 0.05);
+    expect_check_fails(&rp, "train_frac");
+    params_default(&rp);
+    set(&rp, "classifier", 7);
+    expect_check_fails(&rp, "classifier");
+}
+
+static void expect_value_rejected(const char *key, double v)
+{
+    run_params_t rp;
+    params_default(&rp);
+    int i = param_index(rp.defs, rp.p.n, key);
+    cr_assert(i >= 0);
+    char err[256] = "";
+    cr_expect_neq(param_check(&rp.defs[i], v, err, sizeof err), 0, "%s = %g accepted", key, v);
+    cr_expect(strstr(err, key) != NULL, "message does not name %s: %s", key, err);
+}
+
+Test(lu2021, out_of_range_values_are_rejected_naming_the_key)
+{
+    expect_value_rejected("vocab_size", -5);
+    expect_value_rejected("topics", 0);
+    expect_value_rejected("topic_words", -1);
+    expect_value_rejected("words_per_sentence", 0);
+    expect_value_rejected("n_sentences", -100);
+    expect_value_rejected("embed_dim", 0);
+    expect_value_rejected("embed_dim", 2.5);
+    expect_value_rejected("key_dim", -1);
+    expect_value_rejected("hidden", 0);
+    expect_value_rejected("embed_std", -1e-3);
+    expect_value_rejected("query_std", NAN);
+    expect_value_rejected("train_frac", 0.0);
+    expect_value_rejected("train_frac", 1.5);
+    expect_value_rejected("first_class_ratio", 0.0);
+    expect_value_rejected("batch_size", -1);
+    expect_value_rejected("freeze_keys", 2);
+    expect_value_rejected("lr", 0.0);
+    expect_value_rejected("lr", -0.1);
+    run_params_t rp;
+    params_default(&rp);
+    int i = param_index(rp.defs, rp.p.n, "classifier");
+    double v;
+    char err[256] = "";
+    cr_expect_neq(param_parse(&rp.defs[i], "cnn", &v, err, sizeof err), 0);
+    cr_expect(strstr(err, "classifier") != NULL && strstr(err, "mlp") != NULL, "%s", err);
+}
+
+/* Through the spec parser and the grid, as `attnsweep train` sees them. */
+static void expect_spec_error(const char *body, const char *key)
+{
+    char text[2048], err[1024] = "";
+    snprintf(text, sizeof text, "[model]\nmodel = lu2021\n%s\n", body);
+    spec_t s = {0};
+    grid_t g = {0};
+    int rc = spec_load_text(&s, "bad.ini", text, NULL, 0, err, sizeof err);
+    if (rc == 0) rc = grid_init(&g, &s, err, sizeof err);
+    cr_expect_neq(rc, 0, "spec accepted:\n%s", text);
+    cr_expect(strstr(err, key) != NULL, "error does not name %s: %s", key, err);
+    grid_free(&g);
+    spec_free(&s);
+}
+
+Test(lu2021, bad_specs_give_errors_naming_the_key)
+{
+    expect_spec_error("classifier = cnn", "classifier");
+    expect_spec_error("[task]\nvocab_size = -3", "vocab_size");
+    expect_spec_error("[task]\nvocab_size = 10\nwords_per_sentence = 10", "words_per_sentence");
+    expect_spec_error("[task]\nvocab_size = 100, 10\nwords_per_sentence = 20", "words_per_sentence");
+    expect_spec_error("[train]\nlr = 0", "lr");
+    expect_spec_error("[train]\nlr = -1", "lr");
+    expect_spec_error("embed_dim = 0", "embed_dim");
+    expect_spec_error("[task]\ntrain_frac = 0.9\nvalid_frac = 0.2", "valid_frac");
+
+    char err[1024] = "";
+    spec_t s = {0};
+    grid_t g = {0};
+    cr_expect_eq(spec_load_text(&s, "ok.ini", "[model]\nmodel = lu2021\n[train]\nsteps = 5\n", NULL,
+                                0, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(grid_init(&g, &s, err, sizeof err), 0, "%s", err);
+    grid_free(&g);
+    spec_free(&s);
+}
+
+Test(lu2021, memory_and_cost_grow_with_the_run)
+{
+    run_params_t a, b;
+    params_default(&a);
+    params_default(&b);
+    set(&b, "embed_dim", 100);
+    cr_expect_gt(F->memory(&b.p), F->memory(&a.p));
+    cr_expect_gt(F->cost(&b.p), F->cost(&a.p));
+    /* the default run holds 5008 x (10 + 10) parameters, gradients and 4000 x 21 activations:
+     * more than 1 MB, less than 8 MB */
+    cr_expect_gt(F->memory(&a.p), 1u << 20);
+    cr_expect_lt(F->memory(&a.p), 8u << 20);
+    set(&b, "steps", 2 * params_get(&b.p, "steps"));
+    double c1 = F->cost(&b.p);
+    set(&b, "steps", params_get(&b.p, "steps") / 2);
+    cr_expect_float_eq(c1 / F->cost(&b.p), 2.0, 0.02);
+}

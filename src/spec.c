@@ -269,7 +269,12 @@ int spec_parse_values(const param_def_t *d, const char *text, double **out, int 
         } else {
             double v;
             expanded = 0;
-            if (param_parse(d, item, &v, err, errlen)) goto cleanup;
+            if (param_parse(d, item, &v, err, errlen)) {
+                size_t u = strlen(err);
+                if (item[0] == '"' || item[0] == '\'')
+                    snprintf(err + u, errlen - u, "; write values without quotes");
+                goto cleanup;
+            }
             if (spec_push(&vals, &nv, &cap, v)) {
                 snprintf(err, errlen, "%s: out of memory", d->name);
                 goto cleanup;
@@ -381,6 +386,20 @@ static const char *spec_suggest(const param_def_t *defs, int n_defs, const char 
     return best;
 }
 
+/* "; did you mean [train]?" for a misspelt section name, or "" when nothing is close. */
+static const char *spec_section_hint(const char *name, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (int i = 0; spec_sections[i]; i++) {
+        const char *sec = spec_sections[i];
+        if (spec_distance(name, sec) <= 2 || (strlen(name) >= 4 && strncmp(name, sec, 4) == 0)) {
+            snprintf(buf, len, "; did you mean [%s]?", sec);
+            break;
+        }
+    }
+    return buf;
+}
+
 /* ---------------------------------------------------------------- reading the file */
 
 typedef struct {
@@ -452,10 +471,11 @@ static char *spec_read_line(char *str, int num, void *stream)
             memcpy(name, t + 1, k);
             name[k] = '\0';
             char *nm = spec_trim(name);
+            char hint[48];
             if (!spec_is_section(nm))
                 spec_fail(r, r->line,
-                          "unknown section [%s]; the sections are [model], [task], [train] and "
-                          "[grid]", nm);
+                          "unknown section [%s]%s (the sections are [model], [task], [train] and "
+                          "[grid])", nm, spec_section_hint(nm, hint, sizeof hint));
             if (strcmp(nm, "model") == 0) r->saw_model_section = 1;
         }
     }
@@ -615,8 +635,9 @@ static int spec_apply_override(spec_reader_t *r, const model_family_t *const *fa
     *dot = '\0';
     char *section = spec_trim(lhs), *key = spec_trim(dot + 1);
     if (!spec_is_section(section)) {
-        snprintf(err, errlen, "%s: unknown section '%s'; the sections are model, task, train and "
-                 "grid", where, section);
+        char hint[48];
+        snprintf(err, errlen, "%s: unknown section '%s'%s (the sections are model, task, train "
+                 "and grid)", where, section, spec_section_hint(section, hint, sizeof hint));
         return -1;
     }
     if (!*key) {
@@ -752,10 +773,18 @@ static int spec_build_schema(spec_t *s, char *err, size_t errlen)
 }
 
 /* Checks an entry's key and section against the schema and expands its values. */
-static int spec_resolve_entry(spec_t *s, spec_entry_t *e, char *err, size_t errlen)
+static int spec_resolve_entry(spec_t *s, const model_family_t *const *fam, spec_entry_t *e,
+                              char *err, size_t errlen)
 {
     char msg[768];
     int i = param_index(s->defs, s->n_defs, e->key);
+    for (int f = 0; i < 0 && fam[f]; f++)
+        if (fam[f] != s->family && param_index(fam[f]->params, fam[f]->n_params, e->key) >= 0) {
+            snprintf(err, errlen, "%s: unknown key '%s' for model %s: it is a key of model %s "
+                     "(`attnsweep keys %s` lists the keys of this spec's model)", e->where, e->key,
+                     s->family->name, fam[f]->name, s->family->name);
+            return -1;
+        }
     if (i < 0) {
         const char *guess = spec_suggest(s->defs, s->n_defs, e->key);
         char mean[96] = "";
@@ -835,7 +864,7 @@ int spec_load_text_in(spec_t *s, const model_family_t *const *families, const ch
     r.entries = NULL;
     r.n = 0;
     for (int i = 0; i < s->n_entries; i++)
-        if (spec_resolve_entry(s, &s->entries[i], err, errlen)) goto cleanup;
+        if (spec_resolve_entry(s, families, &s->entries[i], err, errlen)) goto cleanup;
     rc = 0;
 cleanup:
     for (int i = 0; i < r.n; i++) free(r.entries[i].text);

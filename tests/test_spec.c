@@ -24,7 +24,11 @@ static const model_family_t toy_family = {
     .name = "toy", .summary = "a toy family for the spec tests",
     .params = toy_params, .n_params = sizeof toy_params / sizeof toy_params[0],
 };
-static const model_family_t other_family = {.name = "other", .summary = "no keys"};
+static const param_def_t other_params[] = {
+    {"temperature", "model", PARAM_REAL, 1, 0, 10, 1, NULL, 1, "a key only 'other' has"},
+};
+static const model_family_t other_family = {.name = "other", .summary = "one key",
+                                            .params = other_params, .n_params = 1};
 static const model_family_t *const toy_registry[] = {&toy_family, &other_family, NULL};
 
 static spec_t spec;
@@ -274,6 +278,21 @@ Test(spec, rejects_a_list_for_a_key_that_cannot_be_swept) {
 Test(spec, rejects_an_unknown_section_at_its_header_even_when_empty) {
     expect_error("[model]\nmodel = toy\n[training]\n[task]\nvocab_size = 3\n", "toy.ini:3",
                  "unknown section [training]", "[train]");
+}
+
+Test(spec, suggests_the_nearest_section_for_a_misspelt_one) {
+    expect_error("[model]\nmodel = toy\n[training]\nlr = 0.1\n", "toy.ini:3",
+                 "unknown section [training]; did you mean [train]?");
+}
+
+Test(spec, says_when_an_unknown_key_belongs_to_another_family) {
+    expect_error("[model]\nmodel = toy\ntemperature = 2\n", "toy.ini:3",
+                 "unknown key 'temperature' for model toy", "key of model other");
+}
+
+Test(spec, hints_that_values_are_written_without_quotes) {
+    expect_error("[model]\nmodel = toy\nclassifier = \"mlp\"\n", "toy.ini:3", "classifier",
+                 "without quotes");
 }
 
 Test(spec, rejects_a_key_before_any_section) {

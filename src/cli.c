@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
+#include <hdf5.h>
+#include <mpi.h>
 #include "attnsweep/grid.h"
 #include "attnsweep/train.h"
 #include "cli.h"
@@ -169,7 +171,19 @@ int cli_main(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(cmd, "--version") == 0) {
+        /* The libraries actually linked (not the headers compiled against). MPI_Get_library_
+         * version may be called before MPI_Init. */
+        char mpi[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+        int len = 0;
+        unsigned h5maj = 0, h5min = 0, h5rel = 0;
+        MPI_Get_library_version(mpi, &len);
+        char *nl = strchr(mpi, ',');
+        if (nl) *nl = '\0';
+        H5get_libversion(&h5maj, &h5min, &h5rel);
         printf("attnsweep %s\n", ATTNSWEEP_VERSION);
+        printf("  MPI:      %s\n", mpi);
+        printf("  HDF5:     %u.%u.%u (parallel)\n", h5maj, h5min, h5rel);
+        printf("  OpenBLAS: %s\n", openblas_get_config());
         return CLI_OK;
     }
     if (strcmp(cmd, "train") == 0) return cmd_train(argc, argv);

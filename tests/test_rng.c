@@ -24,8 +24,8 @@ Test(rng, known_first_values_do_not_change_between_versions)
     rng_init(&r, 0, RNG_STREAM_DATA);
     cr_expect_eq(rng_u64(&r), UINT64_C(17966716821136472732));
     rng_init(&r, 12345, RNG_STREAM_INIT);
-    cr_expect_eq(rng_u64(&r), UINT64_C(3583425582283688163));
-    cr_expect_eq(rng_normal(&r), -0.4638356151796556);
+    cr_expect_eq(rng_u64(&r), UINT64_C(9346994483885543665));
+    cr_expect_eq(rng_normal(&r), 0.5214614381352638);
 }
 
 /* Pearson correlation of the uniforms of two generators. */

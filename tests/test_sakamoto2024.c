@@ -183,16 +183,17 @@ static void expect_traces_close(const trace_t *a, const trace_t *b, double tol)
         }
 }
 
-static void subspace_vs_direct(int train_w)
+/* Runs solvers a and b (0 subspace, 1 direct, 2 reference) on the small instance; same trace. */
+static void solvers_agree(int a, int b, int train_w)
 {
     run_params_t rp;
     params_small(&rp);
     set(&rp, "train_w", train_w);
     trace_t t1, t2;
     run_result_t r1, r2;
-    set(&rp, "solver", 0);
+    set(&rp, "solver", a);
     run(&rp, &t1, &r1);
-    set(&rp, "solver", 1);
+    set(&rp, "solver", b);
     run(&rp, &t2, &r2);
     /* the run must have moved: otherwise agreement would prove nothing */
     cr_assert_gt(metric(&t2, t2.n_filled - 1, "p_norm"), 0.1);
@@ -203,12 +204,18 @@ static void subspace_vs_direct(int train_w)
 
 Test(sakamoto2024, subspace_solver_follows_the_explicit_W_trajectory)
 {
-    subspace_vs_direct(1);
+    solvers_agree(0, 1, 1);
 }
 
 Test(sakamoto2024, subspace_solver_follows_the_explicit_trajectory_with_W_fixed_to_identity)
 {
-    subspace_vs_direct(0);
+    solvers_agree(0, 1, 0);
+}
+
+Test(sakamoto2024, blas_direct_solver_follows_the_plain_loop_reference_solver)
+{
+    solvers_agree(1, 2, 1);
+    solvers_agree(1, 2, 0);
 }
 
 Test(sakamoto2024, same_seed_gives_a_bit_identical_trace_and_another_seed_differs)
@@ -247,7 +254,7 @@ Test(sakamoto2024, starts_from_uniform_attention_and_counts_round_eta_n_flipped_
     train_trace_free(&t);
 }
 
-Test(sakamoto2024, check_rejects_more_flipped_labels_than_a_class_holds)
+Test(sakamoto2024, check_rejects_more_flipped_labels_than_a_class_holds_and_too_many_tokens)
 {
     run_params_t rp;
     params_default(&rp);
@@ -257,6 +264,12 @@ Test(sakamoto2024, check_rejects_more_flipped_labels_than_a_class_holds)
     cr_expect_neq(sakamoto2024_family.check(&rp.p, err, sizeof err), 0);
     cr_expect(strstr(err, "label_noise") != NULL, "message names the key: %s", err);
     set(&rp, "label_noise", 0.4);
+    cr_expect_eq(sakamoto2024_family.check(&rp.p, err, sizeof err), 0, "%s", err);
+    set(&rp, "n_train", 2000);
+    set(&rp, "seq_len", 8);
+    cr_expect_neq(sakamoto2024_family.check(&rp.p, err, sizeof err), 0, "16000 tokens, subspace");
+    cr_expect(strstr(err, "solver = direct") != NULL, "message says what to do: %s", err);
+    set(&rp, "solver", 1);
     cr_expect_eq(sakamoto2024_family.check(&rp.p, err, sizeof err), 0, "%s", err);
 }
 

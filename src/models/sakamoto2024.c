@@ -1,13 +1,14 @@
-/* sakamoto2024 — token selection in one attention layer (Sakamoto & Sato 2024, "Benign (or
- * Not-Benign) Overfitting in Token Selection of Attention Mechanism"): f(X) = Σ_t s_t <x_t, nu>,
- * s = softmax(X W p), nu fixed, W (D×D) and p trained by full-batch GD on the logistic loss,
- * with label noise. Implements model_family_t (model.h); registered in src/model.c.
+/* sakamoto2024 — token selection in one attention layer (Sakamoto & Sato 2024): f(X) = Σ_t s_t
+ * <x_t, nu>, s = softmax(X W p), W and p trained by full-batch GD on the logistic loss under label
+ * noise. Implements model_family_t (model.h), registered in src/model.c; kernels shared with the
+ * tests are declared in sakamoto2024.h.
  *
- * Two solvers give the same trajectory (tests compare them). `direct` keeps W explicitly (D²
- * doubles, CBLAS dgemv/dger: ≈ 6 D² flops a step). `subspace` (default) is exact too: p and the
- * change of W stay in the span of the NT training tokens, W_t = W_0 + X^T M_t B^T and
- * p_t = B c_t with B = W_0^T X^T, so a step costs O((NT)²) with NT = n_train·seq_len, after a
- * one-off O(NT·D²) projection (dgemm) — W_0 is streamed in row blocks and never held whole. */
+ * Three solvers, one trajectory (the tests compare them). `direct` keeps W explicitly (D² doubles,
+ * CBLAS dgemv/dger: ≈ 6 D² flops a step); `reference` is the same in plain loops (tests only).
+ * `subspace` (default) is exact too: the gradients are dW = (X^T δ) p^T and dp = W^T X^T δ, so p
+ * and the change of W stay in the span of the NT = n_train·seq_len training tokens:
+ * W_t = W_0 + X^T M_t B^T, p_t = B c_t with B = W_0^T X^T. A step then costs O((NT)²), after a
+ * one-off O(NT·D²) projection (dgemm); W_0 is streamed in row blocks and never held whole. */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,8 +18,8 @@
 #include "attnsweep/train.h"
 #include "models/sakamoto2024.h"
 
-static const char *const solver_choices[] = {"subspace", "direct", NULL};
-enum { SOLVER_SUBSPACE = 0, SOLVER_DIRECT = 1 };
+static const char *const solver_choices[] = {"subspace", "direct", "reference", NULL};
+enum { SOLVER_SUBSPACE = 0, SOLVER_DIRECT = 1, SOLVER_REFERENCE = 2 };
 
 static const param_def_t sk_params[] = {
     {"dim", "task", PARAM_INT, 2000, 2, 1e6, 0, NULL, 1,
@@ -39,7 +40,8 @@ static const param_def_t sk_params[] = {
     {"train_w", "model", PARAM_BOOL, 1, 0, 1, 0, NULL, 1,
      "train W (init U(-1/sqrt d, 1/sqrt d)); false: W = I fixed and only p is trained"},
     {"solver", "model", PARAM_ENUM, SOLVER_SUBSPACE, 0, 0, 0, solver_choices, 1,
-     "subspace (exact, O((n T)^2) a step) or direct (explicit W, O(d^2) a step; for checks)"},
+     "subspace (exact, O((n T)^2) a step), direct (explicit W, O(d^2) a step) or reference "
+     "(direct in plain loops; tests only)"},
 };
 
 static const char *const sk_metrics[] = {
@@ -53,16 +55,17 @@ enum { M_TRAIN_LOSS, M_TEST_LOSS, M_TRAIN_ACC, M_TEST_ACC, M_CLEAN_ATT, M_NOISY_
 #define TEST_CHUNK 64   /* test samples generated at a time (subspace solver) */
 
 typedef struct {
-    int n, T, D, nT, n_test, nTt, train_w, direct;
+    int n, T, D, nT, n_test, nTt, train_w, solver, direct; /* direct: W explicit (direct, reference) */
     double lr, mu, rho, sigma;
     double *buf;        /* the one allocation; every pointer below points into it */
     double *X, *z, *y, *flip;      /* train: tokens [nT, D], z [nT], labels [n], 1 = flipped [n] */
     double *zt, *yt;               /* test: z [nTt], clean labels [n_test] */
     double *Bt, *At, *G, *K, *M, *c, *P1, *P2; /* subspace: [nT,D] x2, [nT,nT] x3, [nT], [nTt,nT] x2 */
     double *W, *p, *Xt;            /* direct: [D,D], [D], test tokens [nTt, D] */
+    double *dW;                    /* reference: [D,D] */
     double *a, *s, *delta, *u, *v, *g, *f; /* scratch [nT] (f: [n]) */
     double *at, *st, *ft;          /* test scratch [nTt], [nTt], [n_test] */
-    double *q, *r, *work;          /* scratch [D], [D], [D + 4 nT + n] (grad_parts) */
+    double *q, *r, *work;          /* scratch [D], [D], [2 D + 5 nT] (grad kernels) */
 } sk_state_t;
 
 /* ---- kernels ---------------------------------------------------------------------------- */
@@ -201,9 +204,16 @@ static int sk_check(const params_t *p, char *err, size_t errlen)
                  kp + km, (n + 1) / 2, n / 2);
         return -1;
     }
-    if ((double)params_geti(p, "n_train") * (double)params_geti(p, "seq_len") > 1e5) {
-        snprintf(err, errlen, "n_train * seq_len: at most 100000 training tokens (got %ld)",
-                 n * params_geti(p, "seq_len"));
+    double nT = (double)n * (double)params_geti(p, "seq_len");
+    if (params_geti(p, "solver") == SOLVER_SUBSPACE && nT > 8192) {
+        snprintf(err, errlen,
+                 "n_train * seq_len = %.0f: the subspace solver holds (n_train seq_len)^2 matrices "
+                 "and takes at most 8192 training tokens; use solver = direct", nT);
+        return -1;
+    }
+    if (nT > 1e6 || (double)params_geti(p, "n_test") * (double)params_geti(p, "seq_len") > 1e8) {
+        snprintf(err, errlen, "n_train * seq_len (at most 1e6) or n_test * seq_len (at most 1e8) "
+                 "too large: lower n_train, n_test or seq_len");
         return -1;
     }
     return 0;
@@ -215,7 +225,7 @@ static double sk_cost(const params_t *p)
     double nTt = (double)(params_geti(p, "n_test") * params_geti(p, "seq_len"));
     double steps = (double)params_geti(p, "steps"), evals = (double)train_n_points(p);
     double gen = 20.0 * (nT + nTt) * D; /* ~20 flops a normal */
-    if (params_geti(p, "solver") == SOLVER_DIRECT)
+    if (params_geti(p, "solver") != SOLVER_SUBSPACE)
         return gen + 10.0 * D * D + steps * (6.0 * D * D + 4.0 * nT * D) +
                evals * (2.0 * D * D + 2.0 * (nT + nTt) * D);
     double proj = params_geti(p, "train_w") ? 4.0 * nT * D * D + 20.0 * D * D : 0.0;
@@ -224,8 +234,9 @@ static double sk_cost(const params_t *p)
 }
 
 /* Doubles of each group, in allocation order; NULL ss only counts. Returns the total. */
-static size_t sk_layout(sk_state_t *ss, int n, int T, int D, int n_test, int direct, int train_w)
+static size_t sk_layout(sk_state_t *ss, int n, int T, int D, int n_test, int solver, int train_w)
 {
+    int direct = solver != SOLVER_SUBSPACE;
     size_t nT = (size_t)n * T, nTt = (size_t)n_test * T, d = (size_t)D, off = 0;
     double *base = ss ? ss->buf : NULL;
 #define TAKE(field, count)                                  \
@@ -241,9 +252,10 @@ static size_t sk_layout(sk_state_t *ss, int n, int T, int D, int n_test, int dir
     TAKE(M, direct || !train_w ? 0 : nT * nT); TAKE(c, direct ? 0 : nT);
     TAKE(P1, direct ? 0 : nTt * nT); TAKE(P2, direct || !train_w ? 0 : nTt * nT);
     TAKE(W, direct ? d * d : 0); TAKE(p, direct ? d : 0); TAKE(Xt, direct ? nTt * d : 0);
+    TAKE(dW, solver == SOLVER_REFERENCE ? d * d : 0);
     TAKE(a, nT); TAKE(s, nT); TAKE(delta, nT); TAKE(u, nT); TAKE(v, nT); TAKE(g, nT);
     TAKE(f, (size_t)n); TAKE(at, nTt); TAKE(st, nTt); TAKE(ft, (size_t)n_test);
-    TAKE(q, d); TAKE(r, d); TAKE(work, d + 4 * nT + (size_t)n);
+    TAKE(q, d); TAKE(r, d); TAKE(work, 2 * d + 5 * nT);
 #undef TAKE
     return off;
 }
@@ -252,10 +264,10 @@ static size_t sk_memory(const params_t *p)
 {
     int n = (int)params_geti(p, "n_train"), T = (int)params_geti(p, "seq_len");
     int D = (int)params_geti(p, "dim"), nt = (int)params_geti(p, "n_test");
-    int direct = params_geti(p, "solver") == SOLVER_DIRECT, tw = (int)params_geti(p, "train_w");
-    size_t doubles = sk_layout(NULL, n, T, D, nt, direct, tw);
+    int solver = (int)params_geti(p, "solver"), tw = (int)params_geti(p, "train_w");
+    size_t doubles = sk_layout(NULL, n, T, D, nt, solver, tw);
     /* init-time scratch: W_0 row block (+ test chunk) */
-    if (!direct) doubles += (size_t)W_BLOCK * D + (size_t)TEST_CHUNK * T * D;
+    if (solver == SOLVER_SUBSPACE) doubles += (size_t)W_BLOCK * D + (size_t)TEST_CHUNK * T * D;
     return sizeof(double) * doubles + sizeof(sk_state_t);
 }
 
@@ -315,7 +327,8 @@ static int sk_init(void **state, const params_t *p, char *err, size_t errlen)
     ss->nT = ss->n * ss->T;
     ss->nTt = ss->n_test * ss->T;
     ss->train_w = (int)params_geti(p, "train_w");
-    ss->direct = params_geti(p, "solver") == SOLVER_DIRECT;
+    ss->solver = (int)params_geti(p, "solver");
+    ss->direct = ss->solver != SOLVER_SUBSPACE;
     ss->lr = params_get(p, "lr");
     ss->mu = params_get(p, "signal_norm");
     ss->rho = params_get(p, "rho");
@@ -323,10 +336,10 @@ static int sk_init(void **state, const params_t *p, char *err, size_t errlen)
     uint64_t seed = (uint64_t)params_geti(p, "seed");
     int D = ss->D, T = ss->T, n = ss->n;
 
-    size_t total = sk_layout(NULL, n, T, D, ss->n_test, ss->direct, ss->train_w);
+    size_t total = sk_layout(NULL, n, T, D, ss->n_test, ss->solver, ss->train_w);
     ss->buf = calloc(total, sizeof(double));
     if (!ss->buf) goto oom;
-    sk_layout(ss, n, T, D, ss->n_test, ss->direct, ss->train_w);
+    sk_layout(ss, n, T, D, ss->n_test, ss->solver, ss->train_w);
 
     /* training set (data stream), then label flips: the first k_+ of class +1, k_- of -1 */
     rng_t r;
@@ -388,7 +401,18 @@ cleanup:
     return rc;
 }
 
-/* Subspace scores of the training tokens: u = G c, v = M u, a = u + K v (v = 0 without W). */
+/* y [R] = A [R, C] x [C] (overwrites), plain loops: the reference solver's evaluation. */
+static void matvec_ref(int R, int C, const double *A, const double *x, double *y)
+{
+    for (int i = 0; i < R; i++) {
+        double acc = 0;
+        for (int j = 0; j < C; j++) acc += A[(size_t)i * C + j] * x[j];
+        y[i] = acc;
+    }
+}
+
+/* Subspace scores of the training tokens [nT]: u = G c, v = M u, a = u + K v (v unused without
+ * trained W); overwrites a, u, v. */
 static void sub_scores(sk_state_t *ss)
 {
     int nT = ss->nT;
@@ -405,6 +429,15 @@ static int sk_step(void *state, long step, double *loss, char *err, size_t errle
     sk_state_t *ss = state;
     int nT = ss->nT, D = ss->D;
     (void)step, (void)err, (void)errlen;
+    if (ss->solver == SOLVER_REFERENCE) {
+        double *dp = ss->q;
+        sk_grad_ref(ss->n, ss->T, D, ss->X, ss->z, ss->y, ss->W, ss->p, loss, ss->dW, dp,
+                    ss->work);
+        if (ss->train_w)
+            for (size_t i = 0; i < (size_t)D * (size_t)D; i++) ss->W[i] -= ss->lr * ss->dW[i];
+        for (int i = 0; i < D; i++) ss->p[i] -= ss->lr * dp[i];
+        return 0;
+    }
     if (ss->direct) {
         /* r = X^T delta, q = dp = W^T r; W -= lr r p^T (old p), then p -= lr dp */
         grad_parts(ss->n, ss->T, D, ss->X, ss->z, ss->y, ss->W, ss->p, loss, ss->r, ss->q,
@@ -433,7 +466,14 @@ static int sk_eval(void *state, double *metrics, char *err, size_t errlen)
     int nT = ss->nT, D = ss->D, T = ss->T;
     double train_loss, test_loss, p_norm;
     (void)err, (void)errlen;
-    if (ss->direct) {
+    if (ss->solver == SOLVER_REFERENCE) {
+        matvec_ref(D, D, ss->W, ss->p, ss->q);
+        matvec_ref(nT, D, ss->X, ss->q, ss->a);
+        matvec_ref(ss->nTt, D, ss->Xt, ss->q, ss->at);
+        p_norm = 0;
+        for (int j = 0; j < D; j++) p_norm += ss->p[j] * ss->p[j];
+        p_norm = sqrt(p_norm);
+    } else if (ss->direct) {
         cblas_dgemv(CblasRowMajor, CblasNoTrans, D, D, 1.0, ss->W, D, ss->p, 1, 0.0, ss->q, 1);
         cblas_dgemv(CblasRowMajor, CblasNoTrans, nT, D, 1.0, ss->X, D, ss->q, 1, 0.0, ss->a, 1);
         cblas_dgemv(CblasRowMajor, CblasNoTrans, ss->nTt, D, 1.0, ss->Xt, D, ss->q, 1, 0.0,

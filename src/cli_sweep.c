@@ -492,12 +492,11 @@ int cli_run(int argc, char **argv)
 
     if (rank == 0) {
         double wall = sum.wall;
-        char wl[32], tot[32];
-        fmt_duration(wall, wl, sizeof wl);
+        char tot[32];
         fmt_duration(now_seconds() - t_start, tot, sizeof tot);
         double worker_time = sum.n_workers * wall;
-        printf("summary: %ld runs in %s (%.2f runs/s) on %d rank%s, %d worker%s, %s schedule\n",
-               sum.finished, wl, wall > 0 ? sum.finished / wall : 0.0, size, size > 1 ? "s" : "",
+        printf("summary: %ld runs in %.2f s (%.2f runs/s) on %d rank%s, %d worker%s, %s "
+               "schedule\n", sum.finished, wall, wall > 0 ? sum.finished / wall : 0.0, size, size > 1 ? "s" : "",
                sum.n_workers, sum.n_workers > 1 ? "s" : "",
                size == 1 ? "serial" : a.mode == SCHED_STATIC ? "static" : "dynamic");
         printf("summary: done %ld, diverged %ld, failed %ld, interrupted %ld, not started %ld\n",

@@ -1,6 +1,7 @@
 /* test_grid — grid expansion (grid.h): the documented order (swept keys in spec order, row-major,
  * last key fastest), run id ↔ params both ways, base values, per-run checks with run-naming
  * errors, costs and trace lengths. Uses a toy family with a cross-key check and a cost. */
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -236,4 +237,26 @@ Test(grid, expands_the_lu2021_grid_example_with_at_least_five_seeds) {
             }
         cr_assert(found, "%s is not swept", need[k]);
     }
+}
+
+Test(grid, expands_every_example_spec_shipped_in_examples) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/examples", ATTNSWEEP_SOURCE_DIR);
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    int n = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        size_t len = strlen(de->d_name);
+        if (len < 5 || strcmp(de->d_name + len - 4, ".ini") != 0) continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        cr_assert_eq(spec_load(&spec, path, NULL, 0, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(grid_init(&grid, &spec, err, sizeof err), 0, "%s", err);
+        cr_assert_geq(grid.n_runs, 1);
+        grid_free(&grid);
+        spec_free(&spec);
+        n++;
+    }
+    closedir(d);
+    cr_assert_geq(n, 2, "demo.ini and lu2021-grid.ini at least");
 }

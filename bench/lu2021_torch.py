@@ -48,12 +48,12 @@ class TopicAttention(nn.Module):
     """score_i = q·κ_{w_i}; a = softmax over the sentence's positions; h = Σ_i a_i v_{w_i};
     logits = Uᵀh with U ∈ R^{D×K} ~ N(0,1), U_kk = 1, fixed (the authors' FC classifier)."""
 
-    def __init__(self, V, D, Dk, K, embed_std, query_std, gen, dtype, impl="bmm"):
+    def __init__(self, V, D, Dk, K, embed_std, query_std, gen, dtype, impl="bmm", sparse=False):
         super().__init__()
         self.impl = impl
-        self.embed = (nn.EmbeddingBag(V, D, mode="sum", dtype=dtype) if impl == "bag"
-                      else nn.Embedding(V, D, dtype=dtype))
-        self.keys = nn.Embedding(V, Dk, dtype=dtype)
+        self.embed = (nn.EmbeddingBag(V, D, mode="sum", dtype=dtype, sparse=sparse)
+                      if impl == "bag" else nn.Embedding(V, D, dtype=dtype, sparse=sparse))
+        self.keys = nn.Embedding(V, Dk, dtype=dtype, sparse=sparse)
         with torch.no_grad():
             self.embed.weight.normal_(0.0, embed_std, generator=gen)
             self.keys.weight.zero_()
@@ -126,6 +126,8 @@ def main():
     ap.add_argument("--impl", choices=["bmm", "bag"], default="bmm",
                     help="bmm: nn.Embedding gather [B,L,D] + bmm (the baseline); bag: "
                          "nn.EmbeddingBag(mode='sum', per_sample_weights=attention), fused")
+    ap.add_argument("--sparse", action="store_true",
+                    help="sparse embedding gradients (nn.Embedding(sparse=True); SGD takes them)")
     a = ap.parse_args()
 
     torch.set_num_threads(1)
@@ -137,7 +139,7 @@ def main():
     gen = torch.Generator().manual_seed(a.seed)
     sets = make_data(K, W, a.vocab_size, m, a.n_sentences, a.train_frac, a.valid_frac, gen)
     model = TopicAttention(K * W + a.vocab_size, D, Dk, K, a.embed_std, a.query_std, gen, dtype,
-                           a.impl)
+                           a.impl, a.sparse)
     opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=a.lr)
     xtr, ytr = sets[0]
 
@@ -162,8 +164,8 @@ def main():
         print("%d," % r[0] + ",".join("%.9g" % v for v in r[1:]))
     wall = t2 - t0
     print("torch: steps=%d wall_seconds=%.4f cpu_seconds=%.4f loop_seconds=%.4f steps_per_s=%.3f "
-          "impl=%s dtype=%s torch=%s threads=%d" % (a.steps, wall, c2 - c0, t2 - t1, a.steps / wall,
-          a.impl, a.dtype, torch.__version__, torch.get_num_threads()), file=sys.stderr)
+          "impl=%s sparse=%d dtype=%s torch=%s threads=%d" % (a.steps, wall, c2 - c0, t2 - t1,
+          a.steps / wall, a.impl, a.sparse, a.dtype, torch.__version__, torch.get_num_threads()), file=sys.stderr)
 
 
 if __name__ == "__main__":

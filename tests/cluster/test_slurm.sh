@@ -39,8 +39,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-reference() {   # reference SPEC OUT: the uninterrupted sweep, plain mpirun (background)
-  mpirun -np 2 --oversubscribe --bind-to none --mca io romio321 "$BIN" run "$1" --out "$2" > "$2.log" 2>&1 &
+reference() {   # reference SPEC OUT [run options]: the uninterrupted sweep, plain mpirun (background)
+  local spec=$1 out=$2; shift 2
+  mpirun -np 2 --oversubscribe --bind-to none --mca io romio321 "$BIN" run "$spec" --out "$out" "$@" > "$out.log" 2>&1 &
   REF_PID=$!
 }
 wait_reference() {
@@ -106,12 +107,20 @@ basic)
   /usr/bin/python3 "$HERE/check_h5.py" merged.h5 --ref ref.h5 --max-extra-attempts 0 || fail "merged file"
   ;;
 walltime)
+  # The sweep must outlast the first USR1 (5-35 s after the start: 55 s before a 1-min limit,
+  # checked every ~30 s) on any machine: size it from the time of one run (the faster of two,
+  # so a load burst cannot make it too short) for ~60 s of work: > 35 s even if runs get faster.
+  t1=$(for r in 0 1; do "$BIN" train "$HERE/long.ini" --run $r 2>&1 >/dev/null; done |
+       sed -n 's/.* in \([0-9.]*\) s.*/\1/p' | sort -g | head -1)
+  nseed=$(awk -v t="${t1:-1}" 'BEGIN { n = int(60 / (3 * t)) + 1; print (n < 8 ? 8 : n > 60 ? 60 : n) }')
+  SET="--set grid.seed=0..$((nseed - 1))"
+  log "one run takes ${t1:-?} s: $SET ($((3 * nseed)) runs)"
   # reference and chain run side by side (1 worker each, 2 cores): bounded wall time
-  reference "$HERE/long.ini" ref.h5
-  job=$(SBATCH_SIGNAL=B:USR1@55 sbatch --parsable --ntasks=2 --time=1 \
-        --export="ALL,SPEC=$HERE/long.ini,OUT=$WORK/out.h5,MAX_RESUBMITS=8,SWEEP_ARGS=--grace 0" \
-        "$SRC/jobs/slurm.sbatch") || fail "sbatch"
+  reference "$HERE/long.ini" ref.h5 $SET
   # --grace 0: the run in flight at the signal is interrupted at once and rerun by the next job
+  job=$(SBATCH_SIGNAL=B:USR1@55 sbatch --parsable --ntasks=2 --time=1 \
+        --export="ALL,SPEC=$HERE/long.ini,OUT=$WORK/out.h5,MAX_RESUBMITS=20,SWEEP_ARGS=--grace 0 $SET" \
+        "$SRC/jobs/slurm.sbatch") || fail "sbatch"
   log "submitted job $job (long.ini, --time=1, USR1 55 s before the limit, --grace 0)"
   chain 300
   wait_reference ref.h5

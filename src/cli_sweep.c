@@ -141,7 +141,7 @@ static int file_exists(const char *path)
 
 typedef struct {
     const char *spec_path, *out, *sets[MAX_SETS];
-    int n_sets, resume, overwrite;
+    int n_sets, resume, overwrite, rerun_diverged;
     sched_mode_t mode;
     double grace, progress_every;
 } run_args_t;
@@ -169,6 +169,8 @@ static int parse_run_args(int argc, char **argv, run_args_t *a, char *err, size_
             a->resume = 1;
         } else if (strcmp(o, "--overwrite") == 0) {
             a->overwrite = 1;
+        } else if (strcmp(o, "--rerun-diverged") == 0) {
+            a->rerun_diverged = 1;
         } else if (strcmp(o, "--schedule") == 0 && v) {
             if (strcmp(v, "dynamic") == 0)
                 a->mode = SCHED_DYNAMIC;
@@ -201,7 +203,7 @@ static int parse_run_args(int argc, char **argv, run_args_t *a, char *err, size_
     if (!a->spec_path) {
         snprintf(err, errlen, "usage: mpirun -np N attnsweep run SPEC [--out FILE] [--resume] "
                  "[--overwrite] [--set section.key=value]... [--schedule dynamic|static] "
-                 "[--grace SECONDS] [--progress SECONDS]");
+                 "[--grace SECONDS] [--progress SECONDS] [--rerun-diverged]");
         return -1;
     }
     if (a->resume && a->overwrite) {
@@ -291,10 +293,10 @@ static void utc_now(char *buf, size_t n)
 /* Rank 0 decides what a resume has to do; the others receive it. */
 static int resume_plan(const run_args_t *a, const grid_t *g, int rank, MPI_Comm comm,
                        int32_t *attempts, long *todo, long *n_todo, long *n_done_before,
-                       long *n_bad_crc, char *err, size_t errlen)
+                       long *n_diverged_kept, long *n_bad_crc, char *err, size_t errlen)
 {
     int ok = 0;
-    long hdr[3] = {0, 0, 0};
+    long hdr[4] = {0, 0, 0, 0};
     if (rank == 0) {
         h5out_info_t in;
         char e[1024];
@@ -321,11 +323,16 @@ static int resume_plan(const run_args_t *a, const grid_t *g, int rank, MPI_Comm 
                          g->n_runs, g->n_points, g->spec->family->n_metrics);
                 ok = -1;
             } else {
+                /* Done runs stay; so do diverged ones (a deterministic result: rerunning
+                 * gives the same bytes) unless --rerun-diverged; a CRC mismatch reruns. */
                 long k = 0;
                 for (long id = 0; id < in.n_runs; id++) {
+                    int keep_div = in.status[id] == RUN_DIVERGED && !a->rerun_diverged;
                     attempts[id] = in.attempts[id];
-                    if (in.status[id] != RUN_DONE || !in.crc_ok[id])
+                    if ((in.status[id] != RUN_DONE && !keep_div) || !in.crc_ok[id])
                         todo[k++] = id;
+                    else if (keep_div)
+                        hdr[3]++;
                     else
                         hdr[1]++;
                 }
@@ -335,8 +342,8 @@ static int resume_plan(const run_args_t *a, const grid_t *g, int rank, MPI_Comm 
             h5out_info_free(&in);
         }
     }
-    long msg[4] = {ok, hdr[0], hdr[1], hdr[2]};
-    if (MPI_Bcast(msg, 4, MPI_LONG, 0, comm) != MPI_SUCCESS) {
+    long msg[5] = {ok, hdr[0], hdr[1], hdr[2], hdr[3]};
+    if (MPI_Bcast(msg, 5, MPI_LONG, 0, comm) != MPI_SUCCESS) {
         snprintf(err, errlen, "MPI_Bcast failed");
         return -1;
     }
@@ -347,6 +354,7 @@ static int resume_plan(const run_args_t *a, const grid_t *g, int rank, MPI_Comm 
     *n_todo = msg[1];
     *n_done_before = msg[2];
     *n_bad_crc = msg[3];
+    *n_diverged_kept = msg[4];
     if ((*n_todo > 0 && MPI_Bcast(todo, (int)*n_todo, MPI_LONG, 0, comm) != MPI_SUCCESS) ||
         MPI_Bcast(attempts, (int)g->n_runs, MPI_INT32_T, 0, comm) != MPI_SUCCESS) {
         snprintf(err, errlen, "MPI_Bcast failed");
@@ -363,7 +371,7 @@ int cli_run(int argc, char **argv)
     spec_t spec = {0};
     grid_t grid = {0};
     worker_t w = {0};
-    long *todo = NULL, n_todo = 0, n_before = 0, n_bad_crc = 0;
+    long *todo = NULL, n_todo = 0, n_before = 0, n_div_kept = 0, n_bad_crc = 0;
     double *cost = NULL;
     char cmdline[8192], resume_cmd[8192];
 
@@ -432,7 +440,7 @@ int cli_run(int argc, char **argv)
     double t_h5 = now_seconds();
     if (mode == 1) {
         if (resume_plan(&a, &grid, rank, MPI_COMM_WORLD, w.attempts, todo, &n_todo, &n_before,
-                        &n_bad_crc, err, sizeof err) != 0) {
+                        &n_div_kept, &n_bad_crc, err, sizeof err) != 0) {
             if (rank == 0) fprintf(stderr, "attnsweep run: %s\n", err);
             goto cleanup;
         }
@@ -457,16 +465,20 @@ int cli_run(int argc, char **argv)
 
     if (rank == 0) {
         int workers = size == 1 ? 1 : a.mode == SCHED_STATIC ? size : size - 1;
-        if (mode == 1)
-            printf("attnsweep: resuming %s: %ld of %ld runs done, %ld to run%s\n", a.out,
-                   n_before, grid.n_runs, n_todo,
-                   n_bad_crc ? " (some done runs failed their trace CRC check and rerun)" : "");
+        if (mode == 1) {
+            char div[128] = "";
+            if (n_div_kept)
+                snprintf(div, sizeof div, ", %ld diverged kept (--rerun-diverged reruns them)",
+                         n_div_kept);
+            printf("attnsweep: resuming %s: %ld of %ld runs done%s, %ld to run\n", a.out,
+                   n_before, grid.n_runs, div, n_todo);
+        }
         printf("attnsweep: %ld runs on %d rank%s (%d worker%s, %s schedule) → %s\n", n_todo,
                size, size > 1 ? "s" : "", workers, workers > 1 ? "s" : "",
                size == 1 ? "serial" : a.mode == SCHED_STATIC ? "static" : "dynamic", a.out);
         if (n_bad_crc)
-            printf("attnsweep: %ld done runs had a trace that did not match its CRC: rerunning "
-                   "them\n", n_bad_crc);
+            printf("attnsweep: %ld done or diverged runs had a trace that did not match its CRC: "
+                   "rerunning them\n", n_bad_crc);
         fflush(stdout);
     }
 
@@ -521,7 +533,9 @@ int cli_run(int argc, char **argv)
                    "Resume with:\n  mpirun -np %d %s\n",
                    g_last_signal == SIGUSR1 ? "SIGUSR1" : "SIGTERM",
                    n_before + sum.by_status[RUN_DONE],
-                   grid.n_runs - n_before - sum.by_status[RUN_DONE], size, resume_cmd);
+                   n_todo - sum.by_status[RUN_DONE] -
+                       (a.rerun_diverged ? 0 : sum.by_status[RUN_DIVERGED]),
+                   size, resume_cmd);
         }
         fflush(stdout);
     }
@@ -794,7 +808,7 @@ int cli_status(int argc, char **argv)
            "once, at most %ld attempts\n",
            in.n_runs ? 100.0 * (double)finished / (double)in.n_runs : 100.0, started, max_att);
     if (verify)
-        printf("verify: %ld done run%s with a trace that does not match its CRC%s\n",
+        printf("verify: %ld done or diverged run%s with a trace that does not match its CRC%s\n",
                in.n_bad_crc, in.n_bad_crc == 1 ? "" : "s",
                in.n_bad_crc ? " (--resume reruns them)" : "");
     if (in.counts[RUN_PENDING] + in.counts[RUN_INTERRUPTED] > 0)

@@ -783,7 +783,7 @@ cleanup:
     return rc;
 }
 
-/* Recompute the CRC of every done run from /traces, block by block. */
+/* Recompute the CRC of every done or diverged run from /traces, block by block. */
 static int verify_traces(hid_t file, h5out_info_t *in, char *err, size_t errlen)
 {
     int rc = -1, nm = 0;
@@ -827,7 +827,8 @@ static int verify_traces(hid_t file, h5out_info_t *in, char *err, size_t errlen)
     for (long start = 0; start < in->n_runs; start += B) {
         long cnt = in->n_runs - start < B ? in->n_runs - start : B;
         int any = 0;
-        for (long i = 0; i < cnt; i++) any |= in->status[start + i] == RUN_DONE;
+        for (long i = 0; i < cnt; i++)
+            any |= in->status[start + i] == RUN_DONE || in->status[start + i] == RUN_DIVERGED;
         if (!any) continue;
         for (int m = 0; m < nm; m++)
             if (read_rows(ds[m], H5T_NATIVE_FLOAT, start, cnt, in->n_points,
@@ -838,7 +839,7 @@ static int verify_traces(hid_t file, h5out_info_t *in, char *err, size_t errlen)
             }
         for (long i = 0; i < cnt; i++) {
             long id = start + i;
-            if (in->status[id] != RUN_DONE) continue;
+            if (in->status[id] != RUN_DONE && in->status[id] != RUN_DIVERGED) continue;
             for (int m = 0; m < nm; m++)
                 memcpy(run + (size_t)m * np, blk + ((size_t)m * (size_t)B + (size_t)i) * np,
                        sizeof(float) * np);

@@ -62,13 +62,15 @@ typedef struct {
     int8_t *status;      /* [n_runs] */
     int32_t *attempts;   /* [n_runs] */
     uint32_t *crc;       /* [n_runs] stored CRCs */
-    int8_t *crc_ok;      /* [n_runs] with verify: 1 if the trace rows match the stored CRC */
+    int8_t *crc_ok;      /* [n_runs] with verify: 0 for a done or diverged run whose trace rows
+                            do not match the stored CRC, else 1 */
     long counts[5];      /* runs by status */
-    long n_bad_crc;      /* done runs whose trace does not match (with verify) */
+    long n_bad_crc;      /* done or diverged runs whose trace does not match (with verify) */
 } h5out_info_t;
 
 /* Open path read-only (no file locking: works while a sweep writes it), read the root attributes
- * and the per-run status/attempts/CRC. verify: also recompute the CRC of every done run's trace.
+ * and the per-run status/attempts/CRC. verify: also recompute the CRC of every done or diverged
+ * run's trace.
  * <0 with err for a missing, non-HDF5, non-attnsweep or damaged file. */
 int h5out_inspect(const char *path, int verify, h5out_info_t *info, char *err, size_t errlen);
 void h5out_info_free(h5out_info_t *info);

@@ -21,7 +21,15 @@ fi
 if "$ATTNSWEEP" run "$SPEC" --out a.h5 --set grid.seed=0 >out.log 2>&1; then fail "existing file overwritten"; fi
 grep -q "already exists" out.log || { cat out.log; fail "no clear message for an existing file"; }
 [ "$(md5sum <a.h5)" = "$before" ] || fail "the file changed after a refused fresh run"
-# The right spec resumes: the 4 done runs stay, the 4 diverged ones (status != done) rerun.
+# The right spec resumes: 4 done and 4 diverged runs stay (nothing to do); --rerun-diverged
+# reruns the diverged ones, to the same bytes.
+cp a.h5 orig.h5
 mpirun_np 2 run "$SPEC" --out a.h5 --resume --set grid.seed=0 --progress 0 >out.log || { cat out.log; fail "resume"; }
-grep -q "resuming a.h5: 4 of 8 runs done, 4 to run" out.log || { cat out.log; fail "resume of a finished sweep"; }
+grep -q "resuming a.h5: 4 of 8 runs done, 4 diverged kept .*, 0 to run" out.log || { cat out.log; fail "resume of a finished sweep"; }
+mpirun_np 2 run "$SPEC" --out a.h5 --resume --rerun-diverged --set grid.seed=0 --progress 0 >out.log || { cat out.log; fail "resume"; }
+grep -q "resuming a.h5: 4 of 8 runs done, 4 to run" out.log || { cat out.log; fail "--rerun-diverged"; }
+compare orig.h5 a.h5 || fail "rerun diverged runs changed"
+"$PY" -c "
+import h5py; f = h5py.File('a.h5'); a, s = f['runs/attempts'][()], f['runs/status'][()]
+assert (a[s == 3] == 2).all() and (a[s == 1] == 1).all(), (a, s)" || fail "attempts after --rerun-diverged"
 echo "PASS: changed spec refused, file untouched"

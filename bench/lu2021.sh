@@ -103,6 +103,23 @@ timed base_attnsweep "$ATTNSWEEP" train "$SPEC" --run 0 --set model.embed_dim=16
 timed base_torch "$PYTHON" bench/lu2021_torch.py --embed-dim 16 --n-sentences 100 \
   --vocab-size 100 --steps 1
 
+# Cross-check: PyTorch (float64) from attnsweep's own data and initial weights (lu2021_dump) —
+# the two traces must agree to rounding. Default config, XC_STEPS steps.
+XC_STEPS=${XC_STEPS:-500}
+LIBDIR=$(dirname "$ATTNSWEEP")
+if [ -f "$LIBDIR/libattnsweep.a" ] && command -v mpicc >/dev/null; then
+  # shellcheck disable=SC2046
+  mpicc -O2 -std=c17 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc -o "$OUT/lu2021_dump" \
+    bench/lu2021_dump.c "$LIBDIR/libattnsweep.a" $(pkg-config --cflags --libs hdf5-openmpi openblas inih) -lm
+  "$OUT/lu2021_dump" "$SPEC" "$OUT/xc_dump.bin" --set "train.steps=$XC_STEPS"
+  timed xc_attnsweep "$ATTNSWEEP" train "$SPEC" --run 0 --set "train.steps=$XC_STEPS"
+  # shellcheck disable=SC2046
+  timed xc_torch "$PYTHON" bench/lu2021_torch.py $(spec_args "" "" "$XC_STEPS") \
+    --init-from "$OUT/xc_dump.bin" --dtype float64
+else
+  echo "lu2021.sh: no $LIBDIR/libattnsweep.a or mpicc: skipping the same-init cross-check" >&2
+fi
+
 echo "impl,config,D,N,steps,rep,load1" > "$OUT/runs.csv"
 for cfg in "${CONFIGS[@]}"; do
   extra=""
@@ -270,6 +287,21 @@ print("\nsteps/s = steps / seconds of (init + training loop with the evaluation 
       "the same span (robust to the shared machine's load). ratio = PyTorch time / attnsweep "
       "time of each back-to-back pair. attnsweep computes in float64, the PyTorch baseline in "
       "float32.\n")
+if os.path.exists(os.path.join(out, "xc_torch.csv")):
+    xa = list(csv.DictReader(open(os.path.join(out, "xc_attnsweep.csv"))))
+    xp = list(csv.DictReader(open(os.path.join(out, "xc_torch.csv"))))
+    worst, where = 0.0, ""
+    for ra, rp in zip(xa, xp):
+        for k in ra:
+            x, y = float(ra[k]), float(rp[k])
+            r = abs(x - y) / max(abs(x), abs(y), 1e-6)
+            if r > worst:
+                worst, where = r, "%s at step %s (%.9g vs %.9g)" % (k, ra["step"], x, y)
+    print("Same-init cross-check (default config, %d steps, PyTorch float64 started from "
+          "attnsweep's data and weights via lu2021_dump): %d trace rows × %d columns, largest "
+          "relative difference %s.\n" % (int(xa[-1]["step"]), len(xa), len(xa[0]),
+          "%.2g: %s" % (worst, where) if where else "0 (identical to the 9 significant digits "
+          "printed)"))
 print("Trajectories (rep 1; different RNGs, hence different data and initial weights: compare "
       "qualitatively; the speed of learning depends on the drawn ||q|| and U):\n")
 print("| config | ‖q‖ attnsweep / torch | first step loss<0.5 | loss<0.01 | final loss | "

@@ -44,6 +44,23 @@ def make_data(K, W, Vn, m, N, train_frac, valid_frac, gen):
     return [(x[s].contiguous(), y[s].contiguous()) for s in sl]
 
 
+def load_dump(path):
+    """Data and initial weights of one attnsweep run, written by bench/lu2021_dump.c."""
+    import numpy as np
+    with open(path, "rb") as f:
+        if f.read(8) != b"LU21DUMP":
+            sys.exit("lu2021_torch: %s is not an lu2021_dump file" % path)
+        N, L, ntr, nva, nte, V, D, Dk, K, W = np.fromfile(f, "<i8", 10).tolist()
+        tok = torch.from_numpy(np.fromfile(f, "<i4", N * L).astype(np.int64).reshape(N, L))
+        lab = torch.from_numpy(np.fromfile(f, "<i4", N).astype(np.int64))
+        w = {k: torch.from_numpy(np.fromfile(f, "<f8", n)) for k, n in
+             [("E", V * D), ("keys", V * Dk), ("q", Dk), ("U", D * K)]}
+    sl = [slice(0, ntr), slice(ntr, ntr + nva), slice(ntr + nva, N)]
+    sets = [(tok[s].contiguous(), lab[s].contiguous()) for s in sl]
+    dims = dict(V=V, D=D, Dk=Dk, K=K, W=W, m=L - 1)
+    return sets, dims, w
+
+
 class TopicAttention(nn.Module):
     """score_i = q·κ_{w_i}; a = softmax over the sentence's positions; h = Σ_i a_i v_{w_i};
     logits = Uᵀh with U ∈ R^{D×K} ~ N(0,1), U_kk = 1, fixed (the authors' FC classifier)."""
@@ -126,6 +143,9 @@ def main():
     ap.add_argument("--impl", choices=["bmm", "bag"], default="bmm",
                     help="bmm: nn.Embedding gather [B,L,D] + bmm (the baseline); bag: "
                          "nn.EmbeddingBag(mode='sum', per_sample_weights=attention), fused")
+    ap.add_argument("--init-from", metavar="FILE",
+                    help="data + initial weights from bench/lu2021_dump (attnsweep's exactly); "
+                         "overrides the task/model sizes; use with --dtype float64")
     ap.add_argument("--sparse", action="store_true",
                     help="sparse embedding gradients (nn.Embedding(sparse=True); SGD takes them)")
     a = ap.parse_args()
@@ -137,9 +157,19 @@ def main():
 
     t0, c0 = time.perf_counter(), time.process_time()
     gen = torch.Generator().manual_seed(a.seed)
-    sets = make_data(K, W, a.vocab_size, m, a.n_sentences, a.train_frac, a.valid_frac, gen)
-    model = TopicAttention(K * W + a.vocab_size, D, Dk, K, a.embed_std, a.query_std, gen, dtype,
-                           a.impl, a.sparse)
+    if a.init_from:
+        sets, dm, w0 = load_dump(a.init_from)
+        K, W, m, D, Dk, V = dm["K"], dm["W"], dm["m"], dm["D"], dm["Dk"], dm["V"]
+    else:
+        sets = make_data(K, W, a.vocab_size, m, a.n_sentences, a.train_frac, a.valid_frac, gen)
+        V = K * W + a.vocab_size
+    model = TopicAttention(V, D, Dk, K, a.embed_std, a.query_std, gen, dtype, a.impl, a.sparse)
+    if a.init_from:
+        with torch.no_grad():
+            model.embed.weight.copy_(w0["E"].view(V, D))
+            model.keys.weight.copy_(w0["keys"].view(V, Dk))
+            model.query.copy_(w0["q"])
+            model.U.copy_(w0["U"].view(D, K))
     opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=a.lr)
     xtr, ytr = sets[0]
 

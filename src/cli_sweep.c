@@ -502,14 +502,16 @@ int cli_run(int argc, char **argv)
     int all_ok = (src == 0 && crc == 0) ? 0 : 1, any_bad = all_ok;
     MPI_Allreduce(&all_ok, &any_bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
 
-    if (rank == 0) {
+    if (rank == 0 && n_todo == 0 && !any_bad) {
+        printf("attnsweep: nothing to do: every run of %s is done or diverged\n", a.out);
+    } else if (rank == 0) {
         double wall = sum.wall;
         char tot[32];
         fmt_duration(now_seconds() - t_start, tot, sizeof tot);
         double worker_time = sum.n_workers * wall;
         printf("summary: %ld runs in %.2f s (%.2f runs/s) on %d rank%s, %d worker%s, %s "
-               "schedule\n", sum.finished, wall, wall > 0 ? sum.finished / wall : 0.0, size, size > 1 ? "s" : "",
-               sum.n_workers, sum.n_workers > 1 ? "s" : "",
+               "schedule\n", sum.finished, wall, wall > 0 ? sum.finished / wall : 0.0, size,
+               size > 1 ? "s" : "", sum.n_workers, sum.n_workers > 1 ? "s" : "",
                size == 1 ? "serial" : a.mode == SCHED_STATIC ? "static" : "dynamic");
         printf("summary: done %ld, diverged %ld, failed %ld, interrupted %ld, not started %ld\n",
                sum.by_status[RUN_DONE], sum.by_status[RUN_DIVERGED], sum.by_status[RUN_FAILED],

@@ -2,6 +2,7 @@
  * the dense products, hand-written gather/scatter loops for the per-word parts, and beside each
  * fast kernel its `_ref` twin in textbook form for the tests. No allocation, no state. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
 #include "attnsweep/kernels.h"
@@ -205,51 +206,58 @@ static void sentence_softmax(int L, const int32_t *t, const double *score, doubl
 #define PRAGMA_UNROLL8
 #endif
 
-/* out[D] = Σ_k w_k X[idx_k,:] for k < n, with w_k = w[widx[k]] (or w[k] when widx is NULL):
+/* out[D] = Σ_k w_k X[idx_k,:] for k < n, with w_k = w[widx[k]] (or w[k] when widx is NULL, or 1
+ * when w is NULL):
  * a weighted gather of rows, summed over k in order. Small even D (≤ 16) keeps the whole row in
  * nv = D/2 vector registers (nv is a constant at each call site, so the k loops unroll); other D
  * go 8 columns at a time. Element-wise vector operations only: results do not depend on the
  * vector width. */
-static inline __attribute__((always_inline)) void gather_small(int nv, int n, const int32_t *idx,
-                                                               const int32_t *widx,
-                                                               const double *w, const double *X,
-                                                               double *out)
+static inline __attribute__((always_inline)) double gather_small(int nv, int n, const int32_t *idx,
+                                                                 const int32_t *widx,
+                                                                 const double *w, const double *X,
+                                                                 double *out)
 {
     const int D = 2 * nv;
+    double wsum = 0.0;
     v2d s[8];
     PRAGMA_UNROLL8
     for (int k = 0; k < nv; k++) s[k] = (v2d){0.0, 0.0};
     for (int i = 0; i < n; i++) {
         const double *x = X + (size_t)idx[i] * D;
-        double wi = widx ? w[widx[i]] : w[i];
+        double wi = !w ? 1.0 : widx ? w[widx[i]] : w[i];
         v2d va = {wi, wi};
+        wsum += wi;
         PRAGMA_UNROLL8
         for (int k = 0; k < nv; k++) s[k] += va * load2(x + 2 * k);
     }
     PRAGMA_UNROLL8
     for (int k = 0; k < nv; k++) store2(out + 2 * k, s[k]);
+    return wsum;
 }
 
-static void gather_rows(int n, int D, const int32_t *idx, const int32_t *widx, const double *w,
-                        const double *X, double *out)
+/* Returns Σ_k w_k (in order). */
+static double gather_rows(int n, int D, const int32_t *idx, const int32_t *widx, const double *w,
+                          const double *X, double *out)
 {
     switch (D) {
-    case 2: gather_small(1, n, idx, widx, w, X, out); return;
-    case 4: gather_small(2, n, idx, widx, w, X, out); return;
-    case 6: gather_small(3, n, idx, widx, w, X, out); return;
-    case 8: gather_small(4, n, idx, widx, w, X, out); return;
-    case 10: gather_small(5, n, idx, widx, w, X, out); return;
-    case 12: gather_small(6, n, idx, widx, w, X, out); return;
-    case 14: gather_small(7, n, idx, widx, w, X, out); return;
-    case 16: gather_small(8, n, idx, widx, w, X, out); return;
+    case 2: return gather_small(1, n, idx, widx, w, X, out);
+    case 4: return gather_small(2, n, idx, widx, w, X, out);
+    case 6: return gather_small(3, n, idx, widx, w, X, out);
+    case 8: return gather_small(4, n, idx, widx, w, X, out);
+    case 10: return gather_small(5, n, idx, widx, w, X, out);
+    case 12: return gather_small(6, n, idx, widx, w, X, out);
+    case 14: return gather_small(7, n, idx, widx, w, X, out);
+    case 16: return gather_small(8, n, idx, widx, w, X, out);
     default: break;
     }
+    double wsum = 0.0;
+    for (int i = 0; i < n; i++) wsum += !w ? 1.0 : widx ? w[widx[i]] : w[i];
     int d = 0;
     for (; d + 8 <= D; d += 8) {
         v2d s0 = {0.0, 0.0}, s1 = s0, s2 = s0, s3 = s0;
         for (int i = 0; i < n; i++) {
             const double *x = X + (size_t)idx[i] * D + d;
-            double wi = widx ? w[widx[i]] : w[i];
+            double wi = !w ? 1.0 : widx ? w[widx[i]] : w[i];
             v2d va = {wi, wi};
             s0 += va * load2(x);
             s1 += va * load2(x + 2);
@@ -264,7 +272,7 @@ static void gather_rows(int n, int D, const int32_t *idx, const int32_t *widx, c
     for (; d + 2 <= D; d += 2) {
         v2d s0 = {0.0, 0.0};
         for (int i = 0; i < n; i++) {
-            double wi = widx ? w[widx[i]] : w[i];
+            double wi = !w ? 1.0 : widx ? w[widx[i]] : w[i];
             v2d va = {wi, wi};
             s0 += va * load2(X + (size_t)idx[i] * D + d);
         }
@@ -272,45 +280,62 @@ static void gather_rows(int n, int D, const int32_t *idx, const int32_t *widx, c
     }
     if (d < D) {
         double s0 = 0.0;
-        for (int i = 0; i < n; i++) s0 += (widx ? w[widx[i]] : w[i]) * X[(size_t)idx[i] * D + d];
+        for (int i = 0; i < n; i++)
+            s0 += (!w ? 1.0 : widx ? w[widx[i]] : w[i]) * X[(size_t)idx[i] * D + d];
         out[d] = s0;
     }
+    return wsum;
 }
 
-void kern_attend_fwd(int B, int L, int D, const int32_t *tokens, const long *rows,
-                     const double *score, const double *ew, const double *E, double *A,
-                     double *H)
+int kern_attend_fwd(int B, int L, int D, const int32_t *tokens, const long *rows,
+                    const double *score, const double *ew, const double *E, double *A,
+                    double *zinv, double *H)
 {
+    int fallbacks = 0;
     for (int b = 0; b < B; b++) {
         const int32_t *t = sentence(tokens, rows, b, L);
         double *a = A + (size_t)b * L, *h = H + (size_t)b * D;
-        double z = 0.0;
-        for (int i = 0; i < L; i++) z += ew[t[i]];
+        double z = gather_rows(L, D, t, t, ew, E, h); /* Σ ew_t E_t and Σ ew_t in one pass */
         if (z > 1e-250) {
             double inv = 1.0 / z;
+            for (int d = 0; d < D; d++) h[d] *= inv;
             for (int i = 0; i < L; i++) a[i] = ew[t[i]] * inv;
-        } else {
-            sentence_softmax(L, t, score, a); /* every ew underflowed: shift by this sentence */
+            if (zinv) zinv[b] = inv;
+        } else { /* every ew underflowed: shift by this sentence's own maximum */
+            sentence_softmax(L, t, score, a);
+            gather_rows(L, D, t, NULL, a, E, h);
+            if (zinv) zinv[b] = 0.0;
+            fallbacks++;
         }
-        gather_rows(L, D, t, NULL, a, E, h);
     }
+    return fallbacks;
 }
 
-void kern_attend_fwd_ref(int B, int L, int D, const int32_t *tokens, const long *rows,
-                         const double *score, const double *ew, const double *E, double *A,
-                         double *H)
+int kern_attend_fwd_ref(int B, int L, int D, const int32_t *tokens, const long *rows,
+                        const double *score, const double *ew, const double *E, double *A,
+                        double *zinv, double *H)
 {
-    (void)ew;
+    int fallbacks = 0;
     for (int b = 0; b < B; b++) {
         const int32_t *t = sentence(tokens, rows, b, L);
-        double *a = A + (size_t)b * L;
+        double *a = A + (size_t)b * L, z = 0.0;
         sentence_softmax(L, t, score, a);
+        for (int i = 0; i < L; i++) z += ew[t[i]];
+        if (zinv) zinv[b] = z > 1e-250 ? 1.0 / z : 0.0;
+        fallbacks += !(z > 1e-250);
         for (int d = 0; d < D; d++) {
             double acc = 0.0;
             for (int i = 0; i < L; i++) acc += a[i] * E[(size_t)t[i] * D + d];
             H[(size_t)b * D + d] = acc;
         }
     }
+    return fallbacks;
+}
+
+static int cmp_int32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
 }
 
 int kern_batch_index(kern_batch_t *bt, uint32_t *mark, uint32_t stamp, int32_t *slot)
@@ -332,6 +357,25 @@ int kern_batch_index(kern_batch_t *bt, uint32_t *mark, uint32_t stamp, int32_t *
         }
     }
     bt->n_words = n;
+    /* Words in ascending order (canonical, and the per-word passes then walk E, gE, ew in
+     * memory order): by a scan of the marks when the batch holds many of the V words, else by
+     * sorting the list. Counts move with their words. */
+    int32_t *cnt_sorted = bt->pos; /* scratch: pos is filled below */
+    if ((size_t)n * 8 >= (size_t)bt->V) {
+        int j = 0;
+        for (int32_t w = 0; w < bt->V && j < n; w++)
+            if (mark[w] == stamp) {
+                cnt_sorted[j] = cnt[slot[w]];
+                bt->words[j++] = w;
+            }
+    } else {
+        qsort(bt->words, (size_t)n, sizeof(int32_t), cmp_int32);
+        for (int j = 0; j < n; j++) cnt_sorted[j] = cnt[slot[bt->words[j]]];
+    }
+    for (int j = 0; j < n; j++) {
+        slot[bt->words[j]] = j;
+        cnt[j] = cnt_sorted[j];
+    }
     bt->ptr[0] = 0;
     for (int j = 0; j < n; j++) cnt[j] += bt->ptr[j]; /* ptr[j+1] = end of word j */
     for (int j = n; j > 0; j--) bt->ptr[j] = bt->ptr[j - 1]; /* ptr[j+1] = start of word j+1.. */
@@ -347,25 +391,34 @@ int kern_batch_index(kern_batch_t *bt, uint32_t *mark, uint32_t stamp, int32_t *
     return n;
 }
 
-void kern_attend_bwd(const kern_batch_t *bt, int D, const double *A, const double *dH,
-                     const double *c, const double *E, double *gE, double *gs)
+void kern_attend_bwd(const kern_batch_t *bt, int D, const double *A, const double *ew,
+                     const double *dH, const double *c, const double *E, double *gE, double *gs)
 {
     for (int j = 0; j < bt->n_words; j++) {
         long w = bt->words[j];
         int k0 = bt->ptr[j], n = bt->ptr[j + 1] - k0;
         const int32_t *pos = bt->pos + k0, *sen = bt->sen + k0;
-        double *g = gE + w * D;
-        gather_rows(n, D, sen, pos, A, dH, g);
-        if (gs) {
-            double ac = 0.0;
-            for (int k = 0; k < n; k++) ac += A[pos[k]] * c[sen[k]];
-            gs[w] = (D >= ROW_BLAS_MIN ? cblas_ddot(D, E + w * D, 1, g, 1) : dot(E + w * D, g, D)) - ac;
+        double *g = gE + w * D, ac = 0.0;
+        if (ew) { /* a_bi = ew_w / z_b, and dH, c arrive divided by z_b: factor ew_w out */
+            gather_rows(n, D, sen, NULL, NULL, dH, g);
+            for (int d = 0; d < D; d++) g[d] *= ew[w];
+            if (gs) {
+                for (int k = 0; k < n; k++) ac += c[sen[k]];
+                ac *= ew[w];
+            }
+        } else {
+            gather_rows(n, D, sen, pos, A, dH, g);
+            if (gs)
+                for (int k = 0; k < n; k++) ac += A[pos[k]] * c[sen[k]];
         }
+        if (gs)
+            gs[w] = (D >= ROW_BLAS_MIN ? cblas_ddot(D, E + w * D, 1, g, 1) : dot(E + w * D, g, D)) - ac;
     }
 }
 
-void kern_attend_bwd_ref(const kern_batch_t *bt, int D, const double *A, const double *dH,
-                         const double *c, const double *E, double *gE, double *gs)
+void kern_attend_bwd_ref(const kern_batch_t *bt, int D, const double *A, const double *ew,
+                         const double *dH, const double *c, const double *E, double *gE,
+                         double *gs)
 {
     for (int j = 0; j < bt->n_words; j++) {
         long w = bt->words[j];
@@ -375,7 +428,7 @@ void kern_attend_bwd_ref(const kern_batch_t *bt, int D, const double *A, const d
     for (int b = 0; b < bt->B; b++) {
         const int32_t *t = sentence(bt->tokens, bt->rows, b, bt->L);
         for (int i = 0; i < bt->L; i++) {
-            double a = A[(size_t)b * bt->L + i];
+            double a = ew ? ew[t[i]] : A[(size_t)b * bt->L + i];
             for (int d = 0; d < D; d++) gE[(size_t)t[i] * D + d] += a * dH[(size_t)b * D + d];
             if (gs) gs[t[i]] -= a * c[b];
         }

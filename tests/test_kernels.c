@@ -182,10 +182,18 @@ Test(kernels, attention_forward_matches_ref)
             make_scores(&r, bt.V, 2.0, score, ew);
             size_t nA = (size_t)bt.B * bt.L, nH = (size_t)bt.B * D;
             double *A1 = randv(&r, nA), *A2 = randv(&r, nA), *H1 = randv(&r, nH), *H2 = randv(&r, nH);
-            kern_attend_fwd(bt.B, bt.L, D, bt.tokens, bt.rows, score, ew, E, A1, H1);
-            kern_attend_fwd_ref(bt.B, bt.L, D, bt.tokens, bt.rows, score, ew, E, A2, H2);
+            double *z1 = randv(&r, (size_t)bt.B), *z2 = randv(&r, (size_t)bt.B);
+            cr_expect_eq(kern_attend_fwd(bt.B, bt.L, D, bt.tokens, bt.rows, score, ew, E, A1, z1, H1), 0);
+            cr_expect_eq(kern_attend_fwd_ref(bt.B, bt.L, D, bt.tokens, bt.rows, score, ew, E, A2, z2, H2), 0);
             cr_expect_leq(maxrel(A1, A2, nA), 1e-14, "A: D=%d rows=%d", D, with_rows);
             cr_expect_leq(maxrel(H1, H2, nH), 1e-13, "H: D=%d rows=%d", D, with_rows);
+            cr_expect_leq(maxrel(z1, z2, (size_t)bt.B), 1e-15, "zinv: D=%d rows=%d", D, with_rows);
+            for (int b = 0; b < bt.B; b++) /* a_i = ew[t_i]·zinv_b */
+                for (int i = 0; i < bt.L; i++) {
+                    const int32_t *t = bt.tokens + (size_t)(bt.rows ? bt.rows[b] : b) * bt.L;
+                    cr_expect_float_eq(A1[(size_t)b * bt.L + i], ew[t[i]] * z1[b], 1e-15);
+                }
+            free(z1), free(z2);
             for (int b = 0; b < bt.B; b++) { /* attention sums to 1 */
                 double s = 0.0;
                 for (int i = 0; i < bt.L; i++) s += A1[(size_t)b * bt.L + i];
@@ -204,9 +212,10 @@ Test(kernels, attention_forward_survives_scores_far_below_the_shift)
     int32_t tokens[6] = {0, 1, 2, /* no word 3 */ 3, 1, 2};
     double score[4] = {-1.0, 0.0, 1.0, 2000.0}, ew[4], E[8] = {1, 0, 0, 1, 1, 1, 5, 5};
     for (int w = 0; w < V; w++) ew[w] = exp(score[w] - 2000.0);
-    double A1[6], A2[6], H1[4], H2[4];
-    kern_attend_fwd(B, L, D, tokens, NULL, score, ew, E, A1, H1);
-    kern_attend_fwd_ref(B, L, D, tokens, NULL, score, ew, E, A2, H2);
+    double A1[6], A2[6], H1[4], H2[4], z[2];
+    cr_expect_eq(kern_attend_fwd(B, L, D, tokens, NULL, score, ew, E, A1, z, H1), 1);
+    cr_expect_eq(z[0], 0.0, "the fallen-back sentence has no global normaliser");
+    kern_attend_fwd_ref(B, L, D, tokens, NULL, score, ew, E, A2, NULL, H2);
     for (int i = 0; i < 6; i++) cr_expect(isfinite(A1[i]));
     cr_expect_leq(maxrel(A1, A2, 6), 1e-15);
     cr_expect_leq(maxrel(H1, H2, 4), 1e-15);
@@ -216,7 +225,7 @@ Test(kernels, attention_forward_survives_scores_far_below_the_shift)
 /* Build the batch index of bt into freshly allocated arrays. */
 static kern_batch_t index_make(const batch_t *b, uint32_t *mark, int32_t *slot)
 {
-    kern_batch_t k = {.B = b->B, .L = b->L, .tokens = b->tokens, .rows = b->rows};
+    kern_batch_t k = {.B = b->B, .L = b->L, .V = b->V, .tokens = b->tokens, .rows = b->rows};
     size_t np = (size_t)b->B * b->L;
     k.words = malloc(sizeof(int32_t) * np);
     k.ptr = malloc(sizeof(int32_t) * (np + 1));
@@ -247,6 +256,7 @@ Test(kernels, batch_index_lists_every_occurrence_once_under_its_word)
         cr_expect_eq(k.ptr[k.n_words], np);
         for (int j = 0; j < k.n_words; j++) {
             cr_expect_eq(word_seen[k.words[j]], 0, "word listed twice");
+            if (j) cr_expect_lt(k.words[j - 1], k.words[j], "words not ascending");
             word_seen[k.words[j]] = 1;
             cr_expect_lt(k.ptr[j], k.ptr[j + 1], "a listed word without occurrences");
             for (int q = k.ptr[j]; q < k.ptr[j + 1]; q++) {
@@ -282,10 +292,17 @@ Test(kernels, attention_backward_matches_ref)
             double *E = randv(&r, (size_t)V * D);
             double *g1 = randv(&r, (size_t)V * D), *g2 = copyv(g1, (size_t)V * D);
             double *s1 = randv(&r, (size_t)V), *s2 = copyv(s1, (size_t)V);
-            kern_attend_bwd(&k, D, A, dH, c, E, g1, s1);
-            kern_attend_bwd_ref(&k, D, A, dH, c, E, g2, s2);
-            cr_expect_leq(maxrel(g1, g2, (size_t)V * D), 1e-12, "gE: D=%d rows=%d", D, with_rows);
-            cr_expect_leq(maxrel(s1, s2, (size_t)V), 1e-12, "gs: D=%d rows=%d", D, with_rows);
+            double *ew = randv(&r, (size_t)V);
+            for (int mode = 0; mode < 2; mode++) { /* attention from A, then from ew */
+                const double *w = mode ? ew : NULL;
+                kern_attend_bwd(&k, D, A, w, dH, c, E, g1, s1);
+                kern_attend_bwd_ref(&k, D, A, w, dH, c, E, g2, s2);
+                cr_expect_leq(maxrel(g1, g2, (size_t)V * D), 1e-12, "gE: D=%d rows=%d mode=%d", D,
+                              with_rows, mode);
+                cr_expect_leq(maxrel(s1, s2, (size_t)V), 1e-12, "gs: D=%d rows=%d mode=%d", D,
+                              with_rows, mode);
+            }
+            free(ew);
             free(A), free(dH), free(c), free(E), free(g1), free(g2), free(s1), free(s2);
             free(mark), free(slot);
             index_free(&k);
@@ -311,18 +328,18 @@ Test(kernels, attention_backward_is_the_softmax_jacobian)
     double *H = randv(&r, (size_t)bt.B * D), *c = randv(&r, (size_t)bt.B);
     double *gE = calloc((size_t)V * D, sizeof(double)), *gs = calloc((size_t)V, sizeof(double));
     make_scores(&r, V, 1.0, score, ew);
-    kern_attend_fwd_ref(bt.B, bt.L, D, bt.tokens, bt.rows, score, ew, E, A, H);
+    kern_attend_fwd_ref(bt.B, bt.L, D, bt.tokens, bt.rows, score, ew, E, A, NULL, H);
     for (int b = 0; b < bt.B; b++) {
         c[b] = 0.0;
         for (int d = 0; d < D; d++) c[b] += dH[b * D + d] * H[b * D + d];
     }
-    kern_attend_bwd(&k, D, A, dH, c, E, gE, gs);
+    kern_attend_bwd(&k, D, A, NULL, dH, c, E, gE, gs);
     for (int j = 0; j < k.n_words; j++) {
         int w = k.words[j];
         double f[2], h = 1e-6, s0 = score[w];
         for (int sgn = 0; sgn < 2; sgn++) {
             score[w] = s0 + (sgn ? -h : h);
-            kern_attend_fwd_ref(bt.B, bt.L, D, bt.tokens, bt.rows, score, ew, E, A, H);
+            kern_attend_fwd_ref(bt.B, bt.L, D, bt.tokens, bt.rows, score, ew, E, A, NULL, H);
             f[sgn] = 0.0;
             for (int i = 0; i < bt.B * D; i++) f[sgn] += dH[i] * H[i];
         }

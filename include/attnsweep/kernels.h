@@ -41,45 +41,50 @@ void kern_rows_axpy(int n, const int32_t *rows, int D, double alpha, const doubl
 void kern_rows_axpy_ref(int n, const int32_t *rows, int D, double alpha, const double *G,
                         double *A);
 
-/* A batch of B sentences and, word by word, where its words occur: sentence b is row rows[b]
- * (rows == NULL: b) of tokens[·×L]; the occurrences of words[j] are k ∈ [ptr[j], ptr[j+1]),
+/* A batch of B sentences over V words and, word by word, where its words occur: sentence b is
+ * row rows[b] (rows == NULL: b) of tokens[·×L]; the occurrences of words[j] are k ∈ [ptr[j], ptr[j+1]),
  * at position pos[k] = b·L + i of sentence sen[k] = b. The caller owns the arrays: words
  * [min(V, B·L)], ptr [that + 1], pos and sen [B·L]. */
 typedef struct {
-    int B, L;
+    int B, L, V;
     const int32_t *tokens;
     const long *rows;
     int n_words;
     int32_t *words, *ptr, *pos, *sen;
 } kern_batch_t;
 
-/* Fill words (distinct, in order of first occurrence), n_words, ptr, pos and sen from B, L,
- * tokens, rows. mark [V] is a workspace whose entries must differ from stamp on entry (they
+/* Fill words (distinct, ascending), n_words, ptr, pos and sen from B, L, V, tokens, rows. mark [V] is a workspace whose entries must differ from stamp on entry (they
  * equal it on return); slot [V] is scratch. O(B·L). Returns n_words. */
 int kern_batch_index(kern_batch_t *bt, uint32_t *mark, uint32_t stamp, int32_t *slot);
 
 /* Softmax attention pooling over each sentence. Sentence b is row r = rows[b] (rows == NULL:
  * r = b) of tokens[·×L]; its attention is a = softmax(score[tok]) and its context H[b,:] =
- * Σ_i a_i E[tok_i,:]. Overwrites A[B×L] and H[B×D]. The fast version takes ew[w] =
- * exp(score[w] − S) with one shift S ≥ every score of the batch (a table computed once per step)
- * and falls back to the sentence's own maximum if all its ew underflow; _ref ignores ew. */
-void kern_attend_fwd(int B, int L, int D, const int32_t *tokens, const long *rows,
-                     const double *score, const double *ew, const double *E, double *A,
-                     double *H);
-void kern_attend_fwd_ref(int B, int L, int D, const int32_t *tokens, const long *rows,
-                         const double *score, const double *ew, const double *E, double *A,
-                         double *H);
+ * Σ_i a_i E[tok_i,:]. Overwrites A[B×L], H[B×D] and, if not NULL, zinv[B]. The fast version
+ * takes ew[w] = exp(score[w] − S) with one shift S ≥ every score of the batch (a table computed
+ * once per step), so a_i = ew[tok_i]·zinv[b] with zinv[b] = 1/Σ_i ew[tok_i]; if all of a
+ * sentence's ew underflow it shifts by the sentence's own maximum instead and sets zinv[b] = 0.
+ * Returns the number of such sentences. _ref always shifts per sentence (same outputs). */
+int kern_attend_fwd(int B, int L, int D, const int32_t *tokens, const long *rows,
+                    const double *score, const double *ew, const double *E, double *A,
+                    double *zinv, double *H);
+int kern_attend_fwd_ref(int B, int L, int D, const int32_t *tokens, const long *rows,
+                        const double *score, const double *ew, const double *E, double *A,
+                        double *zinv, double *H);
 
 /* Backward of kern_attend_fwd for a whole batch, word by word (a gather per word, no scatter):
- * given A [B×L] and dH [B×D] of the batch and c[b] = dH_b·H_b, overwrites for each word w of bt
+ * given the attention a_bi of the batch, dH [B×D] and c[b] = dH_b·H_b, overwrites for each
+ * word w of bt
  *   gE[w,:] = Σ_{positions (b,i) of w} a_bi dH_b            (the embedding gradient)
  *   gs[w]   = Σ_{positions of w} a_bi (dH_b·E_w − c_b) = E_w·gE_w − Σ a_bi c_b   (if gs)
  * (the score gradient, ∂/∂s_w through the softmax). Rows of other words are not touched.
- * _ref scatters sentence by sentence. */
-void kern_attend_bwd(const kern_batch_t *bt, int D, const double *A, const double *dH,
-                     const double *c, const double *E, double *gE, double *gs);
-void kern_attend_bwd_ref(const kern_batch_t *bt, int D, const double *A, const double *dH,
-                         const double *c, const double *E, double *gE, double *gs);
+ * Attention comes from A [B×L] when ew is NULL; else a_bi = ew[w]/z_b and the caller has
+ * already divided row b of dH and c[b] by z_b (then A is not read: one gather fewer per
+ * occurrence). _ref scatters sentence by sentence. */
+void kern_attend_bwd(const kern_batch_t *bt, int D, const double *A, const double *ew,
+                     const double *dH, const double *c, const double *E, double *gE, double *gs);
+void kern_attend_bwd_ref(const kern_batch_t *bt, int D, const double *A, const double *ew,
+                         const double *dH, const double *c, const double *E, double *gE,
+                         double *gs);
 
 /* Cross-entropy of logits Z[B×C] against labels[r] (r = rows[b], or b when rows == NULL).
  * Returns Σ_b loss_b; adds to *correct the rows whose first argmax is the label; if dZ is not

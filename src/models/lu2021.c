@@ -88,9 +88,9 @@ typedef struct {
     double *gcls[4], *gq, *gword, *gE;
     double *work;  /* score [V], ew [V] */
     double *score, *ew;
-    double *act;   /* A [max(batch, chunk)×L], dH [batch×D], c [batch] (only when the attention
-                    * trains), then per chunk H [×D], Z1, R1, dR [×hidden], Z, dZ [×K] */
-    double *A, *dH, *c, *H, *Z1, *R1, *dR, *Z, *dZ;
+    double *act;   /* A [max(batch, chunk)×L], dH [batch×D], c, zinv [batch] (only when the
+                    * attention trains), then per chunk H [×D], Z1, R1, dR [×hidden], Z, dZ [×K] */
+    double *A, *dH, *c, *zinv, *H, *Z1, *R1, *dR, *Z, *dZ;
     int32_t *idx;  /* the batch index (kern_batch_t arrays), then slot [V] */
     int32_t *slot;
     kern_batch_t bt;
@@ -158,7 +158,7 @@ static void lu_dims(const params_t *p, lu_dims_t *d)
     d->n_gE = d->need_dh ? V * D : 0;
     size_t c = (size_t)d->chunk, hd = d->cls == CLS_MLP ? Hd : 0;
     size_t nA = (size_t)(d->batch > d->chunk ? d->batch : d->chunk) * (size_t)d->L;
-    d->n_act = nA + (d->need_dh ? (size_t)d->batch * (D + 1) : 0) + c * (D + 3 * hd + 2 * K);
+    d->n_act = nA + (d->need_dh ? (size_t)d->batch * (D + 2) : 0) + c * (D + 3 * hd + 2 * K);
 }
 
 static int lu_check(const params_t *p, char *err, size_t errlen)
@@ -332,13 +332,15 @@ static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
     S->A = S->act;
     S->dH = S->A + nA;
     S->c = S->dH + (d->need_dh ? (size_t)d->batch * d->D : 0);
-    S->H = S->c + (d->need_dh ? (size_t)d->batch : 0);
+    S->zinv = S->c + (d->need_dh ? (size_t)d->batch : 0);
+    S->H = S->zinv + (d->need_dh ? (size_t)d->batch : 0);
     S->Z1 = S->H + c * (size_t)d->D;
     S->R1 = S->Z1 + c * hd;
     S->dR = S->R1 + c * hd;
     S->Z = S->dR + c * hd;
     S->dZ = S->Z + c * (size_t)d->K;
     S->bt.L = d->L;
+    S->bt.V = d->V;
     S->bt.tokens = S->data.tokens;
     S->bt.words = S->idx;
     S->bt.ptr = S->bt.words + d->n_wmax;
@@ -399,13 +401,15 @@ static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const
     const double *E = S->grp[LU2021_EMBED], *C1 = S->grp[LU2021_CLS1];
     int need_dh = bwd && d->need_dh, need_dz = bwd && (d->tr_cls || d->need_dh);
     double scale = 1.0 / (double)B;
+    int fallbacks = 0;
     for (long c0 = 0; c0 < B; c0 += d->chunk) {
         int nb = (int)(B - c0 < d->chunk ? B - c0 : d->chunk);
         const int32_t *tk = rows ? tokens : tokens + (size_t)c0 * L;
         const int32_t *lb = rows ? labels : labels + c0;
         const long *rw = rows ? rows + c0 : NULL;
         double *A = need_dh ? S->A + (size_t)c0 * L : S->A; /* the backward needs all of A */
-        kern_attend_fwd(nb, L, D, tk, rw, S->score, S->ew, E, A, S->H);
+        fallbacks += kern_attend_fwd(nb, L, D, tk, rw, S->score, S->ew, E, A,
+                                     need_dh ? S->zinv + c0 : NULL, S->H);
         for (int b = 0; b < nb; b++) sums->att_sum += A[(size_t)b * L];
         const double *feat = S->H; /* the classifier's last hidden layer */
         int F = D;
@@ -445,8 +449,19 @@ static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const
                 S->c[c0 + b] = acc;
             }
     }
-    if (need_dh) /* attention backward, word by word over the whole batch */
-        kern_attend_bwd(&S->bt, D, S->A, S->dH, S->c, E, S->gE, d->need_ds ? S->gword : NULL);
+    if (!need_dh) return;
+    /* attention backward, word by word over the whole batch; with a_bi = ew_w·zinv_b (the usual
+     * case: no sentence needed its own shift) it reads dH_b·zinv_b instead of A */
+    const double *ew = NULL;
+    if (fallbacks == 0) {
+        for (long b = 0; b < B; b++) {
+            double z = S->zinv[b], *dh = S->dH + (size_t)b * D;
+            for (int k = 0; k < D; k++) dh[k] *= z;
+            S->c[b] *= z;
+        }
+        ew = S->ew;
+    }
+    kern_attend_bwd(&S->bt, D, S->A, ew, S->dH, S->c, E, S->gE, d->need_ds ? S->gword : NULL);
 }
 
 /* The batch's word list for the per-word kernels: NULL (= 0..V-1) when the batch holds the

@@ -2,8 +2,8 @@
 # jobs/local.sh — run an attnsweep sweep on a workstation: one rank per core, ROMIO, root
 # handled, and a resume loop: if mpirun dies (a rank crashed, the machine ran out of memory…)
 # the sweep is resumed from its file, as long as each attempt makes progress. Ctrl-C (or TERM)
-# stops the sweep cleanly (runs in flight are marked interrupted, the file is closed); run the
-# same command again to continue.
+# stops the sweep cleanly: no new runs, runs in flight finish (a second Ctrl-C interrupts them;
+# they are rerun on resume), the file is closed; run the same command again to continue.
 #
 #   jobs/local.sh SPEC [OUT] [-- more `attnsweep run` options]
 #   NP=4 jobs/local.sh examples/demo.ini demo.h5 -- --set grid.seed=0..3
@@ -58,7 +58,12 @@ counts() {   # sets DONE PENDING FAILED DIVERGED INTERRUPTED TOTAL from `attnswe
 }
 
 MPI_PID=""; STOPPED=0
-stop() { STOPPED=1; say "stopping cleanly (runs in flight become 'interrupted')"; [ -n "$MPI_PID" ] && kill -USR1 "$MPI_PID" 2>/dev/null; }
+stop() {   # 1st Ctrl-C: no new runs, runs in flight finish (attnsweep --grace); 2nd: interrupt them now
+  STOPPED=$((STOPPED + 1))
+  if [ "$STOPPED" = 1 ]; then say "stopping cleanly: no new runs; runs in flight finish (Ctrl-C again: interrupt them)"
+  else say "interrupting the runs in flight (they become 'interrupted', rerun on resume)"; fi
+  [ -n "$MPI_PID" ] && kill -USR1 "$MPI_PID" 2>/dev/null
+}
 trap stop INT TERM
 
 for ((try = 1; try <= MAX_TRIES; try++)); do
@@ -84,7 +89,7 @@ for ((try = 1; try <= MAX_TRIES; try++)); do
     [ "$FAILED" = 0 ] && { say "sweep complete: $OUT"; exit 0; }
     say "sweep complete but $FAILED run(s) failed (see /runs/message)"; exit 4
   fi
-  [ "$STOPPED" = 1 ] && { say "stopped; to continue: $0 $SPEC $OUT${EXTRA[*]:+ -- ${EXTRA[*]}}"; exit 130; }
+  [ "$STOPPED" -gt 0 ] && { say "stopped; to continue: $0 $SPEC $OUT${EXTRA[*]:+ -- ${EXTRA[*]}}"; exit 130; }
   [ "$DONE" -gt "$before" ] || { say "no progress in this attempt; not retrying"; exit 2; }
 done
 say "$MAX_TRIES attempts used with $todo run(s) to do; run the same command again to resume"

@@ -32,3 +32,15 @@ add_test(NAME multihost_sweep_loses_a_host_and_resumes_without_loss_or_rework
           ${CLUSTER_WORK}/multihost)
 set_tests_properties(multihost_sweep_loses_a_host_and_resumes_without_loss_or_rework PROPERTIES
   LABELS multihost TIMEOUT 300 SKIP_RETURN_CODE 77)
+
+# The job scripts CI has no real target for, run for real: jobs/local.sh (Ctrl-C, then a killed
+# rank and its resume loop) and jobs/pbs.pbs outside PBS (its own alarm, qsub recorded). Labels
+# `mpi` (they need mpirun, nothing else) and `jobs`.
+add_test(NAME jobs_local_sh_stops_on_ctrl_c_and_resumes_after_a_killed_rank
+  COMMAND ${CLUSTER_SRC}/test_jobs.sh local $<TARGET_FILE:attnsweep> ${CMAKE_SOURCE_DIR}
+          ${CLUSTER_WORK}/local)
+add_test(NAME jobs_pbs_script_stops_at_its_alarm_and_resubmits_itself
+  COMMAND ${CLUSTER_SRC}/test_jobs.sh pbs $<TARGET_FILE:attnsweep> ${CMAKE_SOURCE_DIR}
+          ${CLUSTER_WORK}/pbs)
+set_tests_properties(jobs_local_sh_stops_on_ctrl_c_and_resumes_after_a_killed_rank
+  jobs_pbs_script_stops_at_its_alarm_and_resubmits_itself PROPERTIES LABELS "mpi;jobs" TIMEOUT 180)

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# test_jobs.sh — the job scripts that CI cannot run on their real target, run for real here.
+#
+#   test_jobs.sh local ATTNSWEEP SRC DIR   jobs/local.sh: Ctrl-C (INT to its process group, as a
+#                                          terminal sends it) stops the sweep cleanly (exit 130);
+#                                          the same command again, with one rank killed -9
+#                                          part-way, resumes by itself and completes (exit 0)
+#   test_jobs.sh pbs   ATTNSWEEP SRC DIR   jobs/pbs.pbs outside PBS (PBS_* variables set, qsub and
+#                                          qstat replaced by recorders): its own pre-walltime alarm
+#                                          stops the sweep, it resubmits itself with the right qsub
+#                                          arguments; the continuation completes the sweep
+# Both end with the file checked against a plain mpirun of the same spec (check_h5.py).
+set -uo pipefail
+CASE=$1; BIN=$(readlink -f "$2"); SRC=$(readlink -f "$3"); DIR=$4
+HERE=$SRC/tests/cluster
+SPEC=$HERE/multihost.ini
+T0=$(date +%s)
+log() { printf '[test_jobs %s +%3ds] %s\n' "$CASE" $(( $(date +%s) - T0 )) "$*"; }
+fail() { log "FAIL: $*"; exit 1; }
+/usr/bin/python3 -c 'import h5py' || fail "needs /usr/bin/python3 with h5py"
+rm -rf "$DIR"; mkdir -p "$DIR"; cd "$DIR" || exit 1
+[ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_orte_tmpdir_base=$DIR ATTNSWEEP=$BIN
+PIDS=""
+cleanup() {   # local.sh runs mpirun in its own process group: stop both groups
+  local rc=$? p m; trap - EXIT
+  for p in $PIDS; do
+    for m in $(pgrep -P "$p" -x mpirun); do kill -TERM -- "-$m" 2>/dev/null; done
+    kill -TERM -- "-$p" 2>/dev/null
+  done
+  wait; exit $rc
+}
+trap cleanup EXIT
+
+mpirun -np 2 --oversubscribe --bind-to none --mca io romio321 "$BIN" run "$SPEC" --out ref.h5 > ref.log 2>&1 &
+REF=$!
+done_count() {
+  /usr/bin/python3 -c 'import sys,h5py; print(int((h5py.File(sys.argv[1],"r")["runs/status"][:]==1).sum()))' "$1" 2>/dev/null || echo 0
+}
+wait_done() {   # wait_done FILE N PID: until N runs are done in FILE (PID must stay alive)
+  local end=$(( $(date +%s) + 90 ))
+  until [ "$(done_count "$1")" -ge "$2" ]; do
+    kill -0 "$3" 2>/dev/null || fail "the sweep ended before $2 runs were done"
+    [ "$(date +%s)" -lt "$end" ] || fail "fewer than $2 runs done after 90 s"
+    sleep 0.2
+  done
+}
+
+case $CASE in
+local)
+  # 1. Ctrl-C: setsid gives local.sh its own process group, like a terminal's foreground job;
+  # python restores SIGINT, which bash ignores in background commands (a terminal's shell doesn't)
+  NP=3 setsid /usr/bin/python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$SRC/jobs/local.sh" "$SPEC" out.h5 > local1.log 2>&1 &
+  L=$!; PIDS="$L"
+  wait_done out.h5 4 "$L"
+  log "Ctrl-C (INT to the process group of local.sh)"
+  kill -INT -- "-$L"
+  wait "$L"; rc=$?; PIDS=""
+  cat local1.log
+  [ $rc = 130 ] || fail "local.sh after Ctrl-C: exit $rc, expected 130"
+  grep -q 'stopped by SIG' local1.log || fail "the sweep did not report a clean stop"
+  d1=$(done_count out.h5)
+  # 2. the same command again; kill -9 one rank part-way: local.sh must resume by itself
+  NP=3 setsid "$SRC/jobs/local.sh" "$SPEC" out.h5 > local2.log 2>&1 &
+  L=$!; PIDS="$L"
+  wait_done out.h5 $((d1 + 4)) "$L"
+  mpi=$(pgrep -P "$L" -x mpirun | head -1)
+  victim=$(pgrep -P "${mpi:-0}" -x attnsweep | tail -1)
+  [ -n "$victim" ] || fail "no attnsweep rank (child of local.sh's mpirun) found to kill"
+  log "kill -9 rank pid $victim"
+  kill -9 "$victim"
+  wait "$L"; rc=$?; PIDS=""
+  cat local2.log
+  [ $rc = 0 ] || fail "local.sh after a killed rank: exit $rc, expected 0 (resume loop)"
+  grep -q 'attempt 2/' local2.log || fail "local.sh did not resume after the crash"
+  extra=6     # ≤ 2 workers' runs in flight at each of the two interruptions, plus slack
+  ;;
+pbs)
+  mkdir -p fakebin
+  cat > fakebin/qsub <<'EOF'
+#!/bin/sh
+echo "$@" >> "$QSUB_LOG"; echo 2.fakepbs
+EOF
+  printf '#!/bin/sh\nexit 1\n' > fakebin/qstat
+  chmod +x fakebin/qsub fakebin/qstat
+  export PATH=$DIR/fakebin:$PATH QSUB_LOG=$DIR/qsub.log PBS_O_WORKDIR=$DIR
+  # walltime 10 s with LEAD 5: the script's alarm fires after 5 s
+  PBS_JOBID=1.fakepbs PBS_WALLTIME=10 LEAD=5 SPEC=$SPEC OUT=out.h5 MPIRUN_ARGS="-np 3 --oversubscribe --mca io romio321" \
+    ATTNSWEEP_JOB_SCRIPT=$SRC/jobs/pbs.pbs bash "$SRC/jobs/pbs.pbs" > pbs1.log 2>&1
+  rc=$?
+  cat pbs1.log; cat qsub.log 2>/dev/null
+  [ $rc = 0 ] || fail "pbs.pbs: exit $rc, expected 0 (stopped, continuation queued)"
+  grep -q 'USR1: walltime is near' pbs1.log || fail "the alarm did not fire"
+  grep -q -- "-W depend=afterany:1.fakepbs -v ATTNSWEEP_RESUBMIT=1,SPEC=$SPEC,OUT=out.h5," qsub.log \
+    || fail "qsub was not called with the expected dependency and variables"
+  [ "$(done_count out.h5)" -gt 0 ] || fail "no run done before the alarm"
+  # the continuation, as PBS would start it (qsub -v variables)
+  PBS_JOBID=2.fakepbs PBS_WALLTIME=600 LEAD=5 ATTNSWEEP_RESUBMIT=1 SPEC=$SPEC OUT=out.h5 \
+    MPIRUN_ARGS="-np 3 --oversubscribe --mca io romio321" ATTNSWEEP_JOB_SCRIPT=$SRC/jobs/pbs.pbs \
+    bash "$SRC/jobs/pbs.pbs" > pbs2.log 2>&1
+  rc=$?
+  cat pbs2.log
+  [ $rc = 0 ] || fail "pbs.pbs continuation: exit $rc, expected 0"
+  grep -q 'sweep complete' pbs2.log || fail "the continuation did not complete the sweep"
+  [ "$(wc -l < qsub.log)" = 1 ] || fail "the complete sweep was resubmitted"
+  extra=2
+  ;;
+*) fail "unknown case $CASE" ;;
+esac
+wait "$REF"; rc=$?
+[ $rc = 0 ] || { cat ref.log; fail "reference mpirun exited with $rc"; }
+/usr/bin/python3 "$HERE/check_h5.py" out.h5 --ref ref.h5 --max-extra-attempts "$extra" || fail "result file"
+log "PASS"

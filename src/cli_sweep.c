@@ -131,6 +131,14 @@ static void join_argv(int argc, char **argv, char *buf, size_t n, int add_resume
     if (add_resume && !has_resume) strncat(buf, " --resume", n - strlen(buf) - 1);
 }
 
+/* An MPI call failed outside the library (the default handler usually aborts first). */
+static void mpi_fatal(int rank, const char *what)
+{
+    fprintf(stderr, "attnsweep run: rank %d: %s failed; aborting the job\n", rank, what);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    exit(CLI_ERROR);
+}
+
 static int file_exists(const char *path)
 {
     struct stat st;
@@ -390,8 +398,9 @@ int cli_run(int argc, char **argv)
         return CLI_ERROR;
     }
     mpi_up = 1;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (MPI_Comm_rank(MPI_COMM_WORLD, &rank) != MPI_SUCCESS ||
+        MPI_Comm_size(MPI_COMM_WORLD, &size) != MPI_SUCCESS)
+        mpi_fatal(0, "MPI_Comm_rank/size");
     g_grace = (unsigned)ceil(a.grace);
     if (install_signals() != 0) {
         fprintf(stderr, "attnsweep run: rank %d: cannot install signal handlers\n", rank);
@@ -432,7 +441,8 @@ int cli_run(int argc, char **argv)
             mode = -1;
         }
     }
-    MPI_Bcast(&mode, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (MPI_Bcast(&mode, 1, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+        mpi_fatal(rank, "MPI_Bcast of the start mode");
     if (mode < 0) {
         if (rank == 0) fprintf(stderr, "attnsweep run: %s\n", err);
         goto cleanup;
@@ -500,7 +510,8 @@ int cli_run(int argc, char **argv)
     t_close = now_seconds() - t_close;
     if (crc != 0) fprintf(stderr, "attnsweep run: rank %d: %s\n", rank, cerr);
     int all_ok = (src == 0 && crc == 0) ? 0 : 1, any_bad = all_ok;
-    MPI_Allreduce(&all_ok, &any_bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (MPI_Allreduce(&all_ok, &any_bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+        mpi_fatal(rank, "MPI_Allreduce of the outcome");
 
     if (rank == 0 && n_todo == 0 && !any_bad) {
         printf("attnsweep: nothing to do: every run of %s is done or diverged\n", a.out);

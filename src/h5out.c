@@ -1,9 +1,7 @@
-/* h5out — writes and reads the sweep's shared HDF5 file (see h5out.h for the guarantees).
- * Creation is collective and ends with a collective flush: from then on the metadata never
- * changes (datasets are contiguous, allocated early, fill values written at allocation, no
- * object timestamps, default superblock version without "file open" flags), so a kill -9 at any
- * later moment leaves a file HDF5 reopens, and every run whose status says done has its trace
- * and summary on disk (written before the status by the same process). */
+/* h5out — writes and reads the sweep's shared HDF5 file (guarantees in h5out.h). Creation is
+ * collective and ends with one flush; after it the metadata never changes (contiguous datasets
+ * allocated early with fill values, no timestamps, superblock v0), so a kill -9 at any moment
+ * leaves a file that reopens with every committed run intact (data first, status last). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -800,20 +798,23 @@ static int verify_traces(hid_t file, h5out_info_t *in, char *err, size_t errlen)
         char path[128];
         hid_t sp = -1;
         hsize_t dims[2];
-        if (nm >= MAX_METRICS) goto bad;
+        if (nm >= MAX_METRICS) {
+            snprintf(err, errlen, "more than %d metrics", MAX_METRICS);
+            goto cleanup;
+        }
         snprintf(path, sizeof path, "/traces/%s", tok);
         if ((ds[nm] = H5Dopen2(file, path, H5P_DEFAULT)) < 0) {
             snprintf(err, errlen, "the dataset %s is missing", path);
             goto cleanup;
         }
-        if ((sp = H5Dget_space(ds[nm])) < 0 || H5Sget_simple_extent_ndims(sp) != 2 ||
-            H5Sget_simple_extent_dims(sp, dims, NULL) < 0) {
-            if (sp >= 0) H5Sclose(sp);
-            goto bad;
+        int ok = (sp = H5Dget_space(ds[nm])) >= 0 && H5Sget_simple_extent_ndims(sp) == 2 &&
+                 H5Sget_simple_extent_dims(sp, dims, NULL) >= 0;
+        if (sp >= 0) H5Sclose(sp);
+        if (ok && nm == 0) in->n_points = (int)dims[1];
+        if (!ok || (long)dims[0] != in->n_runs || (int)dims[1] != in->n_points) {
+            snprintf(err, errlen, "%s does not have the shape [n_runs, n_points]", path);
+            goto cleanup;
         }
-        H5Sclose(sp);
-        if (nm == 0) in->n_points = (int)dims[1];
-        if ((long)dims[0] != in->n_runs || (int)dims[1] != in->n_points) goto bad;
         nm++;
     }
     in->n_metrics = nm;
@@ -849,9 +850,6 @@ static int verify_traces(hid_t file, h5out_info_t *in, char *err, size_t errlen)
         }
     }
     rc = 0;
-    goto cleanup;
-bad:
-    snprintf(err, errlen, "the /traces datasets do not have the shape [n_runs, n_points]");
 cleanup:
     for (int m = 0; m < MAX_METRICS; m++)
         if (ds[m] >= 0) H5Dclose(ds[m]);
@@ -904,7 +902,7 @@ int h5out_inspect(const char *path, int verify, h5out_info_t *in, char *err, siz
     }
     if (attr_read_i64(file, "n_runs", &v) < 0 || v < 0) {
         snprintf(why, sizeof why, "attribute n_runs");
-        goto damaged;
+        goto cleanup;
     }
     in->n_runs = (long)v;
     if (attr_read_i64(file, "mpi_size", &v) == 0) in->mpi_size = (int)v;
@@ -920,7 +918,7 @@ int h5out_inspect(const char *path, int verify, h5out_info_t *in, char *err, siz
     in->hostname = attr_read_str(file, "hostname");
     if (!in->spec || !in->spec_sha256 || !in->metrics || !in->model) {
         snprintf(why, sizeof why, "root attributes spec/spec_sha256/metrics/model");
-        goto damaged;
+        goto cleanup;
     }
     size_t n = (size_t)(in->n_runs > 0 ? in->n_runs : 1);
     in->status = calloc(n, sizeof *in->status);
@@ -933,15 +931,15 @@ int h5out_inspect(const char *path, int verify, h5out_info_t *in, char *err, siz
     }
     if (read_column(file, "/runs/status", in->n_runs, H5T_NATIVE_INT8, in->status) < 0) {
         snprintf(why, sizeof why, "/runs/status");
-        goto damaged;
+        goto cleanup;
     }
     if (read_column(file, "/runs/attempts", in->n_runs, H5T_NATIVE_INT32, in->attempts) < 0) {
         snprintf(why, sizeof why, "/runs/attempts");
-        goto damaged;
+        goto cleanup;
     }
     if (read_column(file, "/runs/trace_crc32", in->n_runs, H5T_NATIVE_UINT32, in->crc) < 0) {
         snprintf(why, sizeof why, "/runs/trace_crc32");
-        goto damaged;
+        goto cleanup;
     }
     for (long i = 0; i < in->n_runs; i++) {
         int s = in->status[i];
@@ -953,17 +951,16 @@ int h5out_inspect(const char *path, int verify, h5out_info_t *in, char *err, siz
         (sp = H5Dget_space(step)) < 0 || H5Sget_simple_extent_ndims(sp) != 1 ||
         H5Sget_simple_extent_dims(sp, dims, NULL) < 0) {
         snprintf(why, sizeof why, "/traces/step");
-        goto damaged;
+        goto cleanup;
     }
     in->n_points = (int)dims[0];
     in->n_metrics = 1;
     for (const char *c = in->metrics; *c; c++) in->n_metrics += *c == ',';
-    if (verify && verify_traces(file, in, why, sizeof why) < 0) goto damaged;
+    if (verify && verify_traces(file, in, why, sizeof why) < 0) goto cleanup;
     rc = 0;
-    goto cleanup;
-damaged:
-    snprintf(err, errlen, "%s: an attnsweep file, but damaged or incomplete (%s)", path, why);
 cleanup:
+    if (rc != 0 && why[0])
+        snprintf(err, errlen, "%s: an attnsweep file, but damaged or incomplete (%s)", path, why);
     if (sp >= 0) H5Sclose(sp);
     if (step >= 0) H5Dclose(step);
     if (file >= 0) H5Fclose(file);

@@ -1,9 +1,7 @@
-/* sched — LPT ordering, the static partition, and sched_run: the rank-0 coordinator / worker
- * protocol of a sweep (see sched.h). Rank 0 never spins: it polls one MPI_Irecv with MPI_Test
- * and sleeps between polls with an exponential backoff (20 µs .. 1 ms), reset by each message.
- * Messages: a worker sends TAG_REQ {last run id or -1, its status, run s, write s, flags}; rank 0
- * answers TAG_RUN with the next run id, or -1 = stop. Static mode sends only TAG_STOP, when a
- * rank received a stop request, so that every rank stops dispatching to itself. */
+/* sched — LPT order, static partition, and sched_run: the coordinator/worker protocol (sched.h).
+ * Rank 0 polls one MPI_Irecv with MPI_Test and sleeps 20 µs..1 ms between polls. A worker sends
+ * TAG_REQ {last run, status, run s, write s, flags} and gets TAG_RUN {next run id, -1 = stop};
+ * static mode only sends TAG_STOP, from a rank that received a stop request, to all others. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>

@@ -54,7 +54,9 @@ static int install_signals(void)
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
     sa.sa_handler = on_stop_signal;
-    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGUSR1, &sa, NULL) != 0) return -1;
+    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGUSR1, &sa, NULL) != 0 ||
+        sigaction(SIGINT, &sa, NULL) != 0)
+        return -1;
     sa.sa_handler = on_alarm;
     if (sigaction(SIGALRM, &sa, NULL) != 0) return -1;
     return 0;
@@ -544,7 +546,8 @@ int cli_run(int argc, char **argv)
             join_argv(argc, argv, resume_cmd, sizeof resume_cmd, 1);
             printf("attnsweep: stopped by %s: %ld runs done in total, %ld still to run. "
                    "Resume with:\n  mpirun -np %d %s\n",
-                   g_last_signal == SIGUSR1 ? "SIGUSR1" : "SIGTERM",
+                   g_last_signal == SIGUSR1 ? "SIGUSR1" : g_last_signal == SIGINT ? "SIGINT"
+                                                                                   : "SIGTERM",
                    n_before + sum.by_status[RUN_DONE],
                    n_todo - sum.by_status[RUN_DONE] -
                        (a.rerun_diverged ? 0 : sum.by_status[RUN_DIVERGED]),
@@ -820,6 +823,15 @@ int cli_status(int argc, char **argv)
     printf("progress: %.1f %% finished (done, diverged or failed); %ld runs started at least "
            "once, at most %ld attempts\n",
            in.n_runs ? 100.0 * (double)finished / (double)in.n_runs : 100.0, started, max_att);
+    int shown = 0;
+    for (long i = 0; i < in.n_runs && shown < 5; i++)
+        if (in.status[i] == RUN_FAILED) {
+            printf("failed: run %ld (attempt %d): %s\n", i, in.attempts[i],
+                   in.messages + (size_t)i * H5OUT_MESSAGE_LEN);
+            shown++;
+        }
+    if (in.counts[RUN_FAILED] > shown)
+        printf("failed: … %ld more (see /runs/message)\n", in.counts[RUN_FAILED] - shown);
     if (verify)
         printf("verify: %ld done or diverged run%s with a trace that does not match its CRC%s\n",
                in.n_bad_crc, in.n_bad_crc == 1 ? "" : "s",

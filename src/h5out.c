@@ -925,7 +925,8 @@ int h5out_inspect(const char *path, int verify, h5out_info_t *in, char *err, siz
     in->attempts = calloc(n, sizeof *in->attempts);
     in->crc = calloc(n, sizeof *in->crc);
     in->crc_ok = calloc(n, sizeof *in->crc_ok);
-    if (!in->status || !in->attempts || !in->crc || !in->crc_ok) {
+    in->messages = calloc(n, H5OUT_MESSAGE_LEN);
+    if (!in->status || !in->attempts || !in->crc || !in->crc_ok || !in->messages) {
         snprintf(err, errlen, "out of memory (%ld runs)", in->n_runs);
         goto cleanup;
     }
@@ -941,7 +942,15 @@ int h5out_inspect(const char *path, int verify, h5out_info_t *in, char *err, siz
         snprintf(why, sizeof why, "/runs/trace_crc32");
         goto cleanup;
     }
+    hid_t mt = str_type(H5OUT_MESSAGE_LEN);
+    int mrc = mt < 0 ? -1 : read_column(file, "/runs/message", in->n_runs, mt, in->messages);
+    if (mt >= 0) H5Tclose(mt);
+    if (mrc < 0) {
+        snprintf(why, sizeof why, "/runs/message");
+        goto cleanup;
+    }
     for (long i = 0; i < in->n_runs; i++) {
+        in->messages[(size_t)i * H5OUT_MESSAGE_LEN + H5OUT_MESSAGE_LEN - 1] = '\0';
         int s = in->status[i];
         if (s >= 0 && s < 5) in->counts[s]++;
         in->crc_ok[i] = 1;
@@ -985,5 +994,6 @@ void h5out_info_free(h5out_info_t *in)
     free(in->attempts);
     free(in->crc);
     free(in->crc_ok);
+    free(in->messages);
     memset(in, 0, sizeof *in);
 }

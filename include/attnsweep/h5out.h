@@ -62,6 +62,7 @@ typedef struct {
     int8_t *status;      /* [n_runs] */
     int32_t *attempts;   /* [n_runs] */
     uint32_t *crc;       /* [n_runs] stored CRCs */
+    char *messages;      /* [n_runs][H5OUT_MESSAGE_LEN] /runs/message, NUL-terminated */
     int8_t *crc_ok;      /* [n_runs] with verify: 0 for a done or diverged run whose trace rows
                             do not match the stored CRC, else 1 */
     long counts[5];      /* runs by status */

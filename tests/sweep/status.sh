@@ -35,7 +35,10 @@ PY
 # Failed runs: a time limit no run can meet. The sweep finishes (exit 0) with every run failed.
 mpirun_np 2 run "$SPEC" --out failed.h5 --progress 0 --set grid.seed=0 --set train.max_seconds=1e-9 >f.log \
   || { cat f.log; fail "a sweep of failed runs must still exit 0"; }
-"$ATTNSWEEP" status failed.h5 | grep -q "failed 8," || fail "runs past max_seconds are not 'failed'"
+"$ATTNSWEEP" status failed.h5 >fs.txt
+grep -q "failed 8," fs.txt || { cat fs.txt; fail "runs past max_seconds are not 'failed'"; }
+grep -q "^failed: run 0 (attempt 1): exceeded max_seconds" fs.txt || { cat fs.txt; fail "status does not show why runs failed"; }
+grep -q "^failed: … 3 more" fs.txt || { cat fs.txt; fail "status does not count the failed runs it does not show"; }
 "$PY" -c "
 import h5py; m = h5py.File('failed.h5')['runs/message'][()]
 assert all(b'max_seconds' in x for x in m), m" || fail "failed runs lost their message"

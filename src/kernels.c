@@ -287,6 +287,19 @@ static double gather_rows(int n, int D, const int32_t *idx, const int32_t *widx,
     return wsum;
 }
 
+/* h = Σ_i a_i E[t_i,:] with a = softmax shifted by the sentence's own maximum, without storing
+ * a (the exponentials are recomputed per column block; this path is rare). */
+static void sentence_pool_unstored(int L, int D, const int32_t *t, const double *score,
+                                   const double *E, double *h)
+{
+    double mx = -INFINITY, z = 0.0;
+    for (int i = 0; i < L; i++)
+        if (score[t[i]] > mx) mx = score[t[i]];
+    for (int i = 0; i < L; i++) z += exp(score[t[i]] - mx);
+    memset(h, 0, sizeof(double) * (size_t)D);
+    for (int i = 0; i < L; i++) axpy(D, exp(score[t[i]] - mx) / z, E + (size_t)t[i] * D, h);
+}
+
 int kern_attend_fwd(int B, int L, int D, const int32_t *tokens, const long *rows,
                     const double *score, const double *ew, const double *E, double *A,
                     double *zinv, double *H)
@@ -294,16 +307,21 @@ int kern_attend_fwd(int B, int L, int D, const int32_t *tokens, const long *rows
     int fallbacks = 0;
     for (int b = 0; b < B; b++) {
         const int32_t *t = sentence(tokens, rows, b, L);
-        double *a = A + (size_t)b * L, *h = H + (size_t)b * D;
+        double *h = H + (size_t)b * D;
         double z = gather_rows(L, D, t, t, ew, E, h); /* Σ ew_t E_t and Σ ew_t in one pass */
         if (z > 1e-250) {
             double inv = 1.0 / z;
             for (int d = 0; d < D; d++) h[d] *= inv;
-            for (int i = 0; i < L; i++) a[i] = ew[t[i]] * inv;
+            if (A)
+                for (int i = 0; i < L; i++) A[(size_t)b * L + i] = ew[t[i]] * inv;
             if (zinv) zinv[b] = inv;
         } else { /* every ew underflowed: shift by this sentence's own maximum */
-            sentence_softmax(L, t, score, a);
-            gather_rows(L, D, t, NULL, a, E, h);
+            if (A) {
+                sentence_softmax(L, t, score, A + (size_t)b * L);
+                gather_rows(L, D, t, NULL, A + (size_t)b * L, E, h);
+            } else {
+                sentence_pool_unstored(L, D, t, score, E, h);
+            }
             if (zinv) zinv[b] = 0.0;
             fallbacks++;
         }
@@ -456,7 +474,7 @@ double kern_xent(int B, int C, const double *Z, const int32_t *labels, const lon
         double mx = z[arg], s = 0.0;
         double *g = dZ ? dZ + (size_t)b * C : NULL;
         for (int c = 0; c < C; c++) {
-            double e = exp(z[c] - mx);
+            double e = c == arg ? 1.0 : exp(z[c] - mx); /* exp(0) = 1 exactly */
             s += e;
             if (g) g[c] = e;
         }

@@ -193,7 +193,10 @@ Test(kernels, attention_forward_matches_ref)
                     const int32_t *t = bt.tokens + (size_t)(bt.rows ? bt.rows[b] : b) * bt.L;
                     cr_expect_float_eq(A1[(size_t)b * bt.L + i], ew[t[i]] * z1[b], 1e-15);
                 }
-            free(z1), free(z2);
+            double *H3 = randv(&r, nH); /* without storing A: the same H */
+            kern_attend_fwd(bt.B, bt.L, D, bt.tokens, bt.rows, score, ew, E, NULL, NULL, H3);
+            cr_expect(memcmp(H3, H1, sizeof(double) * nH) == 0);
+            free(z1), free(z2), free(H3);
             for (int b = 0; b < bt.B; b++) { /* attention sums to 1 */
                 double s = 0.0;
                 for (int i = 0; i < bt.L; i++) s += A1[(size_t)b * bt.L + i];
@@ -220,6 +223,9 @@ Test(kernels, attention_forward_survives_scores_far_below_the_shift)
     cr_expect_leq(maxrel(A1, A2, 6), 1e-15);
     cr_expect_leq(maxrel(H1, H2, 4), 1e-15);
     cr_expect_float_eq(A1[3], 1.0, 1e-15);
+    double H3[4];
+    cr_expect_eq(kern_attend_fwd(B, L, D, tokens, NULL, score, ew, E, NULL, NULL, H3), 1);
+    cr_expect_leq(maxrel(H3, H2, 4), 1e-15, "the same context without storing the attention");
 }
 
 /* Build the batch index of bt into freshly allocated arrays. */

@@ -59,7 +59,7 @@ int kern_batch_index(kern_batch_t *bt, uint32_t *mark, uint32_t stamp, int32_t *
 
 /* Softmax attention pooling over each sentence. Sentence b is row r = rows[b] (rows == NULL:
  * r = b) of tokens[·×L]; its attention is a = softmax(score[tok]) and its context H[b,:] =
- * Σ_i a_i E[tok_i,:]. Overwrites A[B×L], H[B×D] and, if not NULL, zinv[B]. The fast version
+ * Σ_i a_i E[tok_i,:]. Overwrites H[B×D] and, if not NULL, A[B×L] and zinv[B]. The fast version
  * takes ew[w] = exp(score[w] − S) with one shift S ≥ every score of the batch (a table computed
  * once per step), so a_i = ew[tok_i]·zinv[b] with zinv[b] = 1/Σ_i ew[tok_i]; if all of a
  * sentence's ew underflow it shifts by the sentence's own maximum instead and sets zinv[b] = 0.

@@ -407,10 +407,13 @@ static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const
         const int32_t *tk = rows ? tokens : tokens + (size_t)c0 * L;
         const int32_t *lb = rows ? labels : labels + c0;
         const long *rw = rows ? rows + c0 : NULL;
-        double *A = need_dh ? S->A + (size_t)c0 * L : S->A; /* the backward needs all of A */
+        /* a step does not store the attention (a_bi = ew_w·zinv_b); an evaluation stores it
+         * chunk by chunk for the topic attention */
+        double *A = bwd ? NULL : S->A;
         fallbacks += kern_attend_fwd(nb, L, D, tk, rw, S->score, S->ew, E, A,
                                      need_dh ? S->zinv + c0 : NULL, S->H);
-        for (int b = 0; b < nb; b++) sums->att_sum += A[(size_t)b * L];
+        if (A)
+            for (int b = 0; b < nb; b++) sums->att_sum += A[(size_t)b * L];
         const double *feat = S->H; /* the classifier's last hidden layer */
         int F = D;
         if (mlp) {
@@ -460,6 +463,13 @@ static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const
             S->c[b] *= z;
         }
         ew = S->ew;
+    } else { /* some sentence needed its own shift: store the batch's attention (rare) */
+        for (long c0 = 0; c0 < B; c0 += d->chunk) {
+            int nb = (int)(B - c0 < d->chunk ? B - c0 : d->chunk);
+            kern_attend_fwd(nb, L, D, rows ? tokens : tokens + (size_t)c0 * L,
+                            rows ? rows + c0 : NULL, S->score, S->ew, E, S->A + (size_t)c0 * L,
+                            NULL, S->H);
+        }
     }
     kern_attend_bwd(&S->bt, D, S->A, ew, S->dH, S->c, E, S->gE, d->need_ds ? S->gword : NULL);
 }

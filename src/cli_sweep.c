@@ -542,12 +542,14 @@ int cli_run(int argc, char **argv)
                 fprintf(stderr, "attnsweep run: stopped by an error on rank %d at run %ld "
                         "(message above); the file holds every run done so far: fix the cause "
                         "and add --resume\n", sum.error_rank, sum.error_run);
-        } else if (sum.stopped || g_signals) {
+        } else if (sum.stopped || g_signals || sum.by_status[RUN_INTERRUPTED] > 0) {
             join_argv(argc, argv, resume_cmd, sizeof resume_cmd, 1);
             printf("attnsweep: stopped by %s: %ld runs done in total, %ld still to run. "
                    "Resume with:\n  mpirun -np %d %s\n",
-                   g_last_signal == SIGUSR1 ? "SIGUSR1" : g_last_signal == SIGINT ? "SIGINT"
-                                                                                   : "SIGTERM",
+                   g_last_signal == SIGUSR1  ? "SIGUSR1"
+                   : g_last_signal == SIGINT ? "SIGINT"
+                   : g_last_signal == SIGTERM ? "SIGTERM"
+                                              : "a signal to another rank",
                    n_before + sum.by_status[RUN_DONE],
                    n_todo - sum.by_status[RUN_DONE] -
                        (a.rerun_diverged ? 0 : sum.by_status[RUN_DIVERGED]),

@@ -29,6 +29,8 @@ unset SLURM_JOB_ID SLURM_JOBID
 
 log() { printf '[slurm-cluster %s] %s\n' "$(date +%T)" "$*"; }
 die() { log "FATAL: $*"; exit 1; }
+# skip: cannot run here (exit 77, ctest SKIP); the marker tells the tests of the fixture to skip too
+skip() { log "skip: $*"; echo "$*" > "$BASE/skipped"; exit 77; }
 
 stop_pidfile() {   # stop_pidfile FILE GRACE_S COMM: TERM, bounded wait, KILL — only our own pid
   local f=$1 g=$2 c=$3 p i
@@ -79,9 +81,11 @@ down() {
 
 install_packages() {
   local need="" p made_policy=0
-  for p in slurmctld slurmd slurm-client munge; do dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"; done
+  for p in slurmctld slurmd slurm-client munge; do   # "rc" (removed, config left) counts as missing
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || need="$need $p"
+  done
   [ -z "$need" ] && return 0
-  command -v apt-get >/dev/null || { log "missing$need and no apt-get"; exit 77; }
+  command -v apt-get >/dev/null || skip "missing$need and no apt-get"
   log "installing$need"
   # keep the packages' init scripts from starting daemons with /etc defaults
   if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -104,9 +108,10 @@ wait_for() {  # wait_for TIMEOUT_S WHAT CMD...
 }
 
 up() {
-  [ "$(id -u)" = 0 ] || { log "not root: the test cluster runs its daemons as root"; exit 77; }
+  rm -f "$BASE/skipped"
+  [ "$(id -u)" = 0 ] || skip "not root: the test cluster runs its daemons as root"
   [ "$INSTALL" = 1 ] && install_packages
-  for c in munged slurmctld slurmd sbatch; do command -v $c >/dev/null || { log "no $c"; exit 77; }; done
+  for c in munged slurmctld slurmd sbatch; do command -v $c >/dev/null || skip "no $c"; done
   down >/dev/null                     # leftovers of an earlier run in the same BASE
   rm -rf "$ETC" "$RUN" "$LOG" "$MUNGE" "$BASE/state" "$BASE/spool" "$BASE/tmp"
   mkdir -p "$ETC" "$RUN" "$LOG" "$BASE/state" "$BASE/spool" "$BASE/tmp" "$MUNGE" "$MSOCKDIR"

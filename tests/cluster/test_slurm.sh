@@ -18,8 +18,11 @@ T0=$(date +%s)
 log() { printf '[test_slurm %s +%3ds] %s\n' "$CASE" $(( $(date +%s) - T0 )) "$*"; }
 fail() { log "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { log "skip: needs root (the test cluster runs as root)"; exit 77; }
+[ -e "$BASE/skipped" ] && { log "skip: the test cluster could not start here: $(cat "$BASE/skipped")"; exit 77; }
 eval "$("$HERE/slurm-cluster.sh" env "$BASE")"
-sinfo -h -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated)$' || fail "no test cluster at $BASE (fixture slurm_cluster_up failed?)"
+{ [ -s "$BASE/run/slurmctld.pid" ] && kill -0 "$(cat "$BASE/run/slurmctld.pid")" 2>/dev/null &&
+  sinfo -h -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated)$'; } ||
+  fail "no test cluster at $BASE (fixture slurm_cluster_up failed?)"
 command -v /usr/bin/python3 >/dev/null && /usr/bin/python3 -c 'import h5py' || fail "needs /usr/bin/python3 with h5py"
 
 rm -rf "$WORK"; mkdir -p "$WORK"; cd "$WORK" || exit 1

@@ -410,13 +410,14 @@ int kern_batch_index(kern_batch_t *bt, uint32_t *mark, uint32_t stamp, int32_t *
 }
 
 void kern_attend_bwd(const kern_batch_t *bt, int D, const double *A, const double *ew,
-                     const double *dH, const double *c, const double *E, double *gE, double *gs)
+                     const double *dH, const double *c, const double *E, int accumulate,
+                     double *tmp, double *gE, double *gs)
 {
     for (int j = 0; j < bt->n_words; j++) {
         long w = bt->words[j];
         int k0 = bt->ptr[j], n = bt->ptr[j + 1] - k0;
         const int32_t *pos = bt->pos + k0, *sen = bt->sen + k0;
-        double *g = gE + w * D, ac = 0.0;
+        double *g = accumulate ? tmp : gE + w * D, ac = 0.0;
         if (ew) { /* a_bi = ew_w / z_b, and dH, c arrive divided by z_b: factor ew_w out */
             gather_rows(n, D, sen, NULL, NULL, dH, g);
             for (int d = 0; d < D; d++) g[d] *= ew[w];
@@ -429,33 +430,42 @@ void kern_attend_bwd(const kern_batch_t *bt, int D, const double *A, const doubl
             if (gs)
                 for (int k = 0; k < n; k++) ac += A[pos[k]] * c[sen[k]];
         }
-        if (gs)
-            gs[w] = (D >= ROW_BLAS_MIN ? cblas_ddot(D, E + w * D, 1, g, 1) : dot(E + w * D, g, D)) - ac;
+        double eg = 0.0;
+        if (gs) eg = (D >= ROW_BLAS_MIN ? cblas_ddot(D, E + w * D, 1, g, 1) : dot(E + w * D, g, D)) - ac;
+        if (accumulate) {
+            if (D >= ROW_BLAS_MIN) cblas_daxpy(D, 1.0, g, 1, gE + w * D, 1);
+            else axpy(D, 1.0, g, gE + w * D);
+            if (gs) gs[w] += eg;
+        } else if (gs) {
+            gs[w] = eg;
+        }
     }
 }
 
 void kern_attend_bwd_ref(const kern_batch_t *bt, int D, const double *A, const double *ew,
-                         const double *dH, const double *c, const double *E, double *gE,
-                         double *gs)
+                         const double *dH, const double *c, const double *E, int accumulate,
+                         double *tmp, double *gE, double *gs)
 {
-    for (int j = 0; j < bt->n_words; j++) {
-        long w = bt->words[j];
-        for (int d = 0; d < D; d++) gE[w * D + d] = 0.0;
-        if (gs) gs[w] = 0.0;
-    }
-    for (int b = 0; b < bt->B; b++) {
-        const int32_t *t = sentence(bt->tokens, bt->rows, b, bt->L);
-        for (int i = 0; i < bt->L; i++) {
-            double a = ew ? ew[t[i]] : A[(size_t)b * bt->L + i];
-            for (int d = 0; d < D; d++) gE[(size_t)t[i] * D + d] += a * dH[(size_t)b * D + d];
-            if (gs) gs[t[i]] -= a * c[b];
-        }
-    }
-    if (gs)
+    (void)tmp;
+    if (!accumulate)
         for (int j = 0; j < bt->n_words; j++) {
             long w = bt->words[j];
-            for (int d = 0; d < D; d++) gs[w] += E[w * D + d] * gE[w * D + d];
+            for (int d = 0; d < D; d++) gE[w * D + d] = 0.0;
+            if (gs) gs[w] = 0.0;
         }
+    for (int b = 0; b < bt->B; b++) {
+        const int32_t *t = sentence(bt->tokens, bt->rows, b, bt->L);
+        const double *dh = dH + (size_t)b * D;
+        for (int i = 0; i < bt->L; i++) {
+            long w = t[i];
+            double a = ew ? ew[w] : A[(size_t)b * bt->L + i], da = 0.0;
+            for (int d = 0; d < D; d++) {
+                gE[w * D + d] += a * dh[d];
+                da += E[w * D + d] * dh[d];
+            }
+            if (gs) gs[w] += a * (da - c[b]); /* ∂/∂s through the softmax */
+        }
+    }
 }
 
 /* ---- classifier pieces ---------------------------------------------------------------- */

@@ -298,17 +298,18 @@ Test(kernels, attention_backward_matches_ref)
             double *E = randv(&r, (size_t)V * D);
             double *g1 = randv(&r, (size_t)V * D), *g2 = copyv(g1, (size_t)V * D);
             double *s1 = randv(&r, (size_t)V), *s2 = copyv(s1, (size_t)V);
-            double *ew = randv(&r, (size_t)V);
-            for (int mode = 0; mode < 2; mode++) { /* attention from A, then from ew */
-                const double *w = mode ? ew : NULL;
-                kern_attend_bwd(&k, D, A, w, dH, c, E, g1, s1);
-                kern_attend_bwd_ref(&k, D, A, w, dH, c, E, g2, s2);
+            double *ew = randv(&r, (size_t)V), *tmp = randv(&r, (size_t)D);
+            for (int mode = 0; mode < 4; mode++) { /* attention from A or ew; overwrite or add */
+                const double *w = mode & 1 ? ew : NULL;
+                int acc = mode >> 1;
+                kern_attend_bwd(&k, D, A, w, dH, c, E, acc, tmp, g1, s1);
+                kern_attend_bwd_ref(&k, D, A, w, dH, c, E, acc, tmp, g2, s2);
                 cr_expect_leq(maxrel(g1, g2, (size_t)V * D), 1e-12, "gE: D=%d rows=%d mode=%d", D,
                               with_rows, mode);
                 cr_expect_leq(maxrel(s1, s2, (size_t)V), 1e-12, "gs: D=%d rows=%d mode=%d", D,
                               with_rows, mode);
             }
-            free(ew);
+            free(ew), free(tmp);
             free(A), free(dH), free(c), free(E), free(g1), free(g2), free(s1), free(s2);
             free(mark), free(slot);
             index_free(&k);
@@ -339,7 +340,7 @@ Test(kernels, attention_backward_is_the_softmax_jacobian)
         c[b] = 0.0;
         for (int d = 0; d < D; d++) c[b] += dH[b * D + d] * H[b * D + d];
     }
-    kern_attend_bwd(&k, D, A, NULL, dH, c, E, gE, gs);
+    kern_attend_bwd(&k, D, A, NULL, dH, c, E, 0, NULL, gE, gs);
     for (int j = 0; j < k.n_words; j++) {
         int w = k.words[j];
         double f[2], h = 1e-6, s0 = score[w];

@@ -71,20 +71,21 @@ int kern_attend_fwd_ref(int B, int L, int D, const int32_t *tokens, const long *
                         const double *score, const double *ew, const double *E, double *A,
                         double *zinv, double *H);
 
-/* Backward of kern_attend_fwd for a whole batch, word by word (a gather per word, no scatter):
- * given the attention a_bi of the batch, dH [B×D] and c[b] = dH_b·H_b, overwrites for each
- * word w of bt
+/* Backward of kern_attend_fwd for a batch, word by word (a gather per word, no scatter): given
+ * the attention a_bi of the batch, dH [B×D] and c[b] = dH_b·H_b, for each word w of bt
  *   gE[w,:] = Σ_{positions (b,i) of w} a_bi dH_b            (the embedding gradient)
- *   gs[w]   = Σ_{positions of w} a_bi (dH_b·E_w − c_b) = E_w·gE_w − Σ a_bi c_b   (if gs)
- * (the score gradient, ∂/∂s_w through the softmax). Rows of other words are not touched.
+ *   gs[w]   = Σ_{positions of w} a_bi (dH_b·E_w − c_b)       (if gs: the score gradient)
+ * overwritten (accumulate = 0) or added to (accumulate = 1: then tmp [D] is scratch; a long
+ * batch is done in blocks of sentences this way). Rows of other words are not touched.
  * Attention comes from A [B×L] when ew is NULL; else a_bi = ew[w]/z_b and the caller has
- * already divided row b of dH and c[b] by z_b (then A is not read: one gather fewer per
- * occurrence). _ref scatters sentence by sentence. */
+ * already divided row b of dH and c[b] by z_b (then A is not read). _ref goes position by
+ * position. */
 void kern_attend_bwd(const kern_batch_t *bt, int D, const double *A, const double *ew,
-                     const double *dH, const double *c, const double *E, double *gE, double *gs);
+                     const double *dH, const double *c, const double *E, int accumulate,
+                     double *tmp, double *gE, double *gs);
 void kern_attend_bwd_ref(const kern_batch_t *bt, int D, const double *A, const double *ew,
-                         const double *dH, const double *c, const double *E, double *gE,
-                         double *gs);
+                         const double *dH, const double *c, const double *E, int accumulate,
+                         double *tmp, double *gE, double *gs);
 
 /* Cross-entropy of logits Z[B×C] against labels[r] (r = rows[b], or b when rows == NULL).
  * Returns Σ_b loss_b; adds to *correct the rows whose first argmax is the label; if dZ is not

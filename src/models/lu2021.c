@@ -62,7 +62,9 @@ enum {
     M_QUERY_NORM, M_NT_SCORE, M_NT_NORM, M_COUNT
 };
 
-#define CHUNK 1024         /* sentences per forward block: bounds the classifier's activations */
+#define CHUNK 1024         /* sentences per forward chunk: bounds the classifier's activations */
+#define BLOCK_BYTES (4 << 20) /* the backward goes in blocks of sentences whose dH is this size
+                               * (at least CHUNK sentences): bounds dH and keeps it in cache */
 #define SEN_EPS 1e-3       /* floor of the SEN residual's denominator */
 
 /* Every size of a run, from its params alone (shared by init, memory and cost). */
@@ -75,6 +77,9 @@ typedef struct {
     size_t n_par, n_gE;   /* parameters; embedding-gradient rows (0 when nothing needs them) */
     size_t n_act;         /* doubles of activations */
     size_t n_pos, n_wmax; /* positions of a batch (batch·L); most distinct words of a batch */
+    long block;           /* sentences per backward block (≤ batch) */
+    int n_blocks;         /* blocks of a full batch */
+    size_t n_wblk;        /* most distinct words of a block (only allocated when n_blocks > 1) */
 } lu_dims_t;
 
 typedef struct {
@@ -88,12 +93,14 @@ typedef struct {
     double *gcls[4], *gq, *gword, *gE;
     double *work;  /* score [V], ew [V] */
     double *score, *ew;
-    double *act;   /* A [max(batch, chunk)×L], dH [batch×D], c, zinv [batch] (only when the
-                    * attention trains), then per chunk H [×D], Z1, R1, dR [×hidden], Z, dZ [×K] */
-    double *A, *dH, *c, *zinv, *H, *Z1, *R1, *dR, *Z, *dZ;
+    double *act;   /* A [max(block, chunk)×L]; dH [block×D], c, zinv [block], tmp [D] (only when
+                    * the attention trains); per chunk H [×D], Z1, R1, dR [×hidden], Z, dZ [×K] */
+    double *A, *dH, *c, *zinv, *tmp, *H, *Z1, *R1, *dR, *Z, *dZ;
     int32_t *idx;  /* the batch index (kern_batch_t arrays), then slot [V] */
     int32_t *slot;
-    kern_batch_t bt;
+    kern_batch_t bt;    /* the batch: its words (ascending), and its occurrences when it is one block */
+    kern_batch_t *blk;  /* [n_blocks] the blocks' indexes when there are several */
+    int n_blk;          /* blocks of the current batch */
     uint32_t *mark; /* [V] stamp of the last batch that listed the word */
     uint32_t stamp;
     long *perm;     /* [n_train] epoch order (mini-batch only) */
@@ -140,6 +147,14 @@ static void lu_dims(const params_t *p, lu_dims_t *d)
     d->chunk = mx < CHUNK ? (int)(mx > 0 ? mx : 1) : CHUNK;
     d->n_pos = (size_t)d->batch * (size_t)d->L;
     d->n_wmax = d->n_pos < (size_t)d->V ? d->n_pos : (size_t)d->V;
+    d->block = BLOCK_BYTES / (8L * d->D);
+    if (d->block < CHUNK) d->block = CHUNK;
+    if (d->block > d->batch) d->block = d->batch;
+    if (d->block < 1) d->block = 1; /* an empty training set (rejected by the check) */
+    d->n_blocks = (int)((d->batch + d->block - 1) / d->block);
+    d->n_wblk = (size_t)d->block * (size_t)d->L < (size_t)d->V ? (size_t)d->block * d->L
+                                                               : (size_t)d->V;
+    if (d->n_blocks == 1) d->n_wblk = 0;
 
     size_t V = (size_t)d->V, D = (size_t)d->D, Dk = (size_t)d->Dk, K = (size_t)d->K;
     size_t Hd = (size_t)d->Hd;
@@ -157,8 +172,8 @@ static void lu_dims(const params_t *p, lu_dims_t *d)
     for (int g = 0; g < LU2021_N_GROUPS; g++) d->n_par += d->n_group[g];
     d->n_gE = d->need_dh ? V * D : 0;
     size_t c = (size_t)d->chunk, hd = d->cls == CLS_MLP ? Hd : 0;
-    size_t nA = (size_t)(d->batch > d->chunk ? d->batch : d->chunk) * (size_t)d->L;
-    d->n_act = nA + (d->need_dh ? (size_t)d->batch * (D + 2) : 0) + c * (D + 3 * hd + 2 * K);
+    size_t nA = (size_t)(d->block > d->chunk ? d->block : d->chunk) * (size_t)d->L;
+    d->n_act = nA + (d->need_dh ? (size_t)d->block * (D + 2) + D : 0) + c * (D + 3 * hd + 2 * K);
 }
 
 static int lu_check(const params_t *p, char *err, size_t errlen)
@@ -196,6 +211,8 @@ static size_t lu_memory(const params_t *p)
                                V + d.n_gE);                              /* gradients */
     bytes += sizeof(double) * 2 * V + sizeof(double) * d.n_act;          /* scores, activations */
     bytes += sizeof(int32_t) * (2 * d.n_pos + 2 * d.n_wmax + 1 + V);     /* batch index, slots */
+    bytes += (sizeof(int32_t) * (2 * d.n_wblk + 1) + sizeof(kern_batch_t)) *
+             (d.n_blocks > 1 ? (size_t)d.n_blocks : 0);                  /* block indexes */
     bytes += sizeof(uint32_t) * V;                                       /* marks */
     if (d.batch < d.n_train) bytes += sizeof(long) * (size_t)d.n_train;  /* epoch order */
     return bytes;
@@ -240,6 +257,7 @@ static void lu_free(void *state)
     free(S->work);
     free(S->act);
     free(S->idx);
+    free(S->blk);
     free(S->mark);
     free(S->perm);
     free(S);
@@ -281,6 +299,38 @@ static void lu_init_weights(lu_t *S, const params_t *p)
     memset(S->grp[LU2021_KEYS], 0, sizeof(double) * d->n_group[LU2021_KEYS]);
 }
 
+/* A fresh stamp for the word marks. */
+static uint32_t lu_stamp(lu_t *S)
+{
+    if (++S->stamp == 0) { /* wrapped: restart the marks */
+        memset(S->mark, 0, sizeof(uint32_t) * (size_t)S->d.V);
+        S->stamp = 1;
+    }
+    return S->stamp;
+}
+
+/* Index a batch of B training rows (rows == NULL: the first B): its distinct words into S->bt
+ * and, when it spans several backward blocks, each block's occurrences into S->blk. */
+static void lu_index(lu_t *S, const long *rows, long B)
+{
+    const lu_dims_t *d = &S->d;
+    S->bt.B = (int)B;
+    S->bt.rows = rows;
+    kern_batch_index(&S->bt, S->mark, lu_stamp(S), S->slot);
+    S->n_blk = (int)((B + d->block - 1) / d->block);
+    if (S->n_blk <= 1) return;
+    for (int k = 0; k < S->n_blk; k++) { /* each block's occurrences over its slice of pos/sen */
+        long s0 = (long)k * d->block;
+        kern_batch_t *b = &S->blk[k];
+        b->B = (int)(B - s0 < d->block ? B - s0 : d->block);
+        b->rows = rows ? rows + s0 : NULL;
+        b->tokens = rows ? S->data.tokens : S->data.tokens + (size_t)s0 * d->L;
+        b->pos = S->bt.pos + (size_t)s0 * d->L;
+        b->sen = S->bt.sen + (size_t)s0 * d->L;
+        kern_batch_index(b, S->mark, lu_stamp(S), S->slot);
+    }
+}
+
 static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
 {
     int rc = -1;
@@ -304,10 +354,13 @@ static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
     S->grad = calloc(n_cls + (size_t)d->Dk + V + d->n_gE, sizeof(double));
     S->work = calloc(2 * V, sizeof(double));
     S->act = calloc(d->n_act, sizeof(double));
-    S->idx = malloc(sizeof(int32_t) * (2 * d->n_pos + 2 * d->n_wmax + 1 + V));
+    size_t n_blk_idx = d->n_blocks > 1 ? (size_t)d->n_blocks * (2 * d->n_wblk + 1) : 0;
+    S->idx = malloc(sizeof(int32_t) * (2 * d->n_pos + 2 * d->n_wmax + 1 + V + n_blk_idx));
+    if (d->n_blocks > 1) S->blk = calloc((size_t)d->n_blocks, sizeof(kern_batch_t));
     S->mark = calloc(V, sizeof(uint32_t));
     if (d->batch < d->n_train) S->perm = malloc(sizeof(long) * (size_t)d->n_train);
     if (!S->par || !S->grad || !S->work || !S->act || !S->idx || !S->mark ||
+        (d->n_blocks > 1 && !S->blk) ||
         (d->batch < d->n_train && !S->perm)) {
         snprintf(err, errlen, "out of memory: the run needs %.3g MB", 1e-6 * (double)lu_memory(p));
         goto fail;
@@ -328,12 +381,14 @@ static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
     S->score = S->work;
     S->ew = S->work + V;
     size_t c = (size_t)d->chunk, hd = d->cls == CLS_MLP ? (size_t)d->Hd : 0;
-    size_t nA = (size_t)(d->batch > d->chunk ? d->batch : d->chunk) * (size_t)d->L;
+    size_t nA = (size_t)(d->block > d->chunk ? d->block : d->chunk) * (size_t)d->L;
+    size_t nb = d->need_dh ? (size_t)d->block : 0;
     S->A = S->act;
     S->dH = S->A + nA;
-    S->c = S->dH + (d->need_dh ? (size_t)d->batch * d->D : 0);
-    S->zinv = S->c + (d->need_dh ? (size_t)d->batch : 0);
-    S->H = S->zinv + (d->need_dh ? (size_t)d->batch : 0);
+    S->c = S->dH + nb * d->D;
+    S->zinv = S->c + nb;
+    S->tmp = S->zinv + nb;
+    S->H = S->tmp + (d->need_dh ? (size_t)d->D : 0);
     S->Z1 = S->H + c * (size_t)d->D;
     S->R1 = S->Z1 + c * hd;
     S->dR = S->R1 + c * hd;
@@ -347,16 +402,22 @@ static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
     S->bt.pos = S->bt.ptr + d->n_wmax + 1;
     S->bt.sen = S->bt.pos + d->n_pos;
     S->slot = S->bt.sen + d->n_pos;
+    int32_t *bi = S->slot + V;
+    for (int k = 0; k < d->n_blocks && d->n_blocks > 1; k++) {
+        S->blk[k].L = d->L;
+        S->blk[k].V = d->V;
+        S->blk[k].words = bi;
+        S->blk[k].ptr = bi + d->n_wblk;
+        bi += 2 * d->n_wblk + 1;
+    }
 
-    S->stamp = 1;
+    S->stamp = 0;
     if (S->perm) {
         for (long i = 0; i < d->n_train; i++) S->perm[i] = i;
         S->pos = d->n_train; /* shuffle before the first batch */
         rng_init(&S->batch_rng, (uint64_t)params_get(p, "seed"), RNG_STREAM_BATCH);
     } else { /* full batch: the same index every step */
-        S->bt.B = (int)d->n_train;
-        S->bt.rows = NULL;
-        kern_batch_index(&S->bt, S->mark, S->stamp, S->slot);
+        lu_index(S, NULL, d->n_train);
     }
     lu_init_weights(S, p);
     *state = S;
@@ -389,10 +450,11 @@ typedef struct {
     long correct;
 } lu_sums_t;
 
-/* One pass over B sentences (rows of tokens, rows == NULL: the first B), forward in chunks; when
- * bwd, S->bt must index this batch and the gradients go into S's buffers (of the mean over the B
- * sentences): the classifier's accumulate, gE and gword are overwritten at the batch's words.
- * The scores and ew of every word of these sentences must be current. */
+/* One pass over B sentences (rows of tokens, rows == NULL: the first B): forward in chunks and,
+ * when bwd, backward block by block — S->bt/S->blk must index this batch, and the gradients of
+ * the mean over the B sentences go into S's buffers (the classifier's accumulate, gE and gword
+ * are overwritten at the batch's words). The scores and ew of every word of these sentences
+ * must be current. */
 static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const long *rows,
                     long B, int bwd, lu_sums_t *sums)
 {
@@ -400,78 +462,90 @@ static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const
     const int L = d->L, D = d->D, K = d->K, Hd = d->Hd, mlp = d->cls == CLS_MLP;
     const double *E = S->grp[LU2021_EMBED], *C1 = S->grp[LU2021_CLS1];
     int need_dh = bwd && d->need_dh, need_dz = bwd && (d->tr_cls || d->need_dh);
-    double scale = 1.0 / (double)B;
-    int fallbacks = 0;
-    for (long c0 = 0; c0 < B; c0 += d->chunk) {
-        int nb = (int)(B - c0 < d->chunk ? B - c0 : d->chunk);
-        const int32_t *tk = rows ? tokens : tokens + (size_t)c0 * L;
-        const int32_t *lb = rows ? labels : labels + c0;
-        const long *rw = rows ? rows + c0 : NULL;
-        /* a step does not store the attention (a_bi = ew_w·zinv_b); an evaluation stores it
-         * chunk by chunk for the topic attention */
-        double *A = bwd ? NULL : S->A;
-        fallbacks += kern_attend_fwd(nb, L, D, tk, rw, S->score, S->ew, E, A,
-                                     need_dh ? S->zinv + c0 : NULL, S->H);
-        if (A)
-            for (int b = 0; b < nb; b++) sums->att_sum += A[(size_t)b * L];
-        const double *feat = S->H; /* the classifier's last hidden layer */
-        int F = D;
-        if (mlp) {
-            kern_gemm(0, 0, nb, Hd, D, 1.0, S->H, D, C1, Hd, 0.0, S->Z1, Hd);
-            kern_add_bias(nb, Hd, S->grp[LU2021_CLS2], S->Z1);
-            kern_relu((long)nb * Hd, S->Z1, S->R1);
-            kern_gemm(0, 0, nb, K, Hd, 1.0, S->R1, Hd, S->grp[LU2021_CLS3], K, 0.0, S->Z, K);
-            kern_add_bias(nb, K, S->grp[LU2021_CLS4], S->Z);
-            feat = S->R1;
-            F = Hd;
-        } else {
-            kern_gemm(0, 0, nb, K, D, 1.0, S->H, D, C1, K, 0.0, S->Z, K);
+    double scale = 1.0 / (double)B, *gs = d->need_ds ? S->gword : NULL;
+    long block = need_dh ? d->block : B;
+    int several = need_dh && S->n_blk > 1;
+    if (several) /* the blocks add up: start from 0 at the batch's words */
+        for (int j = 0; j < S->bt.n_words; j++) {
+            size_t w = (size_t)S->bt.words[j];
+            memset(S->gE + w * D, 0, sizeof(double) * (size_t)D);
+            if (gs) gs[w] = 0.0;
         }
-        sums->loss_sum += kern_xent(nb, K, S->Z, lb, rw, scale, need_dz ? S->dZ : NULL,
-                                    &sums->correct);
-        if (!need_dz) continue;
-        /* classifier backward: its gradients, and dH of this chunk */
-        double *dH = S->dH + (size_t)c0 * D;
-        if (mlp) {
-            const double *W2 = S->grp[LU2021_CLS3];
-            kern_gemm(1, 0, Hd, K, nb, 1.0, feat, F, S->dZ, K, 1.0, S->gcls[2], K);
-            kern_colsum(nb, K, S->dZ, S->gcls[3]);
-            kern_gemm(0, 1, nb, Hd, K, 1.0, S->dZ, K, W2, K, 0.0, S->dR, Hd);
-            kern_relu_bwd((long)nb * Hd, S->Z1, S->dR);
-            kern_gemm(1, 0, D, Hd, nb, 1.0, S->H, D, S->dR, Hd, 1.0, S->gcls[0], Hd);
-            kern_colsum(nb, Hd, S->dR, S->gcls[1]);
-            if (need_dh) kern_gemm(0, 1, nb, D, Hd, 1.0, S->dR, Hd, C1, Hd, 0.0, dH, D);
-        } else {
-            if (d->tr_cls) kern_gemm(1, 0, D, K, nb, 1.0, S->H, D, S->dZ, K, 1.0, S->gcls[0], K);
-            if (need_dh) kern_gemm(0, 1, nb, D, K, 1.0, S->dZ, K, C1, K, 0.0, dH, D);
-        }
-        if (need_dh) /* c_b = dH_b·H_b: the softmax backward's Σ_i a_i da_i */
-            for (int b = 0; b < nb; b++) {
-                double acc = 0.0;
-                for (int k = 0; k < D; k++) acc += dH[(size_t)b * D + k] * S->H[(size_t)b * D + k];
-                S->c[c0 + b] = acc;
+    for (long s0 = 0, k = 0; s0 < B; s0 += block, k++) {
+        long Bk = B - s0 < block ? B - s0 : block;
+        int fallbacks = 0;
+        for (long c0 = s0; c0 < s0 + Bk; c0 += d->chunk) {
+            int nb = (int)(s0 + Bk - c0 < d->chunk ? s0 + Bk - c0 : d->chunk);
+            const int32_t *tk = rows ? tokens : tokens + (size_t)c0 * L;
+            const int32_t *lb = rows ? labels : labels + c0;
+            const long *rw = rows ? rows + c0 : NULL;
+            /* a step does not store the attention (a_bi = ew_w·zinv_b); an evaluation stores it
+             * chunk by chunk for the topic attention */
+            double *A = bwd ? NULL : S->A;
+            fallbacks += kern_attend_fwd(nb, L, D, tk, rw, S->score, S->ew, E, A,
+                                         need_dh ? S->zinv + (c0 - s0) : NULL, S->H);
+            if (A)
+                for (int b = 0; b < nb; b++) sums->att_sum += A[(size_t)b * L];
+            const double *feat = S->H; /* the classifier's last hidden layer */
+            int F = D;
+            if (mlp) {
+                kern_gemm(0, 0, nb, Hd, D, 1.0, S->H, D, C1, Hd, 0.0, S->Z1, Hd);
+                kern_add_bias(nb, Hd, S->grp[LU2021_CLS2], S->Z1);
+                kern_relu((long)nb * Hd, S->Z1, S->R1);
+                kern_gemm(0, 0, nb, K, Hd, 1.0, S->R1, Hd, S->grp[LU2021_CLS3], K, 0.0, S->Z, K);
+                kern_add_bias(nb, K, S->grp[LU2021_CLS4], S->Z);
+                feat = S->R1;
+                F = Hd;
+            } else {
+                kern_gemm(0, 0, nb, K, D, 1.0, S->H, D, C1, K, 0.0, S->Z, K);
             }
-    }
-    if (!need_dh) return;
-    /* attention backward, word by word over the whole batch; with a_bi = ew_w·zinv_b (the usual
-     * case: no sentence needed its own shift) it reads dH_b·zinv_b instead of A */
-    const double *ew = NULL;
-    if (fallbacks == 0) {
-        for (long b = 0; b < B; b++) {
-            double z = S->zinv[b], *dh = S->dH + (size_t)b * D;
-            for (int k = 0; k < D; k++) dh[k] *= z;
-            S->c[b] *= z;
+            sums->loss_sum += kern_xent(nb, K, S->Z, lb, rw, scale, need_dz ? S->dZ : NULL,
+                                        &sums->correct);
+            if (!need_dz) continue;
+            /* classifier backward: its gradients, and dH of this chunk */
+            double *dH = S->dH + (size_t)(c0 - s0) * D;
+            if (mlp) {
+                const double *W2 = S->grp[LU2021_CLS3];
+                kern_gemm(1, 0, Hd, K, nb, 1.0, feat, F, S->dZ, K, 1.0, S->gcls[2], K);
+                kern_colsum(nb, K, S->dZ, S->gcls[3]);
+                kern_gemm(0, 1, nb, Hd, K, 1.0, S->dZ, K, W2, K, 0.0, S->dR, Hd);
+                kern_relu_bwd((long)nb * Hd, S->Z1, S->dR);
+                kern_gemm(1, 0, D, Hd, nb, 1.0, S->H, D, S->dR, Hd, 1.0, S->gcls[0], Hd);
+                kern_colsum(nb, Hd, S->dR, S->gcls[1]);
+                if (need_dh) kern_gemm(0, 1, nb, D, Hd, 1.0, S->dR, Hd, C1, Hd, 0.0, dH, D);
+            } else {
+                if (d->tr_cls) kern_gemm(1, 0, D, K, nb, 1.0, S->H, D, S->dZ, K, 1.0, S->gcls[0], K);
+                if (need_dh) kern_gemm(0, 1, nb, D, K, 1.0, S->dZ, K, C1, K, 0.0, dH, D);
+            }
+            if (need_dh) /* c_b = dH_b·H_b: the softmax backward's Σ_i a_i da_i */
+                for (int b = 0; b < nb; b++) {
+                    double acc = 0.0;
+                    for (int j = 0; j < D; j++) acc += dH[(size_t)b * D + j] * S->H[(size_t)b * D + j];
+                    S->c[c0 - s0 + b] = acc;
+                }
         }
-        ew = S->ew;
-    } else { /* some sentence needed its own shift: store the batch's attention (rare) */
-        for (long c0 = 0; c0 < B; c0 += d->chunk) {
-            int nb = (int)(B - c0 < d->chunk ? B - c0 : d->chunk);
-            kern_attend_fwd(nb, L, D, rows ? tokens : tokens + (size_t)c0 * L,
-                            rows ? rows + c0 : NULL, S->score, S->ew, E, S->A + (size_t)c0 * L,
-                            NULL, S->H);
+        if (!need_dh) continue;
+        /* attention backward of the block, word by word; with a_bi = ew_w·zinv_b (the usual
+         * case: no sentence needed its own shift) it reads dH_b·zinv_b instead of A */
+        const double *ew = NULL;
+        if (fallbacks == 0) {
+            for (long b = 0; b < Bk; b++) {
+                double z = S->zinv[b], *dh = S->dH + (size_t)b * D;
+                for (int j = 0; j < D; j++) dh[j] *= z;
+                S->c[b] *= z;
+            }
+            ew = S->ew;
+        } else { /* some sentence needed its own shift: store the block's attention (rare) */
+            for (long c0 = s0; c0 < s0 + Bk; c0 += d->chunk) {
+                int nb = (int)(s0 + Bk - c0 < d->chunk ? s0 + Bk - c0 : d->chunk);
+                kern_attend_fwd(nb, L, D, rows ? tokens : tokens + (size_t)c0 * L,
+                                rows ? rows + c0 : NULL, S->score, S->ew, E,
+                                S->A + (size_t)(c0 - s0) * L, NULL, S->H);
+            }
         }
+        kern_attend_bwd(several ? &S->blk[k] : &S->bt, D, S->A, ew, S->dH, S->c, E, several,
+                        S->tmp, S->gE, gs);
     }
-    kern_attend_bwd(&S->bt, D, S->A, ew, S->dH, S->c, E, S->gE, d->need_ds ? S->gword : NULL);
 }
 
 /* The batch's word list for the per-word kernels: NULL (= 0..V-1) when the batch holds the
@@ -540,14 +614,8 @@ static void lu_next_batch(lu_t *S)
         S->pos = 0;
     }
     long B = d->n_train - S->pos < d->batch ? d->n_train - S->pos : d->batch;
-    S->bt.B = (int)B;
-    S->bt.rows = S->perm + S->pos;
+    lu_index(S, S->perm + S->pos, B);
     S->pos += B;
-    if (++S->stamp == 0) { /* the stamp wrapped: restart the marks */
-        memset(S->mark, 0, sizeof(uint32_t) * (size_t)d->V);
-        S->stamp = 1;
-    }
-    kern_batch_index(&S->bt, S->mark, S->stamp, S->slot);
 }
 
 static int lu_step(void *state, long step, double *loss, char *err, size_t errlen)

@@ -218,15 +218,16 @@ static size_t lu_memory(const params_t *p)
     return bytes;
 }
 
-/* Flops of one pass over B sentences (forward, plus backward when bwd). */
+/* Flops of one pass over B sentences: forward (gather, classifier, softmax), plus backward when
+ * bwd (classifier, c_b and the 1/z_b scaling, one gather per word occurrence). */
 static double pass_flops(const lu_dims_t *d, double B, int bwd)
 {
     double L = d->L, D = d->D, K = d->K, Hd = d->Hd;
     double cls = d->cls == CLS_MLP ? 2 * (D * Hd + Hd * K) : 2 * D * K;
-    double f = B * (L * (2 * D + 4) + cls + 6 * K);
+    double f = B * (L * (2 * D + 2) + 2 * D + cls + 6 * K);
     if (bwd) {
-        int ds = d->tr_keys || d->tr_query;
-        f += B * (2 * cls + 2 * D + L * ((ds ? 2 * D + 3 : 0) + (d->tr_emb ? 2 * D : 0)));
+        f += B * (d->tr_cls ? 2 * cls : cls);
+        if (d->need_dh) f += B * (3 * D + 1) + B * L * (2 * D + 2);
     }
     return f;
 }
@@ -238,8 +239,10 @@ static double lu_cost(const params_t *p)
     double steps = (double)params_geti(p, "steps");
     double evals = floor(steps / (double)params_geti(p, "log_every")) + 1;
     double words = d.batch < d.n_train ? fmin((double)d.V, (double)d.batch * d.L) : d.V;
-    double step = pass_flops(&d, (double)d.batch, 1) + words * (4.0 * d.Dk + 20) +
-                  (d.tr_emb ? 2.0 * words * d.D : 0);
+    /* per word: score and exp, ∂/∂s (a dot), and the key / embedding / query updates */
+    double step = pass_flops(&d, (double)d.batch, 1) + words * (2.0 * d.Dk + 20) +
+                  (d.need_ds ? 2.0 * words * d.D : 0) + (d.tr_keys ? 2.0 * words * d.Dk : 0) +
+                  (d.tr_query ? 2.0 * words * d.Dk : 0) + (d.tr_emb ? 2.0 * words * d.D : 0);
     double eval = pass_flops(&d, (double)(d.n_train + d.n_valid + d.n_test), 0) +
                   (double)d.V * (2.0 * d.Dk + 2.0 * d.D + 20);
     return steps * step + evals * eval;

@@ -1,7 +1,7 @@
 /* sched — LPT order, static partition, and sched_run: the coordinator/worker protocol (sched.h).
- * Rank 0 polls one MPI_Irecv with MPI_Test and sleeps 20 µs..1 ms between polls. A worker sends
- * TAG_REQ {last run, status, run s, write s, flags} and gets TAG_RUN {next run id, -1 = stop};
- * static mode only sends TAG_STOP, from a rank that received a stop request, to all others. */
+ * Rank 0 polls one MPI_Irecv with MPI_Test, sleeping 20 µs..1 ms between polls. A worker sends
+ * TAG_REQ {previous run, status, run s, write s, flags} before each run and gets TAG_RUN {its
+ * next run, -1 = stop}; a FINAL request ends it. Static mode sends only TAG_STOP on a signal. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 #include "attnsweep/sched.h"
 
 enum { TAG_REQ = 7301, TAG_RUN = 7302, TAG_STOP = 7303 };
-enum { FLAG_STOP = 1, FLAG_ERROR = 2 };
+enum { FLAG_STOP = 1, FLAG_ERROR = 2, FLAG_FINAL = 4 };
 enum { MSG_ID, MSG_STATUS, MSG_RUN_S, MSG_WRITE_S, MSG_FLAGS, MSG_LEN };
 
 #define SLEEP_MIN_NS 20000L
@@ -256,6 +256,44 @@ static int run_serial(const sched_config_t *cfg, tally_t *t, double t0, int *sto
     return rc;
 }
 
+/* Wait for reqs without hogging the core: a short spin, then sleeps (Open MPI's blocking waits
+ * busy-poll, which on an oversubscribed node steals the CPU rank 0 needs to answer). */
+static int quiet_waitall(int n, MPI_Request *reqs)
+{
+    long ns = SLEEP_MIN_NS / 4;
+    for (int spin = 0;; spin++) {
+        int done = 0;
+        if (MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE) != MPI_SUCCESS) return -1;
+        if (done) return 0;
+        if (spin < 50) continue;
+        sleep_ns(ns);
+        if (ns < SLEEP_MAX_NS / 4) ns *= 2;
+    }
+}
+
+/* Costs handed to each worker and not yet reported back (at most 2: one training, one queued). */
+#define FIFO 4
+typedef struct {
+    double cost[FIFO];
+    int head, len;
+} inflight_t;
+
+static void fifo_push(inflight_t *f, double c)
+{
+    if (f->len < FIFO) f->cost[(f->head + f->len++) % FIFO] = c;
+}
+
+static double fifo_pop(inflight_t *f)
+{
+    if (f->len == 0) return 0.0;
+    double c = f->cost[f->head];
+    f->head = (f->head + 1) % FIFO;
+    f->len--;
+    return c;
+}
+
+/* Rank 0 of a dynamic sweep. Every TAG_REQ is answered with a run id or -1, except a FINAL one
+ * (the worker's last report); the loop ends when every worker has sent its FINAL. */
 static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, double t0,
                            int *stopped)
 {
@@ -263,10 +301,10 @@ static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, doub
     double msg[MSG_LEN], last = t0;
     MPI_Request req = MPI_REQUEST_NULL;
     MPI_Status st;
-    int n_released = 0, stopping = 0, rc = 0;
+    int n_final = 0, stopping = 0, rc = 0;
     long ns = SLEEP_MIN_NS;
     double total = sum_cost(cfg->cost, cfg->n);
-    double *inflight = calloc((size_t)size, sizeof *inflight); /* cost of each worker's run */
+    inflight_t *inflight = calloc((size_t)size, sizeof *inflight);
 
     if (!inflight) return -1;
     if (sched_queue_init(&q, cfg->ids, cfg->cost, cfg->n) != 0) {
@@ -278,7 +316,7 @@ static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, doub
         rc = -1;
         goto cleanup;
     }
-    while (n_released < size - 1) {
+    while (n_final < size - 1) {
         int flag = 0;
         if (MPI_Test(&req, &flag, &st) != MPI_SUCCESS) {
             rc = -1;
@@ -292,26 +330,32 @@ static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, doub
             continue;
         }
         ns = SLEEP_MIN_NS;
-        int flags = (int)msg[MSG_FLAGS];
-        if (msg[MSG_ID] >= 0 && !(flags & FLAG_ERROR)) {
-            sched_result_t r = {(int)msg[MSG_STATUS], msg[MSG_RUN_S], msg[MSG_WRITE_S]};
-            tally_add(t, &r);
-            t->cost_done += inflight[st.MPI_SOURCE];
+        int flags = (int)msg[MSG_FLAGS], src = st.MPI_SOURCE;
+        if (msg[MSG_ID] >= 0) {
+            double c = fifo_pop(&inflight[src]);
+            if (!(flags & FLAG_ERROR)) {
+                sched_result_t r = {(int)msg[MSG_STATUS], msg[MSG_RUN_S], msg[MSG_WRITE_S]};
+                tally_add(t, &r);
+                t->cost_done += c;
+            }
         }
         if (flags & FLAG_ERROR) {
             stopping = 1;
             if (t->error_run < 0) t->error_run = (long)msg[MSG_ID];
         }
         if (flags & FLAG_STOP) stopping = 1;
-        double c = 0;
-        long long next = stopping ? -1 : sched_next_run(&q, &c);
-        inflight[st.MPI_SOURCE] = c;
-        if (next < 0) n_released++;
-        if (MPI_Send(&next, 1, MPI_LONG_LONG, st.MPI_SOURCE, TAG_RUN, cfg->comm) != MPI_SUCCESS) {
-            rc = -1;
-            goto cleanup;
+        if (flags & FLAG_FINAL) {
+            n_final++;
+        } else {
+            double c = 0;
+            long long next = stopping ? -1 : sched_next_run(&q, &c);
+            if (next >= 0) fifo_push(&inflight[src], c);
+            if (MPI_Send(&next, 1, MPI_LONG_LONG, src, TAG_RUN, cfg->comm) != MPI_SUCCESS) {
+                rc = -1;
+                goto cleanup;
+            }
         }
-        if (n_released < size - 1 &&
+        if (n_final < size - 1 &&
             MPI_Irecv(msg, MSG_LEN, MPI_DOUBLE, MPI_ANY_SOURCE, TAG_REQ, cfg->comm, &req) !=
                 MPI_SUCCESS) {
             rc = -1;
@@ -319,7 +363,7 @@ static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, doub
         }
         progress_call(cfg, t, cfg->n, total, t0, size - 1, stopping, 0, &last);
     }
-    *stopped = stopping && q.next < q.n;
+    *stopped = stopping && t->finished < cfg->n;
 cleanup:
     free(inflight);
     if (rc != 0 && req != MPI_REQUEST_NULL) {
@@ -330,29 +374,49 @@ cleanup:
     return rc;
 }
 
+/* A worker of a dynamic sweep. It asks for its next run before training the current one (the
+ * request carries the previous run's result), so the answer is waiting when the run ends and
+ * dispatch latency is hidden. A run received but not started (stop, error) stays pending. */
 static int run_worker(const sched_config_t *cfg, tally_t *t)
 {
     double msg[MSG_LEN] = {-1, 0, 0, 0, 0};
-    int rc = 0;
-    for (;;) {
-        if (cfg->stop && *cfg->stop) msg[MSG_FLAGS] = (int)msg[MSG_FLAGS] | FLAG_STOP;
-        if (MPI_Send(msg, MSG_LEN, MPI_DOUBLE, 0, TAG_REQ, cfg->comm) != MPI_SUCCESS) return -1;
-        long long next;
-        if (MPI_Recv(&next, 1, MPI_LONG_LONG, 0, TAG_RUN, cfg->comm, MPI_STATUS_IGNORE) !=
-            MPI_SUCCESS)
+    long long cur = -1, next = -1;
+    MPI_Request rq[2];
+    int rc = 0, flags = 0;
+
+    if (cfg->stop && *cfg->stop) flags |= FLAG_STOP;
+    msg[MSG_FLAGS] = flags;
+    if (MPI_Send(msg, MSG_LEN, MPI_DOUBLE, 0, TAG_REQ, cfg->comm) != MPI_SUCCESS) return -1;
+    rq[0] = MPI_REQUEST_NULL;
+    if (MPI_Irecv(&cur, 1, MPI_LONG_LONG, 0, TAG_RUN, cfg->comm, &rq[1]) != MPI_SUCCESS ||
+        quiet_waitall(2, rq) != 0)
+        return -1;
+    while (cur >= 0) {
+        if (cfg->stop && *cfg->stop) flags |= FLAG_STOP;
+        msg[MSG_FLAGS] = flags;
+        if (MPI_Isend(msg, MSG_LEN, MPI_DOUBLE, 0, TAG_REQ, cfg->comm, &rq[0]) != MPI_SUCCESS ||
+            MPI_Irecv(&next, 1, MPI_LONG_LONG, 0, TAG_RUN, cfg->comm, &rq[1]) != MPI_SUCCESS)
             return -1;
-        if (next < 0) break;
         sched_result_t r;
-        int w = do_work(cfg, (long)next, 0.0, t, &r);
-        msg[MSG_ID] = (double)next;
+        int w = do_work(cfg, (long)cur, 0.0, t, &r);
+        if (quiet_waitall(2, rq) != 0) return -1;
+        msg[MSG_ID] = (double)cur;
         msg[MSG_STATUS] = r.status;
         msg[MSG_RUN_S] = r.run_seconds;
         msg[MSG_WRITE_S] = r.write_seconds;
         if (w != 0) {
             rc = w;
-            msg[MSG_FLAGS] = (int)msg[MSG_FLAGS] | FLAG_ERROR;
+            flags |= FLAG_ERROR;
+            break;
         }
+        if (cfg->stop && *cfg->stop) {
+            flags |= FLAG_STOP;
+            break;
+        }
+        cur = next;
     }
+    msg[MSG_FLAGS] = flags | FLAG_FINAL;
+    if (MPI_Send(msg, MSG_LEN, MPI_DOUBLE, 0, TAG_REQ, cfg->comm) != MPI_SUCCESS) return -1;
     return rc;
 }
 

@@ -92,7 +92,9 @@ typedef struct {
 /* Collective over cfg->comm. Returns 0 when every rank finished cleanly (stopped or not), <0 if
  * a work callback failed on some rank (sum->error_run/error_rank say where, on rank 0) or MPI
  * failed. With one rank everything runs serially; dynamic with N > 1 uses N-1 workers (rank 0
- * only coordinates, sleeping between messages); static uses all N ranks. */
+ * only coordinates, sleeping between messages; each worker holds its next run while training
+ * one, so a stop seen only by rank 0 still lets each worker start that one); static uses all
+ * N ranks. */
 int sched_run(const sched_config_t *cfg, sched_summary_t *sum);
 
 /* A barrier that sleeps instead of spinning (Open MPI's blocking collectives busy-poll, which

@@ -11,11 +11,12 @@
 # Env: NP [number of cores + 1: rank 0 coordinates and sleeps while it waits]
 #      ATTNSWEEP [build/attnsweep next to this script's repo, else `attnsweep` in PATH]
 #      MAX_TRIES [3] attempts in all; MPIRUN_ARGS [--mca io romio321 --bind-to none]
+# Written for Open MPI (--oversubscribe, --mca); with another MPI edit the mpirun line.
 # Exit: 0 complete · 1 setup error · 2 an attempt made no progress · 3 tries used up ·
 #       4 complete but some runs failed · 130 stopped by Ctrl-C/TERM (resumable)
 set -uo pipefail
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-1}"; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-1}"; }
 [ $# -ge 1 ] || usage 1
 case $1 in -h|--help) usage 0 ;; esac
 SPEC=$1; shift

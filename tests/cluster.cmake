@@ -3,7 +3,7 @@
 # missing) is started by a fixture, jobs/slurm.sbatch is submitted to it, and the cluster is torn
 # down by the cleanup fixture even when a test fails. Label `multihost`: a sweep across emulated
 # hosts (network namespaces, TCP) that loses one host and resumes. Root only: without root the
-# tests report SKIP (exit 77). The three SLURM entries share ports 6817/6818: RESOURCE_LOCK.
+# tests report SKIP (exit 77). The SLURM entries share one cluster: RESOURCE_LOCK.
 set(CLUSTER_SRC ${CMAKE_CURRENT_SOURCE_DIR}/cluster)
 set(CLUSTER_WORK ${CMAKE_BINARY_DIR}/cluster-tests)
 
@@ -22,7 +22,7 @@ set_tests_properties(slurm_job_past_its_walltime_resubmits_itself_and_matches_a_
   PROPERTIES TIMEOUT 420)
 set_tests_properties(slurm_cluster_up slurm_cluster_down slurm_job_runs_a_small_sweep_to_completion
   slurm_job_past_its_walltime_resubmits_itself_and_matches_a_plain_run PROPERTIES
-  LABELS slurm RESOURCE_LOCK slurm_ports SKIP_RETURN_CODE 77)
+  LABELS slurm RESOURCE_LOCK slurm_test_cluster SKIP_RETURN_CODE 77)
 set_tests_properties(slurm_job_runs_a_small_sweep_to_completion
   slurm_job_past_its_walltime_resubmits_itself_and_matches_a_plain_run PROPERTIES
   FIXTURES_REQUIRED slurm_cluster)

@@ -12,14 +12,17 @@
 #
 # Root only (SlurmUser=root). Exit 77 = cannot run here (not root / no apt) → ctest SKIP.
 # Env: CPUS [4] (declared CPUs; SlurmdParameters=config_overrides lets 4 tasks run on 2 cores),
-#      START_TIMEOUT [60 s], CTLD_PORT [6817], SLURMD_PORT [6818], INSTALL [1].
+#      START_TIMEOUT [60 s], CTLD_PORT/SLURMD_PORT [20000-23999, from BASE], INSTALL [1].
 set -euo pipefail
 
 cmd=${1:-}; BASE=${2:-}
 [ -n "$cmd" ] && [ -n "$BASE" ] || { echo "usage: $0 up|down|env BASE" >&2; exit 2; }
 BASE=$(mkdir -p "$BASE" && cd "$BASE" && pwd)
 CPUS=${CPUS:-4}; START_TIMEOUT=${START_TIMEOUT:-60}; INSTALL=${INSTALL:-1}
-CTLD_PORT=${CTLD_PORT:-6817}; SLURMD_PORT=${SLURMD_PORT:-6818}
+# ports from BASE: clusters of different build dirs on one machine do not collide (below the
+# ephemeral range, which starts at 32768)
+h=$(( 16#$(printf %s "$BASE" | md5sum | cut -c1-4) % 2000 ))
+CTLD_PORT=${CTLD_PORT:-$((20000 + 2 * h))}; SLURMD_PORT=${SLURMD_PORT:-$((20001 + 2 * h))}
 ETC=$BASE/etc; RUN=$BASE/run; LOG=$BASE/log; MUNGE=$BASE/munge
 # munge's socket path must stay short (108-byte sun_path): a per-BASE dir under /tmp
 MSOCKDIR=/tmp/attnsweep-munge-$(printf %s "$BASE" | md5sum | cut -c1-10)

@@ -46,8 +46,9 @@ fi
 cmake -S bench -B build-bench/tools -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-bench/tools >/dev/null
 echo "# machine: $(lscpu | sed -n 's/^Model name: *//p'), $(getconf _NPROCESSORS_ONLN) cores; $(uptime)" | tee "$OUT/machine.txt"
-echo "# attnsweep $(git rev-parse --short HEAD) ($ATTNSWEEP); $("$PYTHON" -c 'import torch; print("torch", torch.__version__)')" | tee -a "$OUT/machine.txt"
-build-bench/tools/sgemm_peak 10 1024 2048 | tee "$OUT/sgemm.txt"
+echo "# attnsweep $(git describe --always --dirty) (src/ include/ $(git diff --quiet HEAD -- src include && echo clean || echo MODIFIED) vs HEAD; $ATTNSWEEP); $("$PYTHON" -c 'import torch; print("torch", torch.__version__)')" | tee -a "$OUT/machine.txt"
+# many short products: on a loaded machine the best of 40 finds a clean time slice
+build-bench/tools/sgemm_peak 40 256 512 1024 | tee "$OUT/sgemm.txt"
 
 # --- the grid: "D N steps" (steps sized so PyTorch takes ~10 CPU seconds per run here) ---------
 # "default" = examples/lu2021.ini untouched (D=10, N=5000, its own 5000 steps); "sparse" = the
@@ -140,6 +141,7 @@ for cfg in "${CONFIGS[@]}"; do
   [ "$QUICK" = 1 ] && [ -z "$D" ] && targs="$targs --steps 1000" && sets=(--set train.steps=1000)
   for rep in $(seq 1 "$REPS"); do
     load=$(cut -d' ' -f1 /proc/loadavg)
+    [ "$rep" = 1 ] && "$ATTNSWEEP" plan "$SPEC" "${sets[@]}" > "$OUT/plan_${name}.txt" 2>&1
     timed "as_${name}_$rep" "$ATTNSWEEP" train "$SPEC" --run 0 "${sets[@]}"
     echo "attnsweep,$name,$D,$N,$S,$rep,$load" >> "$OUT/runs.csv"
     load=$(cut -d' ' -f1 /proc/loadavg)
@@ -168,6 +170,11 @@ def measure(tag):
         return {"wall": num(r"wall_seconds=([0-9.]+)", err),
                 "cpu": num(r"cpu_seconds=([0-9.]+)", err), "rss": rss, "proc_cpu": cpu}
     return {"wall": num(r"steps in ([0-9.]+) s", err), "cpu": cpu, "rss": rss, "proc_cpu": cpu}
+
+def plan_mib(name):
+    """attnsweep's own estimate of a run's memory (`attnsweep plan`), MiB, or NaN."""
+    m = re.search(r"memory: peak ([0-9.]+) (KiB|MiB|GiB)", rd("plan_" + name, ".txt"))
+    return float(m.group(1)) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[m.group(2)] if m else float("nan")
 
 def trace(tag):
     rows = list(csv.DictReader(open(os.path.join(out, tag + ".csv"))))
@@ -230,10 +237,10 @@ def exec_flops(a):
     ev = 2 * V * Dk + V + N * L * (2 * D + 2) + N * K * (2 * D + 6) + 2 * V * D
     return step + ev / d["log_every"]
 
-# Memory a hand-written double-precision implementation needs (bytes), as attnsweep holds it:
-# parameters E, keys (V·(D+Dk)), q, U; gradients gE (V·D) and per-word score gradients (V);
-# scores and exp-scores (2·V); the data (int32 ids N·L + labels N). Activations are bounded by
-# chunks of 256 sentences (A 256·L, H and dH 256·D, logits and dlogits 256·K): a few kB.
+# The minimum a double-precision implementation needs (bytes): parameters E, keys (V·(D+Dk)),
+# q, U; gradients gE (V·D) and per-word score gradients (V); scores and exp-scores (2·V); the
+# data (int32 ids N·L + labels N); activations of a block of 256 sentences (A 256·L, H and dH
+# 256·D, logits and dlogits 256·K), a few kB to a few MB. The issue asks for RSS ≈ this + a few MB.
 def mem_needed(a):
     d = dims(a)
     L, D, Dk, K, V, N = (d[k] for k in "L D Dk K V N".split())
@@ -253,7 +260,7 @@ print("# single-core peak measured in this run: SGEMM %.1f GFLOP/s, DGEMM %.1f G
 print("| config | steps | attnsweep steps/s wall · cpu | PyTorch steps/s wall · cpu | "
       "ratio wall, median (range) | ratio cpu, median (range) | MFLOP/step model · executed | "
       "attnsweep GFLOP/s (cpu) model · executed | executed, % of DGEMM · SGEMM peak | "
-      "max RSS attnsweep · torch (MiB) | attnsweep needs (MiB) | load1 before each run |")
+      "max RSS attnsweep · torch (MiB) | attnsweep RSS − baseline · its plan estimate · minimum (MiB) | load1 before each run |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 traj = []
 for name in dict.fromkeys(r["config"] for r in runs):
@@ -274,12 +281,13 @@ for name in dict.fromkeys(r["config"] for r in runs):
     label = {"default": "default (D=%d, N=%d)", "sparse": "default, PyTorch sparse grads (D=%d, N=%d)"
              }.get(name, "D=%d, N=%d") % (d["D"], d["N"])
     print("| %s | %d | %.0f · %.0f | %.1f · %.1f | **%.1f×** (%.1f–%.1f) | **%.1f×** (%.1f–%.1f) "
-          "| %.2f · %.2f | %.2f · %.2f | %.1f %% · %.1f %% | %.0f · %.0f | %.1f | %s |"
+          "| %.2f · %.2f | %.2f · %.2f | %.1f %% · %.1f %% | %.0f · %.0f | %.1f · %.1f · %.1f | %s |"
           % (label, S, S / med(A, "wall"), S / t_cpu, S / med(P, "wall"), S / med(P, "cpu"),
              st.median(rw), min(rw), max(rw), st.median(rc), min(rc), max(rc),
              fm * 1e-6, fe * 1e-6, fm * S / t_cpu * 1e-9, fe * S / t_cpu * 1e-9,
              100 * fe * S / t_cpu * 1e-9 / peak_d, 100 * fe * S / t_cpu * 1e-9 / peak_s,
-             max(x["rss"] for x in A), max(x["rss"] for x in P), mem_needed(args) / 2**20,
+             max(x["rss"] for x in A), max(x["rss"] for x in P),
+             max(x["rss"] for x in A) - base_as["rss"], plan_mib(name), mem_needed(args) / 2**20,
              "/".join(loads)))
     traj.append((label, trace("as_%s_1" % name), trace("pt_%s_1" % name)))
 print("\nsteps/s = steps / seconds of (init + training loop with the evaluation every log_every "

@@ -2,7 +2,9 @@
  * that bench/lu2021.sh compares an attnsweep training step against. Square n×n×n products,
  * openblas_set_num_threads(1), best of several reps per size; flops = 2·n³ per product.
  * Build: cc -O2 -o sgemm_peak bench/sgemm_peak.c $(pkg-config --cflags --libs openblas)
- *   (or cmake -S bench -B build-bench). Usage: sgemm_peak [reps] [n ...]  (default 5, 512 1024 2048) */
+ *   (or cmake -S bench -B build-bench/tools). Usage: sgemm_peak [reps] [n ...]
+ * (default 10 reps of 256 512 1024 2048). On a shared machine, many reps of small sizes
+ * (bench/lu2021.sh: 40 × 256 512 1024) find time slices without interference. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +55,8 @@ static double gemm_best_gflops(int n, int reps, int dbl)
 
 int main(int argc, char **argv)
 {
-    int reps = argc > 1 ? atoi(argv[1]) : 5;
-    int def_sizes[] = {512, 1024, 2048}, n_sizes = argc > 2 ? argc - 2 : 3;
+    int reps = argc > 1 ? atoi(argv[1]) : 10;
+    int def_sizes[] = {256, 512, 1024, 2048}, n_sizes = argc > 2 ? argc - 2 : 4;
     if (reps < 1) {
         fprintf(stderr, "usage: %s [reps >= 1] [n ...]\n", argv[0]);
         return 2;

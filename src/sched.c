@@ -10,7 +10,8 @@
 #include "attnsweep/sched.h"
 
 enum { TAG_REQ = 7301, TAG_RUN = 7302, TAG_STOP = 7303 };
-enum { FLAG_STOP = 1, FLAG_ERROR = 2, FLAG_FINAL = 4 };
+enum { FLAG_STOP = 1, FLAG_ERROR = 2, FLAG_FINAL = 4, FLAG_AHEAD = 8 };
+enum { REPLY_STOP = -1, REPLY_LATER = -2 }; /* TAG_RUN answers besides a run id */
 enum { MSG_ID, MSG_STATUS, MSG_RUN_S, MSG_WRITE_S, MSG_FLAGS, MSG_LEN };
 
 #define SLEEP_MIN_NS 20000L
@@ -347,8 +348,14 @@ static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, doub
         if (flags & FLAG_FINAL) {
             n_final++;
         } else {
+            /* A request ahead of time (the worker is busy) gets a run only while more runs
+             * remain than workers: the last ones go to whoever is idle first, as in LPT. */
             double c = 0;
-            long long next = stopping ? -1 : sched_next_run(&q, &c);
+            long remaining = q.n - q.next;
+            long long next = (stopping || remaining == 0) ? REPLY_STOP
+                             : ((flags & FLAG_AHEAD) && remaining < size - 1)
+                                 ? REPLY_LATER
+                                 : sched_next_run(&q, &c);
             if (next >= 0) fifo_push(&inflight[src], c);
             if (MPI_Send(&next, 1, MPI_LONG_LONG, src, TAG_RUN, cfg->comm) != MPI_SUCCESS) {
                 rc = -1;
@@ -393,7 +400,7 @@ static int run_worker(const sched_config_t *cfg, tally_t *t)
         return -1;
     while (cur >= 0) {
         if (cfg->stop && *cfg->stop) flags |= FLAG_STOP;
-        msg[MSG_FLAGS] = flags;
+        msg[MSG_FLAGS] = flags | FLAG_AHEAD;
         if (MPI_Isend(msg, MSG_LEN, MPI_DOUBLE, 0, TAG_REQ, cfg->comm, &rq[0]) != MPI_SUCCESS ||
             MPI_Irecv(&next, 1, MPI_LONG_LONG, 0, TAG_RUN, cfg->comm, &rq[1]) != MPI_SUCCESS)
             return -1;
@@ -412,6 +419,15 @@ static int run_worker(const sched_config_t *cfg, tally_t *t)
         if (cfg->stop && *cfg->stop) {
             flags |= FLAG_STOP;
             break;
+        }
+        if (next == REPLY_LATER) { /* no run held for us: ask now, reporting this one */
+            msg[MSG_FLAGS] = flags;
+            rq[0] = MPI_REQUEST_NULL;
+            if (MPI_Send(msg, MSG_LEN, MPI_DOUBLE, 0, TAG_REQ, cfg->comm) != MPI_SUCCESS ||
+                MPI_Irecv(&next, 1, MPI_LONG_LONG, 0, TAG_RUN, cfg->comm, &rq[1]) != MPI_SUCCESS ||
+                quiet_waitall(2, rq) != 0)
+                return -1;
+            msg[MSG_ID] = -1; /* reported */
         }
         cur = next;
     }

@@ -473,7 +473,9 @@ void kern_attend_bwd_ref(const kern_batch_t *bt, int D, const double *A, const d
 double kern_xent(int B, int C, const double *Z, const int32_t *labels, const long *rows,
                  double scale, double *dZ, long *correct)
 {
-    double sum = 0.0;
+    /* Σ_b log s_b as one log of the product (s_b ∈ [1, C], rescaled by frexp before it can
+     * overflow): one log call per batch instead of one per row */
+    double sum = 0.0, prod = 1.0, log_part = 0.0;
     long ok = 0;
     for (int b = 0; b < B; b++) {
         const double *z = Z + (size_t)b * C;
@@ -488,7 +490,13 @@ double kern_xent(int B, int C, const double *Z, const int32_t *labels, const lon
             s += e;
             if (g) g[c] = e;
         }
-        sum += mx + log(s) - z[y];
+        sum += mx - z[y];
+        prod *= s;
+        if (prod > 0x1p900) {
+            int e;
+            prod = frexp(prod, &e);
+            log_part += e * 0.69314718055994530942;
+        }
         ok += arg == y;
         if (dZ) {
             double inv = scale / s;
@@ -497,7 +505,7 @@ double kern_xent(int B, int C, const double *Z, const int32_t *labels, const lon
         }
     }
     if (correct) *correct += ok;
-    return sum;
+    return sum + (log(prod) + log_part);
 }
 
 void kern_add_bias(int B, int N, const double *b, double *X)

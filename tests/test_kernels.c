@@ -379,6 +379,29 @@ Test(kernels, cross_entropy_matches_hand_computed_values)
     cr_expect_float_eq(sum, lse - 2.0, 1e-14, "labels are read through rows");
 }
 
+Test(kernels, cross_entropy_of_a_long_batch_matches_the_row_by_row_sum)
+{
+    /* kern_xent takes one log of the product of the rows' partition sums: check it against
+     * the plain sum of logs on 20,000 rows with large logits (the product must be rescaled) */
+    rng_t r;
+    rng_init(&r, 8, 99);
+    enum { B = 20000, C = 7 };
+    double *Z = randv(&r, (size_t)B * C);
+    int32_t *y = malloc(sizeof(int32_t) * B);
+    for (int b = 0; b < B; b++) y[b] = (int32_t)rng_below(&r, C);
+    for (int i = 0; i < B * C; i++) Z[i] *= 3.0;
+    double want = 0.0;
+    for (int b = 0; b < B; b++) {
+        double mx = Z[b * C], s = 0.0;
+        for (int c = 1; c < C; c++) mx = fmax(mx, Z[b * C + c]);
+        for (int c = 0; c < C; c++) s += exp(Z[b * C + c] - mx);
+        want += mx + log(s) - Z[b * C + y[b]];
+    }
+    double got = kern_xent(B, C, Z, y, NULL, 1.0, NULL, NULL);
+    cr_expect_leq(fabs(got - want), 1e-12 * want, "%.17g vs %.17g", got, want);
+    free(Z), free(y);
+}
+
 Test(kernels, relu_bias_and_column_sums)
 {
     double Z[4] = {-1.0, 0.0, 2.0, 3.0}, R[4], dR[4] = {1, 1, 1, 1}, b[2] = {10, 20}, y[2] = {1, 1};

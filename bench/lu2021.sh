@@ -9,7 +9,7 @@
 # usage: bench/lu2021.sh [--reps R] [--quick] [--out DIR] [--spec INI] [--only D:N[,D:N...]]
 #   --reps R   pairs per config (default 3)          --quick  steps / 5, reps 1 (smoke test)
 #   --out DIR  raw outputs + results.md (default build-bench/lu2021-<UTC time>)
-#   --only     a subset of the grid, e.g. --only 16:2000,default,sparse
+#   --only     a subset of the grid, e.g. --only 16:2000,default,sparse,f64
 # env: ATTNSWEEP=path/to/attnsweep (default: build it in build-bench), PYTHON (/usr/bin/python3)
 set -euo pipefail
 
@@ -53,8 +53,9 @@ build-bench/tools/sgemm_peak 40 256 512 1024 | tee "$OUT/sgemm.txt"
 # --- the grid: "D N steps" (steps sized so PyTorch takes ~10 CPU seconds per run here) ---------
 # "default" = examples/lu2021.ini untouched (D=10, N=5000, its own 5000 steps); "sparse" = the
 # same for 2000 steps against PyTorch with sparse embedding gradients (a tuned baseline, ~1.5x
-# faster than the dense default).
-CONFIGS=("default" "sparse" "16 2000 1500" "128 2000 200" "512 2000 50"
+# faster than the dense default); "f64" = the same against PyTorch in float64 (attnsweep's
+# precision; the float32 rows favour PyTorch).
+CONFIGS=("default" "sparse" "f64" "16 2000 1500" "128 2000 200" "512 2000 50"
          "16 20000 150" "128 20000 20" "512 20000 10")
 
 # spec_args D N STEPS → the PyTorch arguments equal to the spec's run 0 with these overrides.
@@ -124,9 +125,10 @@ fi
 echo "impl,config,D,N,steps,rep,load1" > "$OUT/runs.csv"
 for cfg in "${CONFIGS[@]}"; do
   extra=""
-  if [ "$cfg" = default ] || [ "$cfg" = sparse ]; then
+  if [ "$cfg" = default ] || [ "$cfg" = sparse ] || [ "$cfg" = f64 ]; then
     name=$cfg; sets=(); D=""; N=""; S=""
     [ "$cfg" = sparse ] && extra="--sparse --steps 2000" && sets=(--set train.steps=2000)
+    [ "$cfg" = f64 ] && extra="--dtype float64 --steps 2000" && sets=(--set train.steps=2000)
   else
     read -r D N S <<<"$cfg"
     [ "$QUICK" = 1 ] && S=$(( S / 5 > 10 ? S / 5 : 10 ))
@@ -278,8 +280,8 @@ for name in dict.fromkeys(r["config"] for r in runs):
     t_cpu = med(A, "cpu")
     loads = [r["load1"] for r in runs if r["config"] == name]
     d = dims(args)
-    label = {"default": "default (D=%d, N=%d)", "sparse": "default, PyTorch sparse grads (D=%d, N=%d)"
-             }.get(name, "D=%d, N=%d") % (d["D"], d["N"])
+    label = {"default": "default (D=%d, N=%d)", "sparse": "default, PyTorch sparse grads (D=%d, N=%d)",
+             "f64": "default, PyTorch float64 (D=%d, N=%d)"}.get(name, "D=%d, N=%d") % (d["D"], d["N"])
     print("| %s | %d | %.0f · %.0f | %.1f · %.1f | **%.1f×** (%.1f–%.1f) | **%.1f×** (%.1f–%.1f) "
           "| %.2f · %.2f | %.2f · %.2f | %.1f %% · %.1f %% | %.0f · %.0f | %.1f · %.1f · %.1f | %s |"
           % (label, S, S / med(A, "wall"), S / t_cpu, S / med(P, "wall"), S / med(P, "cpu"),
@@ -294,7 +296,7 @@ print("\nsteps/s = steps / seconds of (init + training loop with the evaluation 
       "steps), without process start-up: wall as each program reports it, cpu = CPU seconds of "
       "the same span (robust to the shared machine's load). ratio = PyTorch time / attnsweep "
       "time of each back-to-back pair. attnsweep computes in float64, the PyTorch baseline in "
-      "float32.\n")
+      "float32 (except the float64 row).\n")
 if os.path.exists(os.path.join(out, "xc_torch.csv")):
     xa = list(csv.DictReader(open(os.path.join(out, "xc_attnsweep.csv"))))
     xp = list(csv.DictReader(open(os.path.join(out, "xc_torch.csv"))))

@@ -227,16 +227,19 @@ def model_flops(a):
 
 # What attnsweep's lu2021 executes (fewer flops: scores once per vocabulary word, not per
 # position; the score gradient from the embedding gradient, ds_w = v_w·gE_w − Σ a·(dh·h), so no
-# per-position dh·v_i; keys updated as the rank-1 gword ⊗ q):
-#   step  = 2·V·Dk + V (scores, exp) + B·L·(2·D + 2) (attention, context) + B·K·(4·D + 8)
-#           + B·(2·D + L·(2·D + 1)) (dh·h, scatter a_i·dh) + 2·V·D (ds) + 2·V·(D + Dk) (update)
-#   eval  = 2·V·Dk + V + N·L·(2·D + 2) + N·K·(2·D + 6) + 2·V·D (norms)
+# per-position dh·v_i; keys updated as the rank-1 gword ⊗ q). The same count as its lu_cost
+# (src/models/lu2021.c, fixed classifier, keys and embeddings trained):
+#   pass(B) = B·(L·(2·D + 2) + 2·D + 2·D·K + 6·K)               forward over B sentences
+#   step    = pass(B) + B·2·D·K + B·(3·D + 1) + B·L·(2·D + 2)     + backward
+#             + V·(2·Dk + 20) + 2·V·D + 2·V·Dk + 2·V·D            + scores, ds, key/embedding update
+#   eval    = pass(N) + V·(2·Dk + 2·D + 20)
 def exec_flops(a):
     d = dims(a)
     B, L, D, Dk, K, V, N = (d[k] for k in "B L D Dk K V N".split())
-    step = (2 * V * Dk + V + B * L * (2 * D + 2) + B * K * (4 * D + 8)
-            + B * (2 * D + L * (2 * D + 1)) + 2 * V * D + 2 * V * (D + Dk))
-    ev = 2 * V * Dk + V + N * L * (2 * D + 2) + N * K * (2 * D + 6) + 2 * V * D
+    pas = lambda n: n * (L * (2 * D + 2) + 2 * D + 2 * D * K + 6 * K)
+    step = (pas(B) + B * 2 * D * K + B * (3 * D + 1) + B * L * (2 * D + 2)
+            + V * (2 * Dk + 20) + 2 * V * D + 2 * V * Dk + 2 * V * D)
+    ev = pas(N) + V * (2 * Dk + 2 * D + 20)
     return step + ev / d["log_every"]
 
 # The minimum a double-precision implementation needs (bytes): parameters E, keys (V·(D+Dk)),

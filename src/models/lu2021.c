@@ -3,6 +3,7 @@
  * (score s_w = q·κ_w), a fixed / linear / MLP classifier on the pooled context, cross-entropy, and
  * plain (full-batch or mini-batch) gradient descent — forward and backward by hand over kernels.c,
  * in double precision. Data from task.c. Implements model.h; tests reach more through lu2021.h. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,8 +125,10 @@ static void lu_dims(const params_t *p, lu_dims_t *d)
     t->first_class_ratio = params_get(p, "first_class_ratio");
     t->seed = (uint64_t)params_get(p, "seed");
     d->K = t->topics;
-    d->n_topic = t->topics * t->topic_words;
-    d->V = d->n_topic + t->vocab_size;
+    /* sizes the check rejects (total vocabulary ≥ 2^31) are clamped here, not overflowed */
+    double nt = (double)t->topics * t->topic_words, nv = nt + t->vocab_size;
+    d->n_topic = nt < INT_MAX ? (int)nt : INT_MAX;
+    d->V = nv < INT_MAX ? (int)nv : INT_MAX;
     d->m = t->words_per_sentence;
     d->L = d->m + 1;
     d->D = (int)params_geti(p, "embed_dim");

@@ -472,6 +472,10 @@ Test(lu2021, cross_key_errors_name_the_key)
     params_default(&rp);
     set(&rp, "classifier", 7);
     expect_check_fails(&rp, "classifier");
+    params_default(&rp);
+    set(&rp, "topics", 1e6); /* 10^12 topic words: the vocabulary does not fit an int32 */
+    set(&rp, "topic_words", 1e6);
+    expect_check_fails(&rp, "vocab_size");
 }
 
 static void expect_value_rejected(const char *key, double v)

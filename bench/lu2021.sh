@@ -38,15 +38,24 @@ mkdir -p "$OUT"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1   # both sides single-threaded, no spinning
 
 # --- binaries -------------------------------------------------------------------------------
+# By default the committed HEAD is benchmarked: a `git archive` snapshot built in build-bench/head
+# (the shared checkout may hold other engineers' edits in progress). ATTNSWEEP=path uses that
+# binary instead, with this checkout's headers for lu2021_dump.
+SRC=.
+VERSION="$(git describe --always --dirty) (src/ include/ $(git diff --quiet HEAD -- src include && echo clean || echo MODIFIED) vs HEAD)"
 if [ -z "${ATTNSWEEP:-}" ]; then
-  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DATTNSWEEP_TESTS=OFF >/dev/null
-  cmake --build build-bench -j2 --target attnsweep >/dev/null
-  ATTNSWEEP=build-bench/attnsweep
+  SRC=build-bench/head/src-tree
+  rm -rf "$SRC" && mkdir -p "$SRC"
+  git archive HEAD | tar -x -C "$SRC"
+  cmake -S "$SRC" -B build-bench/head -DCMAKE_BUILD_TYPE=Release -DATTNSWEEP_TESTS=OFF >/dev/null
+  cmake --build build-bench/head -j2 --target attnsweep >/dev/null
+  ATTNSWEEP=build-bench/head/attnsweep
+  VERSION="$(git rev-parse --short HEAD) (committed HEAD, clean snapshot)"
 fi
 cmake -S bench -B build-bench/tools -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-bench/tools >/dev/null
 echo "# machine: $(lscpu | sed -n 's/^Model name: *//p'), $(getconf _NPROCESSORS_ONLN) cores; $(uptime)" | tee "$OUT/machine.txt"
-echo "# attnsweep $(git describe --always --dirty) (src/ include/ $(git diff --quiet HEAD -- src include && echo clean || echo MODIFIED) vs HEAD; $ATTNSWEEP); $("$PYTHON" -c 'import torch; print("torch", torch.__version__)')" | tee -a "$OUT/machine.txt"
+echo "# attnsweep $VERSION, $ATTNSWEEP; $("$PYTHON" -c 'import torch; print("torch", torch.__version__)')" | tee -a "$OUT/machine.txt"
 # many short products: on a loaded machine the best of 40 finds a clean time slice
 build-bench/tools/sgemm_peak 40 256 512 1024 | tee "$OUT/sgemm.txt"
 
@@ -111,7 +120,7 @@ XC_STEPS=${XC_STEPS:-500}
 LIBDIR=$(dirname "$ATTNSWEEP")
 if [ -f "$LIBDIR/libattnsweep.a" ] && command -v mpicc >/dev/null; then
   # shellcheck disable=SC2046
-  mpicc -O2 -std=c17 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc -o "$OUT/lu2021_dump" \
+  mpicc -O2 -std=c17 -D_POSIX_C_SOURCE=200809L -I"$SRC/include" -I"$SRC/src" -o "$OUT/lu2021_dump" \
     bench/lu2021_dump.c "$LIBDIR/libattnsweep.a" $(pkg-config --cflags --libs hdf5-openmpi openblas inih) -lm
   "$OUT/lu2021_dump" "$SPEC" "$OUT/xc_dump.bin" --set "train.steps=$XC_STEPS"
   timed xc_attnsweep "$ATTNSWEEP" train "$SPEC" --run 0 --set "train.steps=$XC_STEPS"

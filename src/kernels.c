@@ -1,5 +1,5 @@
 /* kernels — the double-precision math kernels of the attention models (see kernels.h): CBLAS for
- * the dense products, hand-written gather/scatter loops for the per-word parts, and beside each
+ * the dense products and long rows, hand-written gather loops for the per-word parts, and beside each
  * fast kernel its `_ref` twin in textbook form for the tests. No allocation, no state. */
 #include <math.h>
 #include <stdlib.h>
@@ -81,6 +81,18 @@ static inline void axpy(int n, double a, const double *x, double *y)
     if (d < n) y[d] += a * x[d];
 }
 
+/* One row: BLAS level 1 for long rows, the inline loops for short ones. */
+static inline double row_dot(int D, const double *x, const double *y)
+{
+    return D >= ROW_BLAS_MIN ? cblas_ddot(D, x, 1, y, 1) : dot(x, y, D);
+}
+
+static inline void row_axpy(int D, double a, const double *x, double *y)
+{
+    if (D >= ROW_BLAS_MIN) cblas_daxpy(D, a, x, 1, y, 1);
+    else axpy(D, a, x, y);
+}
+
 void kern_rows_dot(int n, const int32_t *rows, int D, const double *A, const double *x, double *s)
 {
     if (!rows) {
@@ -91,7 +103,7 @@ void kern_rows_dot(int n, const int32_t *rows, int D, const double *A, const dou
     }
     for (int j = 0; j < n; j++) {
         long w = rows[j];
-        s[w] = D >= ROW_BLAS_MIN ? cblas_ddot(D, A + w * D, 1, x, 1) : dot(A + w * D, x, D);
+        s[w] = row_dot(D, A + w * D, x);
     }
 }
 
@@ -115,8 +127,7 @@ void kern_rows_rank1(int n, const int32_t *rows, int D, double alpha, const doub
     }
     for (int j = 0; j < n; j++) {
         long w = rows[j];
-        if (D >= ROW_BLAS_MIN) cblas_daxpy(D, alpha * g[w], x, 1, A + w * D, 1);
-        else axpy(D, alpha * g[w], x, A + w * D);
+        row_axpy(D, alpha * g[w], x, A + w * D);
     }
 }
 
@@ -138,8 +149,7 @@ void kern_rows_gemv_t(int n, const int32_t *rows, int D, double alpha, const dou
     }
     for (int j = 0; j < n; j++) {
         long w = rows[j];
-        if (D >= ROW_BLAS_MIN) cblas_daxpy(D, alpha * g[w], A + w * D, 1, y, 1);
-        else axpy(D, alpha * g[w], A + w * D, y);
+        row_axpy(D, alpha * g[w], A + w * D, y);
     }
 }
 
@@ -165,8 +175,7 @@ void kern_rows_axpy(int n, const int32_t *rows, int D, double alpha, const doubl
     }
     for (int j = 0; j < n; j++) {
         long w = rows ? rows[j] : j;
-        if (D >= ROW_BLAS_MIN) cblas_daxpy(D, alpha, G + w * D, 1, A + w * D, 1);
-        else axpy(D, alpha, G + w * D, A + w * D);
+        row_axpy(D, alpha, G + w * D, A + w * D);
     }
 }
 
@@ -431,10 +440,9 @@ void kern_attend_bwd(const kern_batch_t *bt, int D, const double *A, const doubl
                 for (int k = 0; k < n; k++) ac += A[pos[k]] * c[sen[k]];
         }
         double eg = 0.0;
-        if (gs) eg = (D >= ROW_BLAS_MIN ? cblas_ddot(D, E + w * D, 1, g, 1) : dot(E + w * D, g, D)) - ac;
+        if (gs) eg = row_dot(D, E + w * D, g) - ac;
         if (accumulate) {
-            if (D >= ROW_BLAS_MIN) cblas_daxpy(D, 1.0, g, 1, gE + w * D, 1);
-            else axpy(D, 1.0, g, gE + w * D);
+            row_axpy(D, 1.0, g, gE + w * D);
             if (gs) gs[w] += eg;
         } else if (gs) {
             gs[w] = eg;

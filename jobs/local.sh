@@ -86,6 +86,9 @@ for ((try = 1; try <= MAX_TRIES; try++)); do
   counts "$OUT" || { say "mpirun exited with $rc and left no readable $OUT"; exit 1; }
   todo=$((PENDING + INTERRUPTED))
   say "mpirun exited with $rc: $DONE done, $todo to do, $FAILED failed, $DIVERGED diverged of $TOTAL"
+  if [ "$rc" != 0 ] && [ "$todo" = 0 ] && [ "$DONE" = "$before" ]; then   # e.g. --resume refused
+    say "ERROR: attnsweep failed (exit $rc, message above) and ran nothing; $OUT is as it was"; exit 1
+  fi
   if [ "$todo" = 0 ]; then
     [ "$FAILED" = 0 ] && { say "sweep complete: $OUT"; exit 0; }
     say "sweep complete but $FAILED run(s) failed (see /runs/message)"; exit 4

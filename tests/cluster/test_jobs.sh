@@ -85,13 +85,15 @@ EOF
   printf '#!/bin/sh\nexit 1\n' > fakebin/qstat
   chmod +x fakebin/qsub fakebin/qstat
   export PATH=$DIR/fakebin:$PATH QSUB_LOG=$DIR/qsub.log PBS_O_WORKDIR=$DIR
-  # walltime 10 s with LEAD 5: the script's alarm fires after 5 s
-  PBS_JOBID=1.fakepbs PBS_WALLTIME=10 LEAD=5 SPEC=$SPEC OUT=out.h5 MPIRUN_ARGS="-np 3 --oversubscribe --mca io romio321" \
+  # walltime 6 s with LEAD 5: the script's alarm fires after 1 s, during MPI startup; it must hold
+  # the warning back until STARTUP_GRACE (3 s) or the ranks, not yet handling USR1, would die
+  PBS_JOBID=1.fakepbs PBS_WALLTIME=6 LEAD=5 STARTUP_GRACE=3 SPEC=$SPEC OUT=out.h5 MPIRUN_ARGS="-np 3 --oversubscribe --mca io romio321" \
     ATTNSWEEP_JOB_SCRIPT=$SRC/jobs/pbs.pbs bash "$SRC/jobs/pbs.pbs" > pbs1.log 2>&1
   rc=$?
   cat pbs1.log; cat qsub.log 2>/dev/null
   [ $rc = 0 ] || fail "pbs.pbs: exit $rc, expected 0 (stopped, continuation queued)"
   grep -q 'USR1: walltime is near' pbs1.log || fail "the alarm did not fire"
+  grep -q 'stopped by SIGUSR1' pbs1.log || fail "the sweep did not stop cleanly on the forwarded USR1"
   grep -q -- "-W depend=afterany:1.fakepbs -v ATTNSWEEP_RESUBMIT=1,SPEC=$SPEC,OUT=out.h5," qsub.log \
     || fail "qsub was not called with the expected dependency and variables"
   [ "$(done_count out.h5)" -gt 0 ] || fail "no run done before the alarm"

@@ -3,8 +3,10 @@
 # ctest fixture) and check the result against a plain mpirun of the same spec.
 #
 #   test_slurm.sh basic    ATTNSWEEP SRC BASE   small.ini, one job: COMPLETED 0:0, all runs done,
-#                                               traces = reference; then a sweep whose runs all
-#                                               fail: exit 4, no resubmission (no endless loop)
+#                                               traces = reference; a sweep whose runs all fail:
+#                                               exit 4, and one that cannot advance: exit 2, both
+#                                               without resubmission (no endless loop); the array
+#                                               variant + merge-slices.py = reference
 #   test_slurm.sh walltime ATTNSWEEP SRC BASE   long.ini with --time=1 and USR1 55 s before the
 #                                               limit: the job is signalled, stops cleanly,
 #                                               resubmits itself (≥ 2 jobs, all COMPLETED 0:0),
@@ -74,7 +76,7 @@ show_logs() {   # the job logs not shown yet
 case $CASE in
 basic)
   reference "$HERE/small.ini" ref.h5
-  job=$(sbatch --parsable --ntasks=3 --time=5 \
+  job=$(sbatch --parsable --ntasks=3 --time=10 \
         --export="ALL,SPEC=$HERE/small.ini,OUT=$WORK/out.h5" "$SRC/jobs/slurm.sbatch") || fail "sbatch"
   log "submitted job $job (small.ini, 3 tasks)"
   chain 120
@@ -86,7 +88,7 @@ basic)
   /usr/bin/python3 "$HERE/check_h5.py" out.h5 --ref ref.h5 --max-extra-attempts 0 || fail "result file"
 
   # every run fails (max_seconds too small): the job must stop with exit 4, not resubmit forever
-  job=$(sbatch --parsable --ntasks=2 --time=5 \
+  job=$(sbatch --parsable --ntasks=2 --time=10 \
         --export="ALL,SPEC=$HERE/small.ini,OUT=$WORK/failing.h5,SWEEP_ARGS=--set train.max_seconds=1e-9" \
         "$SRC/jobs/slurm.sbatch") || fail "sbatch"
   log "submitted job $job (every run fails)"
@@ -96,15 +98,29 @@ basic)
   grep -q "^$job FAILED 4:0$" jobs.txt || fail "the all-failing sweep: expected job $job FAILED with exit 4"
   [ "$(wc -l < jobs.txt)" = 2 ] || fail "the all-failing sweep was resubmitted"
 
+  # runs to do, but the job cannot advance (the spec changed: --resume refuses the file): no
+  # progress -> exit 2 and no continuation
+  cp out.h5 partial.h5
+  /usr/bin/python3 -c 'import sys, h5py; h5py.File(sys.argv[1], "r+")["runs/status"][6:] = 0' partial.h5
+  job=$(sbatch --parsable --ntasks=2 --time=10 \
+        --export="ALL,SPEC=$HERE/small.ini,OUT=$WORK/partial.h5,SWEEP_ARGS=--set train.steps=50" \
+        "$SRC/jobs/slurm.sbatch") || fail "sbatch"
+  log "submitted job $job (6 runs to do, spec changed: no progress possible)"
+  chain 60
+  show_logs
+  jobs_done | tee jobs.txt
+  grep -q "^$job FAILED 2:0$" jobs.txt || fail "the stuck sweep: expected job $job FAILED with exit 2"
+  [ "$(wc -l < jobs.txt)" = 3 ] || fail "the stuck sweep was resubmitted"
+
   # the array variant: 3 slices over the first grid key (lr), merged = the unsliced reference
-  job=$(sbatch --parsable --array=0-2 --ntasks=2 --time=5 \
+  job=$(sbatch --parsable --array=0-2 --ntasks=2 --time=10 \
         --export="ALL,SPEC=$HERE/small.ini,SLICE_KEY=grid.lr,SLICE_VALUES=0.1 0.5 1,OUT_PREFIX=$WORK/slice" \
         "$SRC/jobs/slurm-array.sbatch") || fail "sbatch --array"
   log "submitted array job $job (3 slices of small.ini over lr)"
   chain 120
   show_logs
   jobs_done | tee jobs.txt
-  [ "$(grep -c ' COMPLETED 0:0$' jobs.txt)" = 4 ] && [ "$(wc -l < jobs.txt)" = 5 ] \
+  [ "$(grep -c ' COMPLETED 0:0$' jobs.txt)" = 4 ] && [ "$(wc -l < jobs.txt)" = 6 ] \
     || fail "expected the 3 array tasks to complete with exit 0"
   /usr/bin/python3 "$SRC/jobs/merge-slices.py" merged.h5 slice.0.h5 slice.1.h5 slice.2.h5 || fail "merge"
   /usr/bin/python3 "$HERE/check_h5.py" merged.h5 --ref ref.h5 --max-extra-attempts 0 || fail "merged file"

@@ -42,7 +42,11 @@ up() {
   [ "$n" -ge 1 ] && [ "$n" -le 9 ] || die "NHOSTS must be 1..9"
   down >/dev/null
   ip netns add "${P}probe" 2>/dev/null || { log "cannot create network namespaces here"; exit 77; }
+  # what nsexec needs: a UTS namespace with its own hostname and private bind mounts
+  ip netns exec "${P}probe" unshare --uts /bin/sh -c 'hostname probe && mount --bind /etc/hosts /etc/hosts' \
+      >/dev/null 2>&1 || { ip netns del "${P}probe"; log "no UTS namespaces / bind mounts here"; exit 77; }
   ip netns del "${P}probe"
+  # shellcheck disable=SC2154  # rc is assigned inside the trap
   trap 'rc=$?; [ $rc = 0 ] || { log "setup failed, tearing down"; down; }; exit $rc' EXIT
   : > "$DIR/namespaces"; : > "$DIR/hostmap"
   mkns() { ip netns add "$1" && echo "$1" >> "$DIR/namespaces"; }

@@ -1,0 +1,318 @@
+"""load — reads one attnsweep results.h5 (the layout of README "The output file") into a Sweep:
+parameters, status, summaries as numpy arrays, traces on demand. Everything else in analysis/
+(report, plots, compare) works from a Sweep. Any problem with the file becomes an AnalysisError
+with a message saying what is wrong and what to do; nothing here prints or exits."""
+import os
+
+import numpy as np
+
+try:
+    import h5py
+except ImportError as e:  # pragma: no cover - depends on the machine
+    raise ImportError("analysis needs h5py: apt-get install python3-h5py "
+                      "(and run with /usr/bin/python3)") from e
+
+FORMAT_VERSION = 1
+STATUS_NAMES = {0: "pending", 1: "done", 2: "failed", 3: "diverged", 4: "interrupted"}
+STATUS_CODES = {v: k for k, v in STATUS_NAMES.items()}
+# /runs datasets that are results, not parameters, in the order runs.csv shows them.
+SUMMARY_COLUMNS = ["final_train_loss", "final_train_acc", "final_test_acc", "steps_to_converge",
+                   "steps_done", "wall_seconds", "n_points", "attempts", "rank", "host",
+                   "trace_crc32", "message"]
+
+
+class AnalysisError(Exception):
+    """A results file that cannot be analysed (missing, not HDF5, not attnsweep, corrupt)."""
+
+
+def _text(v):
+    """An HDF5 string (fixed or variable length, bytes or str, scalar or 0-d array) as str."""
+    if isinstance(v, np.ndarray) and v.shape == ():
+        v = v[()]
+    if isinstance(v, (bytes, np.bytes_)):
+        return v.decode("utf-8", "replace").rstrip("\0")
+    return str(v)
+
+
+def _scalar(v):
+    if isinstance(v, np.ndarray):
+        v = v.reshape(-1)[0] if v.size else v
+    if isinstance(v, (bytes, np.bytes_, str)):
+        return _text(v)
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _strings(a):
+    """A fixed-length string dataset's values as a numpy array of str."""
+    return np.array([_text(x) for x in a], dtype=object)
+
+
+def _open(path):
+    """Open read-only without HDF5 file locking, so a file a sweep is still writing can be read."""
+    try:
+        return h5py.File(path, "r", locking=False)
+    except TypeError:  # h5py older than 3.5: no locking argument
+        return h5py.File(path, "r")
+
+
+def grid_scale(values):
+    """'log' if a grid's numeric values are spaced geometrically (logspace, 16/32/64, ...), else
+    'linear'. Two values count as log when they differ by a factor >= 10."""
+    try:
+        v = np.unique(np.asarray(values, dtype=float))
+    except (TypeError, ValueError):
+        return "linear"
+    v = v[np.isfinite(v)]
+    if len(v) < 2 or np.any(v <= 0):
+        return "linear"
+    if len(v) == 2:
+        return "log" if v[1] / v[0] >= 10 else "linear"
+    lin, lg = np.diff(v), np.diff(np.log(v))
+    spread_lin = np.std(lin) / np.mean(lin)
+    spread_log = np.std(lg) / np.mean(lg)
+    return "log" if spread_log < spread_lin else "linear"
+
+
+def fmt_value(v):
+    """A parameter value for labels: 5000, 0.1, 1e-05, mlp."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (float, np.floating)):
+        if float(v).is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return "%.4g" % v
+    return str(v)
+
+
+class Sweep:
+    """One results file in memory. Attributes (all numpy, one entry per run unless noted):
+
+    path, attrs (root attributes as Python values), model, spec, n_runs, swept (grid order),
+    metrics (trace names), params {key: array}, param_keys (swept first, then the rest A→Z),
+    param_info {key: {section, swept, help}}, status (int8 codes), summaries {column: array},
+    step (int64 [n_points]). trace(metric) reads one [n_runs, n_points] float32 array.
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self._traces = {}
+        if not os.path.exists(self.path):
+            raise AnalysisError("%s: no such file" % self.path)
+        try:
+            f = _open(self.path)
+        except OSError as e:
+            raise AnalysisError(
+                "%s: not a readable HDF5 file (%s). If a sweep wrote it, the file is damaged "
+                "(truncated?): rerun the sweep with --resume on a copy, or check the path."
+                % (self.path, str(e).split("(")[0].strip() or e)) from None
+        try:
+            with f:
+                self._read(f)
+        except AnalysisError:
+            raise
+        except (OSError, KeyError, ValueError, TypeError, IndexError) as e:
+            raise AnalysisError(
+                "%s: damaged attnsweep file, reading it failed: %s. The file may be truncated "
+                "or still being created; check `attnsweep status %s`."
+                % (self.path, e, self.path)) from None
+
+    def _read(self, f):
+        p = self.path
+        if "format_version" not in f.attrs or "runs" not in f or "status" not in f.get("runs", {}):
+            raise AnalysisError(
+                "%s: not an attnsweep results file (no format_version attribute or /runs/status); "
+                "give the file written by `attnsweep run ... --out FILE`." % p)
+        self.attrs = {k: _scalar(f.attrs[k]) for k in f.attrs}
+        ver = self.attrs["format_version"]
+        if ver != FORMAT_VERSION:
+            raise AnalysisError("%s: format_version %s is not supported (this analysis reads %d); "
+                                "use the analysis/ of the attnsweep that wrote it." % (p, ver,
+                                                                                      FORMAT_VERSION))
+        runs = f["runs"]
+        self.status = np.asarray(runs["status"][()], dtype=np.int8)
+        self.n_runs = len(self.status)
+        n_attr = self.attrs.get("n_runs", self.n_runs)
+        if n_attr != self.n_runs:
+            raise AnalysisError("%s: damaged: n_runs attribute is %s but /runs/status has %d "
+                                "entries" % (p, n_attr, self.n_runs))
+        self.model = str(self.attrs.get("model", "?"))
+        self.spec = str(self.attrs.get("spec", ""))
+        self.swept = [k for k in str(self.attrs.get("swept", "")).split(",") if k]
+        self.params, self.param_info, self.summaries = {}, {}, {}
+        has_sections = any("section" in runs[k].attrs for k in runs)
+        for k in runs:
+            d = runs[k]
+            if not isinstance(d, h5py.Dataset) or k == "status":
+                continue
+            if d.shape != (self.n_runs,):
+                raise AnalysisError("%s: damaged: /runs/%s has shape %s, expected (%d,)"
+                                    % (p, k, d.shape, self.n_runs))
+            a = d[()]
+            if a.dtype.kind in "SOU":
+                a = _strings(a)
+            is_param = ("section" in d.attrs) if has_sections else k not in SUMMARY_COLUMNS
+            if is_param:
+                self.params[k] = a
+                self.param_info[k] = dict(section=_text(d.attrs.get("section", "")),
+                                          swept=int(_scalar(d.attrs.get("swept", 0))),
+                                          help=_text(d.attrs.get("help", "")))
+            else:
+                self.summaries[k] = a
+        for k in self.param_info:  # older writers may not set the swept attribute
+            if self.param_info[k]["swept"] and k not in self.swept:
+                self.swept.append(k)
+        self.swept = [k for k in self.swept if k in self.params]
+        self.param_keys = self.swept + sorted(k for k in self.params if k not in self.swept)
+        order = [c for c in SUMMARY_COLUMNS if c in self.summaries]
+        self.summary_keys = order + sorted(c for c in self.summaries if c not in order)
+        if "traces" not in f or "step" not in f["traces"]:
+            raise AnalysisError("%s: damaged attnsweep file: no /traces/step" % p)
+        self.step = np.asarray(f["traces/step"][()], dtype=np.int64)
+        names = [m for m in str(self.attrs.get("metrics", "")).split(",") if m]
+        if not names:
+            names = sorted(k for k in f["traces"] if k != "step")
+        for m in names:
+            if m not in f["traces"]:
+                raise AnalysisError("%s: damaged: metric %r listed in the metrics attribute has "
+                                    "no /traces/%s dataset" % (p, m, m))
+            shape = f["traces"][m].shape
+            if shape != (self.n_runs, len(self.step)):
+                raise AnalysisError("%s: damaged: /traces/%s has shape %s, expected (%d, %d)"
+                                    % (p, m, shape, self.n_runs, len(self.step)))
+        self.metrics = names
+
+    # ---- status -----------------------------------------------------------------------------
+    @property
+    def status_names(self):
+        """Status of every run as a name (pending, done, failed, diverged, interrupted)."""
+        return np.array([STATUS_NAMES.get(int(s), "unknown(%d)" % s) for s in self.status],
+                        dtype=object)
+
+    def counts(self):
+        """{status name: number of runs}, every name present (0 when none)."""
+        c = {name: int(np.sum(self.status == code)) for code, name in STATUS_NAMES.items()}
+        other = int(np.sum(~np.isin(self.status, list(STATUS_NAMES))))
+        if other:
+            c["unknown"] = other
+        return c
+
+    def mask(self, *names):
+        """Boolean [n_runs]: runs whose status is one of names."""
+        return np.isin(self.status, [STATUS_CODES[n] for n in names])
+
+    @property
+    def done(self):
+        return self.mask("done")
+
+    @property
+    def finished(self):
+        """Runs with a result: done, diverged or failed (pending/interrupted are skipped)."""
+        return self.mask("done", "diverged", "failed")
+
+    @property
+    def skipped(self):
+        return self.mask("pending", "interrupted")
+
+    # ---- traces -----------------------------------------------------------------------------
+    def trace(self, metric):
+        """float32 [n_runs, n_points] of one metric (NaN where a run did not log), cached."""
+        if metric not in self.metrics:
+            raise KeyError("%s: no metric %r (metrics: %s)" % (self.path, metric,
+                                                               ", ".join(self.metrics)))
+        if metric not in self._traces:
+            try:
+                with _open(self.path) as f:
+                    self._traces[metric] = np.asarray(f["traces"][metric][()], dtype=np.float32)
+            except (OSError, KeyError, ValueError) as e:
+                raise AnalysisError("%s: damaged: reading /traces/%s failed: %s"
+                                    % (self.path, metric, e)) from None
+        return self._traces[metric]
+
+    def final(self, metric):
+        """float64 [n_runs]: the last logged (non-NaN) value of a metric per run, NaN if none."""
+        t = self.trace(metric)
+        ok = ~np.isnan(t)
+        last = np.where(ok.any(axis=1), t.shape[1] - 1 - np.argmax(ok[:, ::-1], axis=1), -1)
+        out = np.full(self.n_runs, np.nan)
+        sel = last >= 0
+        out[sel] = t[np.nonzero(sel)[0], last[sel]]
+        return out
+
+    # ---- grid -------------------------------------------------------------------------------
+    @property
+    def cell_keys(self):
+        """Keys that define a grid cell: every parameter but seed that takes > 1 value."""
+        keys = [k for k in self.param_keys if k != "seed"]
+        return [k for k in keys if len(np.unique(self.params[k])) > 1]
+
+    def values(self, key):
+        """Sorted distinct values of a parameter."""
+        return list(np.unique(self.params[key]))
+
+    def scale(self, key):
+        return grid_scale(self.params[key]) if self.params[key].dtype != object else "linear"
+
+    def cells(self, keys=None, runs=None):
+        """[(values tuple, run ids)] per grid cell over keys (default cell_keys), in sorted key
+        order; runs (bool mask or ids) restricts which runs are counted."""
+        keys = self.cell_keys if keys is None else list(keys)
+        ids = np.arange(self.n_runs)
+        if runs is not None:
+            runs = np.asarray(runs)
+            ids = ids[runs] if runs.dtype == bool else runs
+        groups = {}
+        for i in ids:
+            groups.setdefault(tuple(self.params[k][i] for k in keys), []).append(i)
+        if not keys:
+            return [((), np.array(groups.get((), []), dtype=int))] if groups else []
+        return [(c, np.array(groups[c], dtype=int)) for c in sorted(groups, key=_sort_key)]
+
+    def label(self, keys, values):
+        return ", ".join("%s=%s" % (k, fmt_value(v)) for k, v in zip(keys, values))
+
+    # ---- tables -----------------------------------------------------------------------------
+    def table(self):
+        """The runs table as {column: array} in column order: run, every parameter, status (name),
+        every summary column. No pandas needed."""
+        cols = {"run": np.arange(self.n_runs)}
+        for k in self.param_keys:
+            cols[k] = self.params[k]
+        cols["status"] = self.status_names
+        for k in self.summary_keys:
+            cols[k] = self.summaries[k]
+        return cols
+
+    def to_dataframe(self, traces=False):
+        """pandas DataFrame: one row per run (see table()), or with traces=True one row per
+        (run, step) logged, with every parameter, the status and every metric (long format)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_dataframe() needs pandas (apt-get install python3-pandas); "
+                              "Sweep.table() gives the same columns as numpy arrays") from None
+        if not traces:
+            return pd.DataFrame(self.table())
+        n_pts = len(self.step)
+        run = np.repeat(np.arange(self.n_runs), n_pts)
+        cols = {"run": run, "step": np.tile(self.step, self.n_runs)}
+        for k in self.param_keys:
+            cols[k] = np.repeat(self.params[k], n_pts)
+        cols["status"] = np.repeat(self.status_names, n_pts)
+        for m in self.metrics:
+            cols[m] = self.trace(m).reshape(-1)
+        df = pd.DataFrame(cols)
+        logged = np.zeros(len(run), dtype=bool)
+        for m in self.metrics:
+            logged |= ~np.isnan(cols[m])
+        return df[logged].reset_index(drop=True)
+
+
+def _sort_key(cell):
+    return tuple((0, float(v), "") if not isinstance(v, str) else (1, 0.0, v) for v in cell)
+
+
+def load(path):
+    """Read a results file: Sweep, or AnalysisError saying what is wrong."""
+    return Sweep(path)

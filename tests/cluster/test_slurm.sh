@@ -7,7 +7,7 @@
 #                                               exit 4, and one that cannot advance: exit 2, both
 #                                               without resubmission (no endless loop); the array
 #                                               variant + merge-slices.py = reference
-#   test_slurm.sh walltime ATTNSWEEP SRC BASE   long.ini with --time=1 and USR1 55 s before the
+#   test_slurm.sh walltime ATTNSWEEP SRC BASE   long.ini with --time=1 and USR1 20 s before the
 #                                               limit: the job is signalled, stops cleanly,
 #                                               resubmits itself (≥ 2 jobs, all COMPLETED 0:0),
 #                                               and the final file equals the reference bit for bit
@@ -126,21 +126,23 @@ basic)
   /usr/bin/python3 "$HERE/check_h5.py" merged.h5 --ref ref.h5 --max-extra-attempts 0 || fail "merged file"
   ;;
 walltime)
-  # The sweep must outlast the first USR1 (5-35 s after the start: 55 s before a 1-min limit,
-  # checked every ~30 s) on any machine: size it from the time of one run (the faster of two,
-  # so a load burst cannot make it too short) for ~60 s of work: > 35 s even if runs get faster.
-  t1=$(for r in 0 1; do "$BIN" train "$HERE/long.ini" --run $r 2>&1 >/dev/null; done |
-       sed -n 's/.* in \([0-9.]*\) s.*/\1/p' | sort -g | head -1)
-  nseed=$(awk -v t="${t1:-1}" 'BEGIN { n = int(60 / (3 * t)) + 1; print (n < 8 ? 8 : n > 60 ? 60 : n) }')
+  # SLURM sends the warning at its first check (every 30 s) that finds at most lead + 30 s left:
+  # with --time=1 and lead 20, 10-40 s after the start. (A lead of 30 s or more would send it
+  # at the first check, which can come before the batch script has started: the signal is lost.)
+  # The sweep must outlast it on any machine: size it for ~70 s of work from the time of one run,
+  # measured as the test runs (two at once: the reference and the job run side by side).
+  t1=$(for r in 0 1; do "$BIN" train "$HERE/long.ini" --run $r 2>&1 >/dev/null & done |
+       sed -n 's/.* in \([0-9.]*\) s.*/\1/p' | awk '{ s += $1; n++ } END { if (n) printf "%.3f", s / n }')
+  nseed=$(awk -v t="${t1:-1}" 'BEGIN { n = int(70 / (3 * t)) + 1; print (n < 8 ? 8 : n > 60 ? 60 : n) }')
   SET="--set grid.seed=0..$((nseed - 1))"
   log "one run takes ${t1:-?} s: $SET ($((3 * nseed)) runs)"
   # reference and chain run side by side (1 worker each, 2 cores): bounded wall time
   reference "$HERE/long.ini" ref.h5 $SET
   # --grace 0: the run in flight at the signal is interrupted at once and rerun by the next job
-  job=$(SBATCH_SIGNAL=B:USR1@55 sbatch --parsable --ntasks=2 --time=1 \
+  job=$(SBATCH_SIGNAL=B:USR1@20 sbatch --parsable --ntasks=2 --time=1 \
         --export="ALL,SPEC=$HERE/long.ini,OUT=$WORK/out.h5,MAX_RESUBMITS=20,SWEEP_ARGS=--grace 0 $SET" \
         "$SRC/jobs/slurm.sbatch") || fail "sbatch"
-  log "submitted job $job (long.ini, --time=1, USR1 55 s before the limit, --grace 0)"
+  log "submitted job $job (long.ini, --time=1, USR1 20 s before the limit, --grace 0)"
   chain 300
   wait_reference ref.h5
   show_logs

@@ -40,8 +40,8 @@ sweep() {   # sweep OUT [--resume]: mpirun across the emulated hosts, in the bac
       --timeout 140 -np 4 --host nodeA:2,nodeB:2 "$BIN" run "$SPEC" --out "$@" &
   MPI_PID=$!
 }
-done_count() {   # runs done in a file being written (read-only, no locking)
-  /usr/bin/python3 -c 'import sys,h5py; print(int((h5py.File(sys.argv[1],"r")["runs/status"][:]==1).sum()))' "$1" 2>/dev/null || echo 0
+done_count() {   # runs done in a file being written (read-only, no locking); errors go to poll.err
+  /usr/bin/python3 -c 'import sys,h5py; print(int((h5py.File(sys.argv[1],"r")["runs/status"][:]==1).sum()))' "$1" 2>>poll.err || echo 0
 }
 
 mpirun -np 2 --oversubscribe --bind-to none --mca io romio321 "$BIN" run "$SPEC" --out ref.h5 > ref.log 2>&1 &
@@ -54,7 +54,7 @@ end=$(( $(date +%s) + 120 ))
 while :; do
   d=$(done_count out.h5)
   [ "$d" -ge $((N / 4)) ] && break
-  kill -0 "$MPI_PID" 2>/dev/null || { cat run1.log; fail "the sweep ended before the kill ($d done)"; }
+  kill -0 "$MPI_PID" 2>/dev/null || { cat run1.log; tail -5 poll.err 2>/dev/null; fail "the sweep ended before the kill ($d done)"; }
   [ "$(date +%s)" -lt "$end" ] || fail "no progress to kill at"
   sleep 0.2
 done

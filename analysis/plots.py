@@ -24,8 +24,9 @@ MAX_POINTS = 100_000
 LABELS = {
     "train_loss": "train loss", "test_loss": "test loss", "valid_loss": "validation loss",
     "train_acc": "train accuracy", "test_acc": "test accuracy", "valid_acc": "validation accuracy",
-    "topic_attn": "attention on the topic word", "topic_score": "topic-word score $s_t$",
-    "topic_embed_norm2": r"$\|q\|^2\|v_t\|^2$", "q_norm": r"$\|q\|$", "sen_rhs": "SEN theory",
+    "topic_attention": "attention on the topic word", "clean_attention": "attention (clean)",
+    "noisy_attention": "attention (label-flipped)", "attn_acc": "attention accuracy", "topic_score": "topic-word score $s_t$",
+    "topic_embed_norm2": r"$\|q\|^2\|v_t\|^2$", "query_norm": "||q||", "sen_rhs": "SEN theory",
     "sen_residual": "SEN relative residual", "steps_to_converge": "steps to converge",
     "lr": "learning rate", "vocab_size": "vocab_size (non-topic words)",
     "embed_dim": "embed_dim (D)", "words_per_sentence": "words_per_sentence (m)",
@@ -88,6 +89,7 @@ def curves(sweep, outdir, name, groups, facet_keys, runs, title, band="std", for
     handles = {}
     for gi, (gname, metrics) in enumerate(groups):
         logy = all(m.endswith("loss") for m in metrics)
+        bounded = all(m.endswith("acc") or "attention" in m for m in metrics)
         for fi, (ftitle, fids) in enumerate(facets):
             ax = axes[gi * nrow_per + fi // ncol][fi % ncol]
             cells = sweep.cells(line_keys, fids)
@@ -111,11 +113,15 @@ def curves(sweep, outdir, name, groups, facet_keys, runs, title, band="std", for
                     if len(ids) > 1 and len(cells) <= MAX_BAND_LINES:
                         if logy:
                             lo = np.where(lo > 0, lo, mean)
+                        if bounded:
+                            lo, hi = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
                         ax.fill_between(x, lo, hi, color=cols[ci], alpha=0.18, lw=0)
                     if mi == 0:
                         handles.setdefault(lab, h)
             if logy:
                 ax.set_yscale("log")
+            if bounded:
+                ax.set_ylim(-0.02, 1.02)
             ax.set_title(ftitle or gname)
             ax.set_ylabel(gname if len(metrics) > 1 else label(metrics[0]))
             ax.set_xlabel("training step")
@@ -277,29 +283,35 @@ def sen_identity(sweep, outdir, name, score, norm2, m_key, runs, formats=FORMATS
     n_total = int(np.sum(np.isfinite(s_all[ids_all]) & np.isfinite(y_all[ids_all])))
     keep = min(1.0, MAX_POINTS / max(1, n_total))
     m_vals = sorted(set(int(v) for v in ms[ids_all]))
-    cols = colors(len(m_vals))
+    # colour the points by m when it varies, else by vocab_size (the identity assumes a large one)
+    gkey = m_key if len(m_vals) > 1 else ("vocab_size" if "vocab_size" in sweep.cell_keys
+                                          else None)
+    gvals = sorted(set(sweep.params[gkey][ids_all])) if gkey else [None]
+    cols = colors(len(gvals))
+    mcol = dict(zip(gvals, cols)) if gkey == m_key else {mv: "k" for mv in m_vals}
     gaps = []
     smax = 0.0
-    for mv, c in zip(m_vals, cols):
-        ids = ids_all[ms[ids_all] == mv]
-        s, y = s_all[ids].ravel(), y_all[ids].ravel()
+    for gv, c in zip(gvals, cols):
+        ids = ids_all[sweep.params[gkey][ids_all] == gv] if gkey else ids_all
+        s, y = s_all[ids], y_all[ids]
+        mm = np.broadcast_to(ms[ids].astype(float)[:, None], s.shape)
+        s, y, mm = s.ravel(), y.ravel(), mm.ravel()
         ok = np.isfinite(s) & np.isfinite(y)
-        s, y = s[ok], y[ok]
+        s, y, mm = s[ok], y[ok], mm[ok]
         if not len(s):
             continue
-        gap = y - sen_theory(s, mv)
+        gap = y - sen_theory(s, mm)
         gaps.append(gap)
         sel = rng.random(len(s)) < keep if keep < 1 else slice(None)
-        lab = "m = %d (%d runs)" % (mv, len(ids)) if len(m_vals) > 1 else "measured (%d runs)" % len(ids)
-        ax.scatter(s[sel], y[sel], s=6, alpha=0.35, color=c, lw=0, rasterized=True, label=lab)
-        axr.scatter(s[sel], gap[sel], s=6, alpha=0.35, color=c, lw=0, rasterized=True)
+        lab = ("%s = %s (%d runs)" % (gkey, fmt_value(gv), len(ids)) if gkey
+               else "measured (%d runs)" % len(ids))
+        ax.scatter(s[sel], y[sel], s=6, alpha=0.4, color=c, lw=0, rasterized=True, label=lab)
+        axr.scatter(s[sel], gap[sel], s=6, alpha=0.4, color=c, lw=0, rasterized=True)
         smax = max(smax, float(np.max(s)))
     grid = np.linspace(0, max(smax, 1e-3) * 1.05, 300)
-    for mv, c in zip(m_vals, cols):
-        ax.plot(grid, sen_theory(grid, mv), color="k" if len(m_vals) == 1 else c, lw=1.6,
-                label=r"theory $\sqrt{2s + \frac{2}{m}(e^s-1)}$" + (", m = %d" % mv
-                                                                 if len(m_vals) > 1 else
-                                                                 ", m = %d" % mv))
+    for mv in m_vals:
+        ax.plot(grid, sen_theory(grid, mv), color=mcol[mv], lw=1.6,
+                label=r"theory $\sqrt{2s + \frac{2}{m}(e^s-1)}$, m = %d" % mv)
     ax.set_xlabel(label(score))
     ax.set_ylabel("measured ||q||·||v_t|| = sqrt(%s)" % norm2)
     ax.set_title("SEN identity: score vs. embedding norm")

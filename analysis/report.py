@@ -103,6 +103,8 @@ def make_plots(sweep, out, band="std", formats=plots.FORMATS):
     accs = [m for m in metrics if m.endswith("acc")]
     order = {"train_acc": 0, "valid_acc": 1, "test_acc": 2}
     accs = sorted(accs, key=lambda m: (order.get(m, 3), m))
+    if "train_acc" in accs and "test_acc" in accs:  # others (valid_acc, ...): all_metrics
+        accs = ["train_acc", "test_acc"]
     if accs:
         add("accuracy_curves", "Accuracy curves %s(mean over seeds, seeds as a band)." % per_cap,
             plots.curves(sweep, out, "accuracy_curves", [("accuracy", accs)], facet, runs,
@@ -136,13 +138,14 @@ def make_plots(sweep, out, band="std", formats=plots.FORMATS):
         groups = [(plots.label(m), [m]) for m in att]
         if SCORE in metrics:
             groups.append((plots.label(SCORE), [SCORE]))
-        add("topic_attention", "Attention over training %s (%s)." % (per, ", ".join(
-            m for _, ms in groups for m in ms)),
-            plots.curves(sweep, out, "topic_attention", groups, facet, runs,
+        name = "topic_attention" if any("topic" in m for m in att) else "attention_curves"
+        add(name, "Attention over training %s(%s; mean over seeds, seeds as a band)."
+            % (per_cap, ", ".join(m for _, ms in groups for m in ms)),
+            plots.curves(sweep, out, name, groups, facet, runs,
                          "Attention over training %s" % per, band, formats))
     else:
         notes.append("topic_attention: skipped, the %s family logs no attention metric "
-                     "(*attn*)" % sweep.model)
+                     "(*attn*, *attention*)" % sweep.model)
 
     if SCORE in metrics and NORM2 in metrics and M_KEY in sweep.params:
         res = plots.sen_identity(sweep, out, "sen_identity", SCORE, NORM2, M_KEY, runs, formats)

@@ -28,8 +28,9 @@ FAMILIES = {
             ("freeze_embeddings", "model", "bool", 0), ("train_query", "model", "bool", 0),
             ("batch_size", "train", "int", 0),
         ],
-        metrics=["train_loss", "train_acc", "valid_acc", "test_acc", "topic_attn",
-                 "topic_score", "topic_embed_norm2", "sen_rhs", "sen_residual", "q_norm"],
+        metrics=["train_loss", "train_acc", "valid_acc", "test_acc", "test_loss",
+                 "topic_attention", "topic_score", "topic_embed_norm2", "sen_rhs",
+                 "sen_residual", "query_norm"],
         grid=[("vocab_size", [20, 200, 2000]), ("embed_dim", [4, 8, 16]),
               ("lr", [0.05, 0.2]), ("seed", [0, 1, 2])],
     ),
@@ -38,14 +39,15 @@ FAMILIES = {
                 ("dim", "task", "int", 2000), ("signal_norm", "task", "real", 20.0),
                 ("rho", "task", "real", 0.1), ("label_noise", "task", "real", 0.2),
                 ("n_test", "task", "int", 1000)],
-        metrics=["train_loss", "train_acc", "test_loss", "test_acc"],
+        metrics=["train_loss", "test_loss", "train_acc", "test_acc", "clean_attention",
+                 "noisy_attention"],
         grid=[("dim", [250, 500, 750, 1000]), ("signal_norm", [5.0, 10.0, 15.0]),
               ("seed", [0, 1])],
     ),
     "snell2021": dict(
         params=[("vocab_size", "task", "int", 40), ("seq_len", "task", "int", 40),
                 ("permutation", "task", "bool", 1), ("hidden", "model", "int", 32)],
-        metrics=["train_loss", "train_acc", "test_acc", "attn_acc"],
+        metrics=["train_loss", "train_acc", "test_loss", "test_acc", "attn_acc"],
         grid=[("vocab_size", [40, 60]), ("seed", [0, 1, 2])],
     ),
 }
@@ -68,16 +70,20 @@ def expected_curves(model, run, steps, m):
     if model == "lu2021":
         s = 4.0 * (1.0 - np.exp(-speed * t))
         rhs = 2 * s + (2.0 / m) * np.expm1(s)
-        out.update(valid_acc=out["test_acc"], topic_attn=np.exp(s) / (np.exp(s) + m),
+        out.update(valid_acc=out["test_acc"], topic_attention=np.exp(s) / (np.exp(s) + m),
                    topic_score=s, topic_embed_norm2=rhs * (1.0 + 0.001 * np.sin(7 * s)),
-                   sen_rhs=rhs, q_norm=np.full_like(s, 0.3 * np.sqrt(p.get("embed_dim", 10))))
+                   sen_rhs=rhs, test_loss=loss * 1.1,
+                   query_norm=np.full_like(s, 0.3 * np.sqrt(p.get("embed_dim", 10))))
         out["sen_residual"] = np.abs(out["topic_embed_norm2"] - rhs) / np.maximum(rhs, 1e-12)
     elif model == "sakamoto2024":
         snr = p["signal_norm"] / np.sqrt(p["dim"])
         out["test_acc"] = np.clip(0.5 + snr * t, 0.5, 1.0)
         out["test_loss"] = loss * 1.5
+        out["clean_attention"] = 0.125 + 0.8 * t
+        out["noisy_attention"] = 0.125 + 0.5 * t
     elif model == "snell2021":
         out["attn_acc"] = out["train_acc"] * (0.5 if p["vocab_size"] == 40 else 1.0)
+        out["test_loss"] = loss * 1.2
     return out
 
 

@@ -22,10 +22,20 @@ rm -rf "$DIR"; mkdir -p "$DIR"; cd "$DIR" || exit 1
 [ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_orte_tmpdir_base=$DIR ATTNSWEEP=$BIN
 PIDS=""
+children() {   # children PID COMM: child processes of PID named COMM (from /proc: no procps needed)
+  local d st c f
+  for d in /proc/[0-9]*; do
+    { read -r st < "$d/stat" && read -r c < "$d/comm"; } 2>/dev/null || continue
+    [ "$c" = "$2" ] || continue
+    read -ra f <<<"${st##*) }"                     # fields after "pid (comm) ": state ppid ...
+    [ "${f[1]}" = "$1" ] && echo "${d#/proc/}"
+  done
+  return 0
+}
 cleanup() {   # local.sh runs mpirun in its own process group: stop both groups
   local rc=$? p m; trap - EXIT
   for p in $PIDS; do
-    for m in $(pgrep -P "$p" -x mpirun); do kill -TERM -- "-$m" 2>/dev/null; done
+    for m in $(children "$p" mpirun); do kill -TERM -- "-$m" 2>/dev/null; done
     kill -TERM -- "-$p" 2>/dev/null
   done
   wait; exit $rc
@@ -65,8 +75,8 @@ os.execv(sys.argv[1], sys.argv[1:])' "$SRC/jobs/local.sh" "$SPEC" out.h5 > local
   NP=3 setsid "$SRC/jobs/local.sh" "$SPEC" out.h5 > local2.log 2>&1 &
   L=$!; PIDS="$L"
   wait_done out.h5 $((d1 + 4)) "$L"
-  mpi=$(pgrep -P "$L" -x mpirun | head -1)
-  victim=$(pgrep -P "${mpi:-0}" -x attnsweep | tail -1)
+  mpi=$(children "$L" mpirun | head -1)
+  victim=$(children "${mpi:-0}" attnsweep | tail -1)
   [ -n "$victim" ] || fail "no attnsweep rank (child of local.sh's mpirun) found to kill"
   log "kill -9 rank pid $victim"
   kill -9 "$victim"

@@ -55,6 +55,10 @@ def _open(path):
         return h5py.File(path, "r", locking=False)
     except TypeError:  # h5py older than 3.5: no locking argument
         return h5py.File(path, "r")
+    except OSError as e:  # already open in this process with locking: reuse its setting
+        if "locking" not in str(e):
+            raise
+        return h5py.File(path, "r")
 
 
 def grid_scale(values):

@@ -234,9 +234,9 @@ def heatmap(sweep, outdir, name, xkey, ykey, facet_keys, rows, title, formats=FO
             ax = axes[r_][c_]
             xe = np.arange(len(xs) + 1) - 0.5 if xscale == "cat" else _edges(xs, xscale)
             ye = np.arange(len(ys) + 1) - 0.5 if yscale == "cat" else _edges(ys, yscale)
+            ax.grid(False)
             mesh = ax.pcolormesh(xe, ye, np.ma.masked_invalid(val), cmap=cm, norm=norm,
                                  edgecolors="white", linewidth=0.5)
-            ax.grid(False)
             _axis(ax, "x", xkey, xs, xscale)
             _axis(ax, "y", ykey, ys, yscale)
             ax.set_title("%s%s" % (rtitle, (" — " + ftitle) if ftitle else ""))

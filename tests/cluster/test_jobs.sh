@@ -90,7 +90,7 @@ pbs)
   mkdir -p fakebin
   cat > fakebin/qsub <<'EOF'
 #!/bin/sh
-echo "$@" >> "$QSUB_LOG"; echo 2.fakepbs
+echo "$@" >> "$QSUB_LOG"; env -0 > "$QSUB_LOG.env"; echo 2.fakepbs
 EOF
   printf '#!/bin/sh\nexit 1\n' > fakebin/qstat
   chmod +x fakebin/qsub fakebin/qstat
@@ -104,12 +104,13 @@ EOF
   [ $rc = 0 ] || fail "pbs.pbs: exit $rc, expected 0 (stopped, continuation queued)"
   grep -q 'USR1: walltime is near' pbs1.log || fail "the alarm did not fire"
   grep -q 'stopped by SIGUSR1' pbs1.log || fail "the sweep did not stop cleanly on the forwarded USR1"
-  grep -q -- "-W depend=afterany:1.fakepbs -v ATTNSWEEP_RESUBMIT=1,SPEC=$SPEC,OUT=out.h5," qsub.log \
+  grep -qx -- "-V -W depend=afterany:1.fakepbs -v ATTNSWEEP_RESUBMIT=1 $SRC/jobs/pbs.pbs" qsub.log \
     || fail "qsub was not called with the expected dependency and variables"
+
   [ "$(done_count out.h5)" -gt 0 ] || fail "no run done before the alarm"
-  # the continuation, as PBS would start it (qsub -v variables)
-  PBS_JOBID=2.fakepbs PBS_WALLTIME=600 LEAD=5 ATTNSWEEP_RESUBMIT=1 SPEC=$SPEC OUT=out.h5 \
-    MPIRUN_ARGS="-np 3 --oversubscribe --mca io romio321" ATTNSWEEP_JOB_SCRIPT=$SRC/jobs/pbs.pbs \
+  # the continuation, as PBS would start it: only the environment qsub -V exported, plus -v
+  mapfile -d '' -t ENV < qsub.log.env
+  env -i "${ENV[@]}" PBS_JOBID=2.fakepbs PBS_WALLTIME=600 ATTNSWEEP_RESUBMIT=1 \
     bash "$SRC/jobs/pbs.pbs" > pbs2.log 2>&1
   rc=$?
   cat pbs2.log

@@ -108,9 +108,9 @@ class Sweep:
             f = _open(self.path)
         except OSError as e:
             raise AnalysisError(
-                "%s: not a readable HDF5 file (%s). If a sweep wrote it, the file is damaged "
-                "(truncated?): rerun the sweep with --resume on a copy, or check the path."
-                % (self.path, str(e).split("(")[0].strip() or e)) from None
+                "%s: not a readable HDF5 file (HDF5 says: %s). Check the path; if attnsweep "
+                "wrote it, the file is damaged (truncated, or a copy that did not finish) and "
+                "the sweep must be rerun into a new file." % (self.path, e)) from None
         try:
             with f:
                 self._read(f)

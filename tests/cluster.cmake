@@ -44,3 +44,12 @@ add_test(NAME jobs_pbs_script_stops_at_its_alarm_and_resubmits_itself
           ${CLUSTER_WORK}/pbs)
 set_tests_properties(jobs_local_sh_stops_on_ctrl_c_and_resumes_after_a_killed_rank
   jobs_pbs_script_stops_at_its_alarm_and_resubmits_itself PROPERTIES LABELS "mpi;jobs" TIMEOUT 180)
+
+# If ctest kills the multihost test (timeout), its EXIT trap cannot run: this cleanup removes our
+# namespaces and what runs in them.
+add_test(NAME multihost_cluster_down
+  COMMAND ${CLUSTER_SRC}/netns-cluster.sh down ${CLUSTER_WORK}/multihost/cluster)
+set_tests_properties(multihost_cluster_down PROPERTIES LABELS multihost TIMEOUT 60
+  FIXTURES_CLEANUP multihost_cluster)
+set_tests_properties(multihost_sweep_loses_a_host_and_resumes_without_loss_or_rework PROPERTIES
+  FIXTURES_REQUIRED multihost_cluster)

@@ -42,10 +42,18 @@ cleanup() {   # local.sh runs mpirun in its own process group: stop both groups
 }
 trap cleanup EXIT
 
-mpirun -np 2 --oversubscribe --bind-to none --mca io romio321 "$BIN" run "$SPEC" --out ref.h5 > ref.log 2>&1 &
+timeout -k 5 200 mpirun -np 2 --oversubscribe --bind-to none --mca io romio321 "$BIN" run "$SPEC" --out ref.h5 > ref.log 2>&1 &
 REF=$!
 done_count() {
   /usr/bin/python3 -c 'import sys,h5py; print(int((h5py.File(sys.argv[1],"r")["runs/status"][:]==1).sum()))' "$1" 2>/dev/null || echo 0
+}
+wait_bounded() {   # wait_bounded PID SECONDS: wait for PID; fail (cleanup stops it) past SECONDS
+  local end=$(( $(date +%s) + $2 ))
+  while kill -0 "$1" 2>/dev/null; do
+    [ "$(date +%s)" -lt "$end" ] || fail "pid $1 still running after $2 s"
+    sleep 0.2
+  done
+  wait "$1"
 }
 wait_done() {   # wait_done FILE N PID: until N runs are done in FILE (PID must stay alive)
   local end=$(( $(date +%s) + 90 ))
@@ -66,7 +74,7 @@ os.execv(sys.argv[1], sys.argv[1:])' "$SRC/jobs/local.sh" "$SPEC" out.h5 > local
   wait_done out.h5 4 "$L"
   log "Ctrl-C (INT to the process group of local.sh)"
   kill -INT -- "-$L"
-  wait "$L"; rc=$?; PIDS=""
+  wait_bounded "$L" 120; rc=$?; PIDS=""
   cat local1.log
   [ $rc = 130 ] || fail "local.sh after Ctrl-C: exit $rc, expected 130"
   grep -q 'stopped by SIG' local1.log || fail "the sweep did not report a clean stop"
@@ -80,7 +88,7 @@ os.execv(sys.argv[1], sys.argv[1:])' "$SRC/jobs/local.sh" "$SPEC" out.h5 > local
   [ -n "$victim" ] || fail "no attnsweep rank (child of local.sh's mpirun) found to kill"
   log "kill -9 rank pid $victim"
   kill -9 "$victim"
-  wait "$L"; rc=$?; PIDS=""
+  wait_bounded "$L" 120; rc=$?; PIDS=""
   cat local2.log
   [ $rc = 0 ] || fail "local.sh after a killed rank: exit $rc, expected 0 (resume loop)"
   grep -q 'attempt 2/' local2.log || fail "local.sh did not resume after the crash"

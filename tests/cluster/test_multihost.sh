@@ -44,7 +44,7 @@ done_count() {   # runs done in a file being written (read-only, no locking); er
   /usr/bin/python3 -c 'import sys,h5py; print(int((h5py.File(sys.argv[1],"r")["runs/status"][:]==1).sum()))' "$1" 2>>poll.err || echo 0
 }
 
-mpirun -np 2 --oversubscribe --bind-to none --mca io romio321 "$BIN" run "$SPEC" --out ref.h5 > ref.log 2>&1 &
+timeout -k 5 200 mpirun -np 2 --oversubscribe --bind-to none --mca io romio321 "$BIN" run "$SPEC" --out ref.h5 > ref.log 2>&1 &
 REF_PID=$!
 N=$("$BIN" plan "$SPEC" 2>/dev/null | grep -oE '[0-9]+ runs' | head -1 | grep -oE '[0-9]+')
 N=${N:-40}

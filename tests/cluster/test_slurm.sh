@@ -46,7 +46,7 @@ trap cleanup EXIT
 
 reference() {   # reference SPEC OUT [run options]: the uninterrupted sweep, plain mpirun (background)
   local spec=$1 out=$2; shift 2
-  mpirun -np 2 --oversubscribe --bind-to none --mca io romio321 "$BIN" run "$spec" --out "$out" "$@" > "$out.log" 2>&1 &
+  timeout -k 5 330 mpirun -np 2 --oversubscribe --bind-to none --mca io romio321 "$BIN" run "$spec" --out "$out" "$@" > "$out.log" 2>&1 &
   REF_PID=$!
 }
 wait_reference() {

@@ -2,9 +2,10 @@
 # snell2021.sh — benchmark driver for issue 6: `attnsweep train` against the same snell2021 model
 # in PyTorch (bench/snell2021_torch.py): V = 40 permutations, L = 40, batch 128, Adam, one thread
 # each, for E = H ∈ {32, 64, 128, 256} (256 = the paper's size). Per config: steps/s of both and
-# the PyTorch/attnsweep time ratio (median over back-to-back pairs). attnsweep's wall time also
-# holds two evaluations (step 0 and the last step) of 129 sequences ≈ one training step; the
-# PyTorch timing excludes its warm-up steps and evaluation. Writes $OUT/results.md.
+# the PyTorch/attnsweep time ratio (median over back-to-back pairs), from CPU seconds (user +
+# sys: robust on a shared machine) and from wall seconds. attnsweep's time also holds process
+# start, init and two evaluations (step 0 and the last) of 129 sequences ≈ 2/3 of a training
+# step; PyTorch's excludes its 3 warm-up steps. Writes $OUT/results.md.
 #
 # usage: bench/snell2021.sh [--reps R] [--quick] [--out DIR] [--only 64,256]
 # env: ATTNSWEEP=path/to/attnsweep (default: build it in build-bench), PYTHON (/usr/bin/python3)
@@ -42,12 +43,13 @@ echo "# attnsweep $(git rev-parse --short HEAD) ($ATTNSWEEP); $("$PYTHON" -c 'im
 # steps per config: sized so one PyTorch run takes ~10-30 s here
 steps_for() { case $1 in 32) echo 60 ;; 64) echo 40 ;; 128) echo 20 ;; *) echo 8 ;; esac; }
 
-printf '| E = H | steps | attnsweep steps/s | PyTorch steps/s | ratio (PyTorch time / attnsweep) |\n' > "$OUT/results.md"
-printf '|---|---|---|---|---|\n' >> "$OUT/results.md"
+printf '| E = H | steps | attnsweep steps/CPU-s | PyTorch steps/CPU-s | ratio, CPU (PyTorch / attnsweep) | ratio, wall |\n' > "$OUT/results.md"
+printf '|---|---|---|---|---|---|\n' >> "$OUT/results.md"
 for D in ${ONLY//,/ }; do
   S=$(steps_for "$D")
   [ "$QUICK" = 1 ] && S=$(( (S + 4) / 5 ))
   for r in $(seq 1 "$REPS"); do
+    /usr/bin/time -f 'cpu %U %S' -o "$OUT/c_${D}_$r.time" \
     "$ATTNSWEEP" train examples/snell2021-copy.ini --run 0 --set model.embed_dim="$D" \
       --set model.hidden_dim="$D" --set train.steps="$S" --set train.log_every="$S" \
       --set task.eval_size=1 > "$OUT/c_${D}_$r.csv" 2> "$OUT/c_${D}_$r.err"
@@ -57,14 +59,17 @@ for D in ${ONLY//,/ }; do
   "$PYTHON" - "$OUT" "$D" "$S" "$REPS" >> "$OUT/results.md" <<'EOF'
 import json, re, statistics, sys
 out, D, S, reps = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-c, t, ratio = [], [], []
+c, t, ratio, wratio = [], [], [], []
 for r in range(1, reps + 1):
     m = re.search(r"in ([0-9.]+) s", open(f"{out}/c_{D}_{r}.err").read())
-    cs = float(m.group(1))
-    ts = json.loads(open(f"{out}/t_{D}_{r}.json").read().strip().splitlines()[-1])["seconds"]
-    c.append(S / cs); t.append(S / ts); ratio.append(ts / cs)
-print(f"| {D} | {S} | {statistics.median(c):.3f} | {statistics.median(t):.3f} | "
-      f"{statistics.median(ratio):.2f} |")
+    cw = float(m.group(1))
+    u, sy = open(f"{out}/c_{D}_{r}.time").read().split()[-2:]
+    cc = float(u) + float(sy)
+    j = json.loads(open(f"{out}/t_{D}_{r}.json").read().strip().splitlines()[-1])
+    c.append(S / cc); t.append(S / j["cpu_seconds"])
+    ratio.append(j["cpu_seconds"] / cc); wratio.append(j["seconds"] / cw)
+med = statistics.median
+print(f"| {D} | {S} | {med(c):.3f} | {med(t):.3f} | {med(ratio):.2f} | {med(wratio):.2f} |")
 EOF
   tail -n 1 "$OUT/results.md"
 done

@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm, Normalize  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter, LogLocator  # noqa: E402
 
 from .load import fmt_value, grid_scale  # noqa: E402
 
@@ -87,12 +88,14 @@ def curves(sweep, outdir, name, groups, facet_keys, runs, title, band="std", for
     fig, axes = plt.subplots(nrow, ncol, figsize=(PANEL_W * ncol, PANEL_H * nrow), squeeze=False)
     x = sweep.step
     handles = {}
+    max_lines = 0
     for gi, (gname, metrics) in enumerate(groups):
         logy = all(m.endswith("loss") for m in metrics)
         bounded = all(m.endswith("acc") or "attention" in m for m in metrics)
         for fi, (ftitle, fids) in enumerate(facets):
             ax = axes[gi * nrow_per + fi // ncol][fi % ncol]
             cells = sweep.cells(line_keys, fids)
+            max_lines = max(max_lines, len(cells))
             cols = colors(len(cells))
             for ci, (vals, ids) in enumerate(cells):
                 lab = sweep.label(line_keys, vals) or "all runs"
@@ -139,8 +142,10 @@ def curves(sweep, outdir, name, groups, facet_keys, runs, title, band="std", for
                    title=", ".join(line_keys) if line_keys else None, title_fontsize=8,
                    ncol=1 if len(pairs) <= 24 else 2)
     nruns = int(np.sum(runs))
-    bandtxt = "min–max" if band == "minmax" else "±1 std"
-    fig.suptitle("%s\nmean over seeds, band %s; %d runs" % (title, bandtxt, nruns), y=1.0)
+    bandtxt = "band min–max" if band == "minmax" else "band ±1 std"
+    if max_lines > MAX_BAND_LINES:
+        bandtxt = "no seed bands (more than %d lines per panel)" % MAX_BAND_LINES
+    fig.suptitle("%s\nmean over seeds, %s; %d runs" % (title, bandtxt, nruns), y=1.0)
     fig.tight_layout()
     return dict(files=save(fig, outdir, name, formats), notes=notes)
 
@@ -255,7 +260,12 @@ def heatmap(sweep, outdir, name, xkey, ykey, facet_keys, rows, title, formats=FO
                             tc = "#444444"
                         ax.text(cx, cy, txt[yy, xx], ha="center", va="center", fontsize=7,
                                 color=tc)
-            fig.colorbar(mesh, ax=ax, label=cblabel, fraction=0.05, pad=0.03)
+            cb = fig.colorbar(mesh, ax=ax, label=cblabel, fraction=0.05, pad=0.03)
+            if isinstance(norm, LogNorm):
+                cb.locator = LogLocator(subs=(1.0, 2.0, 5.0))
+                cb.formatter = FormatStrFormatter("%g")
+                cb.minorticks_off()
+                cb.update_ticks()
     for r_ in range(nrow):
         for c_ in range(ncol):
             if (r_, c_) not in used:

@@ -119,6 +119,9 @@ def make_plots(sweep, out, band="std", formats=plots.FORMATS):
                      "seed (swept: %s)" % (", ".join(sweep.cell_keys) or "none"))
     elif "steps_to_converge" not in sweep.summaries:
         notes.append("steps_to_converge_heatmap: skipped, no /runs/steps_to_converge")
+    elif not np.any(sweep.summaries["steps_to_converge"][runs] >= 0):
+        notes.append("steps_to_converge_heatmap: skipped, no done run reached converge_loss "
+                     "(steps_to_converge = -1 everywhere)")
     else:
         fk = _facets_for(sweep, pair)
         thr = sweep.params.get("converge_loss")
@@ -126,7 +129,8 @@ def make_plots(sweep, out, band="std", formats=plots.FORMATS):
             len(np.unique(thr)) == 1 else "train loss < converge_loss"
         add("steps_to_converge_heatmap",
             "Steps to converge (%s), mean over the converged seeds, over %s × %s%s. "
-            "Grey = no seed converged; 'k/n' = only k of n seeds converged."
+            "'never' = no seed converged; 'k/n' = only k of n finished seeds converged; "
+            "grey without text = no finished run yet."
             % (thr_txt, pair[0], pair[1], (", one panel per " + ", ".join(fk)) if fk else ""),
             plots.heatmap(sweep, out, "steps_to_converge_heatmap", pair[0], pair[1], fk,
                           [("steps to converge", "steps (%s)" % thr_txt, _stc_fn(sweep),

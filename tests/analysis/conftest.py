@@ -38,14 +38,20 @@ def mpi_env():
     return env
 
 
-def run_sweep(spec, out, np_=3):
-    """Run `attnsweep run spec --out out` under mpiexec; fails the test with the output if the
-    sweep fails. Skips when no binary is known (pytest outside ctest, nothing built)."""
+def sweep_cmd(spec, out, *extra, np_=3):
+    """The mpiexec command line of `attnsweep run spec --out out extra...`. Skips the test when
+    no binary is known (pytest outside ctest with nothing built)."""
     b = _binary()
     if b is None:
         pytest.skip("no attnsweep binary: set ATTNSWEEP_BIN (ctest does) or build into build/")
-    cmd = [os.environ.get("MPIEXEC", "mpirun")] + MPI_FLAGS + ["-np", str(np_), b, "run", spec,
-                                                               "--out", out]
+    return [os.environ.get("MPIEXEC", "mpirun")] + MPI_FLAGS + \
+        ["-np", str(np_), b, "run", spec, "--out", out] + list(extra)
+
+
+def run_sweep(spec, out, np_=3):
+    """Run `attnsweep run spec --out out` under mpiexec; fails the test with the output if the
+    sweep fails."""
+    cmd = sweep_cmd(spec, out, np_=np_)
     p = subprocess.run(cmd, env=mpi_env(), capture_output=True, text=True, timeout=300)
     if p.returncode != 0 or not os.path.exists(out):
         pytest.fail("the tiny sweep failed (exit %d): %s\nstdout:\n%s\nstderr:\n%s"

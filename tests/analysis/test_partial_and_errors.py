@@ -79,6 +79,47 @@ def test_a_file_with_nothing_done_yet_gives_tables_and_no_plots(synth_file, copy
     assert len((tmp_path / "runs.csv").read_text().splitlines()) == 55
 
 
+def test_a_file_being_written_by_a_running_sweep_can_be_reported_any_time(tmp_path):
+    """Once the sweep has created its file, every report made while it runs succeeds and sees
+    done + pending (+ interrupted) = all runs."""
+    import subprocess
+    import time
+    from conftest import TINY, mpi_env, sweep_cmd
+    from analysis.report import write_report
+    out = str(tmp_path / "live.h5")
+    cmd = sweep_cmd(TINY, out, "--set", "train.steps=3000", "--set", "task.n_sentences=600",
+                    "--progress", "0")
+    proc = subprocess.Popen(cmd, env=mpi_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while True:  # wait for the collective create to finish (the file is then readable)
+            try:
+                analysis.load(out)
+                break
+            except analysis.AnalysisError:
+                assert proc.poll() is None and time.time() < deadline, "sweep never made a file"
+                time.sleep(0.2)
+        seen = []
+        while proc.poll() is None:  # a full report first, then quick loads until the end
+            if not seen:
+                c = write_report(out, str(tmp_path / "r"), formats=("png",))["counts"]
+            else:
+                s = analysis.load(out)
+                s.trace("train_loss")
+                c = s.counts()
+            assert c["done"] + c["pending"] + c["interrupted"] == 24 and c["failed"] == 0
+            seen.append(c["done"])
+        assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    print("done counts seen while running:", seen)
+    assert seen, "no report was made while the sweep ran"
+    assert seen == sorted(seen)  # done only grows
+    assert analysis.load(out).counts()["done"] == 24
+
+
 def assert_clean_error(p, *phrases):
     assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
     assert "Traceback" not in p.stderr and p.stderr.startswith("analysis: error: ")

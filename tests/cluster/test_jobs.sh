@@ -42,11 +42,17 @@ cleanup() {   # local.sh runs mpirun in its own process group: stop both groups
 }
 trap cleanup EXIT
 
-timeout -k 5 200 mpirun -np 2 --oversubscribe --bind-to none --mca io romio321 "$BIN" run "$SPEC" --out ref.h5 > ref.log 2>&1 &
+# shellcheck source=tests/cluster/lib.sh
+. "$HERE/lib.sh"
+# ~30 s of runs (4 lr values per seed), so each interruption lands part-way on a fast machine
+t1=$(run_seconds "$BIN" "$SPEC")
+nseed=$(seeds_for 30 "$t1" 4 10 200)
+SET="--set grid.seed=0..$((nseed - 1))"
+log "one run takes $t1 s: $SET ($((4 * nseed)) runs)"
+# shellcheck disable=SC2086
+timeout -k 5 200 mpirun -np 2 --oversubscribe --bind-to none --mca io romio321 "$BIN" run "$SPEC" \
+    $SET --out ref.h5 > ref.log 2>&1 &
 REF=$!
-done_count() {
-  /usr/bin/python3 -c 'import sys,h5py; print(int((h5py.File(sys.argv[1],"r")["runs/status"][:]==1).sum()))' "$1" 2>/dev/null || echo 0
-}
 wait_bounded() {   # wait_bounded PID SECONDS: wait for PID; fail (cleanup stops it) past SECONDS
   local end=$(( $(date +%s) + $2 ))
   while kill -0 "$1" 2>/dev/null; do
@@ -57,10 +63,10 @@ wait_bounded() {   # wait_bounded PID SECONDS: wait for PID; fail (cleanup stops
 }
 wait_done() {   # wait_done FILE N PID: until N runs are done in FILE (PID must stay alive)
   local end=$(( $(date +%s) + 90 ))
-  until [ "$(done_count "$1")" -ge "$2" ]; do
+  until [ "$(done_count "$BIN" "$1")" -ge "$2" ]; do
     kill -0 "$3" 2>/dev/null || fail "the sweep ended before $2 runs were done"
     [ "$(date +%s)" -lt "$end" ] || fail "fewer than $2 runs done after 90 s"
-    sleep 0.2
+    sleep 0.1
   done
 }
 
@@ -69,7 +75,7 @@ local)
   # 1. Ctrl-C: setsid gives local.sh its own process group, like a terminal's foreground job;
   # python restores SIGINT, which bash ignores in background commands (a terminal's shell doesn't)
   NP=3 setsid /usr/bin/python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL)
-os.execv(sys.argv[1], sys.argv[1:])' "$SRC/jobs/local.sh" "$SPEC" out.h5 > local1.log 2>&1 &
+os.execv(sys.argv[1], sys.argv[1:])' "$SRC/jobs/local.sh" "$SPEC" out.h5 -- $SET > local1.log 2>&1 &
   L=$!; PIDS="$L"
   wait_done out.h5 4 "$L"
   log "Ctrl-C (INT to the process group of local.sh)"
@@ -78,9 +84,9 @@ os.execv(sys.argv[1], sys.argv[1:])' "$SRC/jobs/local.sh" "$SPEC" out.h5 > local
   cat local1.log
   [ $rc = 130 ] || fail "local.sh after Ctrl-C: exit $rc, expected 130"
   grep -q 'stopped by SIG' local1.log || fail "the sweep did not report a clean stop"
-  d1=$(done_count out.h5)
+  d1=$(done_count "$BIN" out.h5)
   # 2. the same command again; kill -9 one rank part-way: local.sh must resume by itself
-  NP=3 setsid "$SRC/jobs/local.sh" "$SPEC" out.h5 > local2.log 2>&1 &
+  NP=3 setsid "$SRC/jobs/local.sh" "$SPEC" out.h5 -- $SET > local2.log 2>&1 &
   L=$!; PIDS="$L"
   wait_done out.h5 $((d1 + 4)) "$L"
   mpi=$(children "$L" mpirun | head -1)
@@ -105,8 +111,10 @@ EOF
   export PATH=$DIR/fakebin:$PATH QSUB_LOG=$DIR/qsub.log PBS_O_WORKDIR=$DIR
   # walltime 6 s with LEAD 5: the script's alarm fires after 1 s, during MPI startup; it must hold
   # the warning back until STARTUP_GRACE (3 s) or the ranks, not yet handling USR1, would die
-  PBS_JOBID=1.fakepbs PBS_WALLTIME=6 LEAD=5 STARTUP_GRACE=3 SPEC=$SPEC OUT=out.h5 MPIRUN_ARGS="-np 3 --oversubscribe --mca io romio321" \
-    ATTNSWEEP_JOB_SCRIPT=$SRC/jobs/pbs.pbs bash "$SRC/jobs/pbs.pbs" > pbs1.log 2>&1
+  # (SWEEP_ARGS must reach the continuation through qsub -V: the spec hash includes it)
+  PBS_JOBID=1.fakepbs PBS_WALLTIME=6 LEAD=5 STARTUP_GRACE=3 SPEC=$SPEC OUT=out.h5 SWEEP_ARGS="$SET" \
+    MPIRUN_ARGS="-np 3 --oversubscribe --mca io romio321" ATTNSWEEP_JOB_SCRIPT=$SRC/jobs/pbs.pbs \
+    bash "$SRC/jobs/pbs.pbs" > pbs1.log 2>&1
   rc=$?
   cat pbs1.log; cat qsub.log 2>/dev/null
   [ $rc = 0 ] || fail "pbs.pbs: exit $rc, expected 0 (stopped, continuation queued)"
@@ -115,7 +123,7 @@ EOF
   grep -qx -- "-V -W depend=afterany:1.fakepbs -v ATTNSWEEP_RESUBMIT=1 $SRC/jobs/pbs.pbs" qsub.log \
     || fail "qsub was not called with the expected dependency and variables"
 
-  [ "$(done_count out.h5)" -gt 0 ] || fail "no run done before the alarm"
+  [ "$(done_count "$BIN" out.h5)" -gt 0 ] || fail "no run done before the alarm"
   # the continuation, as PBS would start it: only the environment qsub -V exported, plus -v
   mapfile -d '' -t ENV < qsub.log.env
   env -i "${ENV[@]}" PBS_JOBID=2.fakepbs PBS_WALLTIME=600 ATTNSWEEP_RESUBMIT=1 \

@@ -131,9 +131,10 @@ walltime)
   # at the first check, which can come before the batch script has started: the signal is lost.)
   # The sweep must outlast it on any machine: size it for ~70 s of work from the time of one run,
   # measured as the test runs (two at once: the reference and the job run side by side).
-  t1=$(for r in 0 1; do "$BIN" train "$HERE/long.ini" --run $r 2>&1 >/dev/null & done |
-       sed -n 's/.* in \([0-9.]*\) s.*/\1/p' | awk '{ s += $1; n++ } END { if (n) printf "%.3f", s / n }')
-  nseed=$(awk -v t="${t1:-1}" 'BEGIN { n = int(70 / (3 * t)) + 1; print (n < 8 ? 8 : n > 60 ? 60 : n) }')
+  # shellcheck source=tests/cluster/lib.sh
+  . "$HERE/lib.sh"
+  t1=$(run_seconds "$BIN" "$HERE/long.ini")
+  nseed=$(seeds_for 70 "$t1" 3 8 200)
   SET="--set grid.seed=0..$((nseed - 1))"
   log "one run takes ${t1:-?} s: $SET ($((3 * nseed)) runs)"
   # reference and chain run side by side (1 worker each, 2 cores): bounded wall time

@@ -90,10 +90,17 @@ def fmt_pm(mean, std, digits=3):
     """'0.123 ± 0.004' for tables; '—' when missing."""
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "—"
-    s = "%.*g" % (digits, mean)
+    s = _num(mean, digits)
     if std is not None and not (isinstance(std, float) and math.isnan(std)):
-        s += " ± %.*g" % (max(1, digits - 1), std)
+        s += " ± " + _num(std, max(1, digits - 1))
     return s
+
+
+def _num(x, digits):
+    """%g without exponents for 100 <= |x| < 1e7 (step counts read better as 735 ± 230)."""
+    if 100 <= abs(x) < 1e7:
+        return "%d" % round(x)
+    return "%.*g" % (digits, x)
 
 
 def md_table(header, rows):

@@ -99,7 +99,6 @@ def make_synthetic(path, model="lu2021", grid=None, statuses=None, fixed=None, s
     fixed.setdefault("steps", steps)
     fixed.setdefault("log_every", log_every)
     schema = COMMON + fam["params"]
-    kinds = {n: k for n, _, k, _ in schema}
     swept = [k for k, v in grid if len(v) > 1]
     keys = [k for k, _ in grid]
     combos = list(itertools.product(*[v for _, v in grid]))

@@ -104,3 +104,29 @@ def test_compare_counts_cells_found_in_one_file_only(tmp_path):
     assert (res["n_matched"], res["only_a"], res["only_b"]) == (2, 2, 2)
     assert res["keys"] == ["vocab_size", "lr"]
     assert res["columns"]["b_n_seeds"] == [0, 2]  # vocab 200, lr 0.1: both runs unfinished
+
+
+def test_swept_enum_and_bool_keys_are_grid_cells_and_panels(tmp_path):
+    from analysis.report import write_report
+    path = str(tmp_path / "enum.h5")
+    synth.make_synthetic(path, grid=[("classifier", ["fixed", "mlp"]), ("vocab_size", [20, 200]),
+                                     ("embed_dim", [4, 8]), ("freeze_keys", [0, 1]),
+                                     ("seed", [0, 1])])
+    out = str(tmp_path / "rep")
+    res = write_report(path, out, formats=("png", "svg"))
+    with open(os.path.join(out, "summary.csv")) as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 16 and {r["classifier"] for r in rows} == {"fixed", "mlp"}
+    assert all(r["n_seeds"] == "2" for r in rows)
+    svg = open(os.path.join(out, "steps_to_converge_heatmap.svg")).read()
+    assert "classifier=mlp, freeze_keys=1" in svg  # one panel per combination of the others
+
+
+def test_a_sweep_over_seeds_only_has_one_cell_and_no_heatmap(tmp_path):
+    from analysis.report import write_report
+    path = str(tmp_path / "seeds.h5")
+    synth.make_synthetic(path, grid=[("seed", [0, 1, 2])])
+    res = write_report(path, str(tmp_path / "rep"), formats=("png",))
+    assert res["n_cells"] == 1 and res["n_rows"] == 3
+    assert any(n.startswith("steps_to_converge_heatmap: skipped") for n in res["notes"])
+    assert "loss_curves" in [name for name, _, _, _ in res["plots"]]

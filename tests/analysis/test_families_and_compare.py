@@ -113,7 +113,7 @@ def test_swept_enum_and_bool_keys_are_grid_cells_and_panels(tmp_path):
                                      ("embed_dim", [4, 8]), ("freeze_keys", [0, 1]),
                                      ("seed", [0, 1])])
     out = str(tmp_path / "rep")
-    res = write_report(path, out, formats=("png", "svg"))
+    write_report(path, out, formats=("png", "svg"))
     with open(os.path.join(out, "summary.csv")) as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 16 and {r["classifier"] for r in rows} == {"fixed", "mlp"}

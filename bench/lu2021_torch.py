@@ -3,8 +3,9 @@
 as a competent researcher would write it: the baseline that bench/lu2021.sh times against
 `attnsweep train`. Same task, parameters, initialisation, loss, optimiser (full-batch GD with
 torch.optim.SGD) and the same trace columns evaluated every log_every steps as attnsweep's
-lu2021 family; the random numbers differ (torch.Generator, not attnsweep's rng), so
-trajectories agree statistically, not bit for bit.
+lu2021 family. The random numbers differ (torch.Generator, not attnsweep's rng), so
+trajectories agree statistically; started from attnsweep's own data and weights (--init-from,
+written by bench/lu2021_dump.c) in float64 they agree to rounding.
 
 Usage: /usr/bin/python3 bench/lu2021_torch.py [--embed-dim 10] [--n-sentences 5000] ...
 Prints the trace as CSV on stdout (header first) and one line on stderr:
@@ -194,8 +195,9 @@ def main():
         print("%d," % r[0] + ",".join("%.9g" % v for v in r[1:]))
     wall = t2 - t0
     print("torch: steps=%d wall_seconds=%.4f cpu_seconds=%.4f loop_seconds=%.4f steps_per_s=%.3f "
-          "impl=%s sparse=%d dtype=%s torch=%s threads=%d" % (a.steps, wall, c2 - c0, t2 - t1,
-          a.steps / wall, a.impl, a.sparse, a.dtype, torch.__version__, torch.get_num_threads()), file=sys.stderr)
+          "impl=%s sparse=%d dtype=%s torch=%s threads=%d"
+          % (a.steps, wall, c2 - c0, t2 - t1, a.steps / wall, a.impl, a.sparse, a.dtype,
+             torch.__version__, torch.get_num_threads()), file=sys.stderr)
 
 
 if __name__ == "__main__":

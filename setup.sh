@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh — install attnsweep's Debian packages, build it, and (with --demo) run the demo sweep.
 #   ./setup.sh           apt-get install (as root or via sudo) + configure + build into build/
-#   ./setup.sh --demo    the same, then `mpirun -np 2 attnsweep run examples/demo.ini`, its
+#   ./setup.sh --demo    the same, then `mpirun -np <cores+1> attnsweep run examples/demo.ini`, its
 #                        status, and the analysis report of the result (demo.h5, demo-report/)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -26,7 +26,9 @@ if [ "${1:-}" = "--demo" ]; then
   # Open MPI refuses root unless told; ROMIO avoids OMPIO's collective-write hangs (README).
   [ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
   rm -f demo.h5
-  mpirun -np 2 --oversubscribe --mca io romio321 build/attnsweep run examples/demo.ini --out demo.h5
+  # Rank 0 coordinates and the others train: one rank more than cores keeps every core busy.
+  mpirun -np $(( $(nproc) + 1 )) --oversubscribe --mca io romio321 \
+    build/attnsweep run examples/demo.ini --out demo.h5
   build/attnsweep status demo.h5
   /usr/bin/python3 -m analysis report demo.h5 --out demo-report/
   echo "setup: demo sweep in demo.h5, report in demo-report/report.md"

@@ -64,12 +64,14 @@ static int install_signals(void)
 
 /* ---- small helpers ------------------------------------------------------------------------- */
 
-static double now_seconds(void)
+static double clock_seconds(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+static double now_seconds(void) { return clock_seconds(CLOCK_MONOTONIC); }
 
 static void fmt_duration(double s, char *buf, size_t n)
 {
@@ -588,10 +590,12 @@ static double time_run(const grid_t *g, long id, long steps, char *err, size_t n
         snprintf(err, n, "out of memory");
         return -1;
     }
+    /* CPU time of this (single-threaded) process: on a loaded machine wall time would charge
+     * the calibration with other processes' work and the extrapolation would multiply it. */
     for (int rep = 0; rep < 2; rep++) {
-        double t = now_seconds();
+        double t = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
         int rc = train_run(g->spec->family, &p, &tr, &res, NULL);
-        t = now_seconds() - t;
+        t = clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - t;
         if (rc != 0 || res.status == RUN_FAILED) {
             snprintf(err, n, "run %ld failed during calibration: %s", id, res.message);
             best = -1;

@@ -119,7 +119,7 @@ static const param_def_t snell_params[] = {
     {"train_size", "task", PARAM_INT, 0, 0, 1e9, 0, NULL, 1,
      "0: fresh sequences every step; N: a fixed training set of N sequences"},
     {"eval_size", "task", PARAM_INT, 256, 1, 1e7, 0, NULL, 1,
-     "held-out sequences (stream EVAL) for test_* , attn_acc and ktiw"},
+     "held-out sequences (stream EVAL) for test_*, attn_acc and ktiw"},
     {"embed_dim", "model", PARAM_INT, 256, 1, 65536, 0, NULL, 1, "E: shared embedding size"},
     {"hidden_dim", "model", PARAM_INT, 256, 1, 65536, 0, NULL, 1, "H: LSTM hidden size"},
     {"uniform_attn", "model", PARAM_BOOL, 0, 0, 1, 0, NULL, 1,
@@ -204,9 +204,10 @@ static void snell_free(void *state)
 
 static int snell_init(void **state, const params_t *p, char *err, size_t errlen)
 {
-    int rc = -1;
     snell_run_t *s = calloc(1, sizeof *s);
     *state = NULL;
+    snprintf(err, errlen, "snell2021: out of memory (run needs about %zu MB)",
+             snell_memory(p) >> 20);
     if (!s) goto fail;
     uint64_t seed = (uint64_t)params_geti(p, "seed");
     s->V = (int)params_geti(p, "vocab");
@@ -217,7 +218,7 @@ static int snell_init(void **state, const params_t *p, char *err, size_t errlen)
     s->n_eval = (int)params_geti(p, "eval_size");
     s->lr = params_get(p, "lr");
     s->n_probe = s->n_train > 0 && s->n_train < s->B ? (int)s->n_train : s->B;
-    if (snell_check(p, err, errlen) != 0) goto out;
+    if (snell_check(p, err, errlen) != 0) goto fail;
 
     size_t L = (size_t)s->L;
     s->data = malloc(sizeof(int) * L * ((size_t)s->n_train + (size_t)s->n_eval + 2 * (size_t)s->B));
@@ -248,13 +249,11 @@ static int snell_init(void **state, const params_t *p, char *err, size_t errlen)
     };
     if (snell_net_init(&s->net, &c, seed) != 0) goto fail;
     *state = s;
+    err[0] = '\0';
     return 0;
-fail:
-    snprintf(err, errlen, "snell2021: out of memory (run needs about %zu MB)",
-             snell_memory(p) >> 20);
-out:
+fail: /* err says why: the memory message above, or check()'s */
     snell_free(s);
-    return rc;
+    return -1;
 }
 
 static int snell_step(void *state, long step, double *loss, char *err, size_t errlen)

@@ -397,6 +397,13 @@ int cli_run(int argc, char **argv)
     /* Under mpirun, die with it: after a kill -9 of mpirun, orphaned ranks would otherwise go on
      * writing for a few seconds, racing a quick --resume. (Linux; the launcher is our parent.) */
     if (getenv("OMPI_COMM_WORLD_SIZE")) prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* Handlers before MPI_Init: a walltime signal that arrives during start-up is a stop
+     * request like any other, not the default action (death) of a rank without a handler. */
+    g_grace = (unsigned)ceil(a.grace);
+    if (install_signals() != 0) {
+        fprintf(stderr, "attnsweep run: cannot install signal handlers\n");
+        return CLI_ERROR;
+    }
     if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
         fprintf(stderr, "attnsweep run: MPI_Init failed\n");
         return CLI_ERROR;
@@ -405,11 +412,6 @@ int cli_run(int argc, char **argv)
     if (MPI_Comm_rank(MPI_COMM_WORLD, &rank) != MPI_SUCCESS ||
         MPI_Comm_size(MPI_COMM_WORLD, &size) != MPI_SUCCESS)
         mpi_fatal(0, "MPI_Comm_rank/size");
-    g_grace = (unsigned)ceil(a.grace);
-    if (install_signals() != 0) {
-        fprintf(stderr, "attnsweep run: rank %d: cannot install signal handlers\n", rank);
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
     double t_start = now_seconds();
 
     /* Every rank reads the spec and expands the grid: both are deterministic. */

@@ -219,7 +219,7 @@ static void sentence_softmax(int L, const int32_t *t, const double *score, doubl
  * when w is NULL):
  * a weighted gather of rows, summed over k in order. Small even D (≤ 16) keeps the whole row in
  * nv = D/2 vector registers (nv is a constant at each call site, so the k loops unroll); other D
- * go 8 columns at a time. Element-wise vector operations only: results do not depend on the
+ * go 16 (then 8) columns at a time. Element-wise vector operations only: results do not depend on the
  * vector width. */
 static inline __attribute__((always_inline)) double gather_small(int nv, int n, const int32_t *idx,
                                                                  const int32_t *widx,
@@ -262,6 +262,31 @@ static double gather_rows(int n, int D, const int32_t *idx, const int32_t *widx,
     double wsum = 0.0;
     for (int i = 0; i < n; i++) wsum += !w ? 1.0 : widx ? w[widx[i]] : w[i];
     int d = 0;
+    /* 16 columns per pass: eight independent add chains hide the add latency */
+    for (; d + 16 <= D; d += 16) {
+        v2d s0 = {0.0, 0.0}, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        for (int i = 0; i < n; i++) {
+            const double *x = X + (size_t)idx[i] * D + d;
+            double wi = !w ? 1.0 : widx ? w[widx[i]] : w[i];
+            v2d va = {wi, wi};
+            s0 += va * load2(x);
+            s1 += va * load2(x + 2);
+            s2 += va * load2(x + 4);
+            s3 += va * load2(x + 6);
+            s4 += va * load2(x + 8);
+            s5 += va * load2(x + 10);
+            s6 += va * load2(x + 12);
+            s7 += va * load2(x + 14);
+        }
+        store2(out + d, s0);
+        store2(out + d + 2, s1);
+        store2(out + d + 4, s2);
+        store2(out + d + 6, s3);
+        store2(out + d + 8, s4);
+        store2(out + d + 10, s5);
+        store2(out + d + 12, s6);
+        store2(out + d + 14, s7);
+    }
     for (; d + 8 <= D; d += 8) {
         v2d s0 = {0.0, 0.0}, s1 = s0, s2 = s0, s3 = s0;
         for (int i = 0; i < n; i++) {
@@ -296,6 +321,93 @@ static double gather_rows(int n, int D, const int32_t *idx, const int32_t *widx,
     return wsum;
 }
 
+/* Two gathers at once, for small even D = 2·nv (nv ≤ 6): out0 = Σ_k u_k X[i0_k,:] over k < n0
+ * and out1 likewise over (n1, i1), each summed in the same order as gather_rows (bit-identical
+ * results); interleaving the two independent sums hides the add latency. u_k = w[i_k] when
+ * scale, else 1; ws[j] = Σ_k w[i_k] of each (0 when w is NULL). */
+static inline __attribute__((always_inline)) void gather_pair_small(int nv, int scale, int n0,
+                                                                    const int32_t *i0, int n1,
+                                                                    const int32_t *i1,
+                                                                    const double *w,
+                                                                    const double *X, double *out0,
+                                                                    double *out1, double ws[2])
+{
+    const int D = 2 * nv;
+    double w0 = 0.0, w1 = 0.0;
+    v2d s0[6], s1[6];
+    PRAGMA_UNROLL8
+    for (int k = 0; k < nv; k++) s0[k] = s1[k] = (v2d){0.0, 0.0};
+    int n = n0 < n1 ? n0 : n1, i = 0;
+    for (; i < n; i++) {
+        const double *x0 = X + (size_t)i0[i] * D, *x1 = X + (size_t)i1[i] * D;
+        double a = w ? w[i0[i]] : 1.0, b = w ? w[i1[i]] : 1.0;
+        w0 += a;
+        w1 += b;
+        v2d va = {a, a}, vb = {b, b};
+        PRAGMA_UNROLL8
+        for (int k = 0; k < nv; k++) {
+            s0[k] += scale ? va * load2(x0 + 2 * k) : load2(x0 + 2 * k);
+            s1[k] += scale ? vb * load2(x1 + 2 * k) : load2(x1 + 2 * k);
+        }
+    }
+    for (; i < n0; i++) {
+        const double *x0 = X + (size_t)i0[i] * D;
+        double a = w ? w[i0[i]] : 1.0;
+        w0 += a;
+        v2d va = {a, a};
+        PRAGMA_UNROLL8
+        for (int k = 0; k < nv; k++) s0[k] += scale ? va * load2(x0 + 2 * k) : load2(x0 + 2 * k);
+    }
+    for (; i < n1; i++) {
+        const double *x1 = X + (size_t)i1[i] * D;
+        double b = w ? w[i1[i]] : 1.0;
+        w1 += b;
+        v2d vb = {b, b};
+        PRAGMA_UNROLL8
+        for (int k = 0; k < nv; k++) s1[k] += scale ? vb * load2(x1 + 2 * k) : load2(x1 + 2 * k);
+    }
+    PRAGMA_UNROLL8
+    for (int k = 0; k < nv; k++) {
+        store2(out0 + 2 * k, s0[k]);
+        store2(out1 + 2 * k, s1[k]);
+    }
+    ws[0] = w0;
+    ws[1] = w1;
+}
+
+/* The weighted pair (rows scaled by w[i], ws = Σ w[i]): 1 if D has a paired path, else 0. */
+static int gather_pair_scaled(int D, int n0, const int32_t *i0, int n1, const int32_t *i1,
+                              const double *w, const double *X, double *out0, double *out1,
+                              double ws[2])
+{
+    switch (D) {
+    case 2: gather_pair_small(1, 1, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
+    case 4: gather_pair_small(2, 1, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
+    case 6: gather_pair_small(3, 1, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
+    case 8: gather_pair_small(4, 1, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
+    case 10: gather_pair_small(5, 1, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
+    case 12: gather_pair_small(6, 1, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
+    default: return 0;
+    }
+}
+
+/* The unit-weight pair (plain row sums; ws = Σ w[i] when w is not NULL): 1 if D has a paired
+ * path, else 0. */
+static int gather_pair_unit(int D, int n0, const int32_t *i0, int n1, const int32_t *i1,
+                            const double *w, const double *X, double *out0, double *out1,
+                            double ws[2])
+{
+    switch (D) {
+    case 2: gather_pair_small(1, 0, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
+    case 4: gather_pair_small(2, 0, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
+    case 6: gather_pair_small(3, 0, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
+    case 8: gather_pair_small(4, 0, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
+    case 10: gather_pair_small(5, 0, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
+    case 12: gather_pair_small(6, 0, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
+    default: return 0;
+    }
+}
+
 /* h = Σ_i a_i E[t_i,:] with a = softmax shifted by the sentence's own maximum, without storing
  * a (the exponentials are recomputed per column block; this path is rare). */
 static void sentence_pool_unstored(int L, int D, const int32_t *t, const double *score,
@@ -309,31 +421,49 @@ static void sentence_pool_unstored(int L, int D, const int32_t *t, const double 
     for (int i = 0; i < L; i++) axpy(D, exp(score[t[i]] - mx) / z, E + (size_t)t[i] * D, h);
 }
 
+/* Sentence b of kern_attend_fwd once its gather is done (h = Σ ew_t E_t, z = Σ ew_t): normalise,
+ * or redo it shifted by the sentence's own maximum when every ew underflowed (returns 1 then). */
+static int attend_finish(int L, int D, const int32_t *t, const double *score, const double *ew,
+                         const double *E, double z, double *h, double *a, double *zinv)
+{
+    if (z > 1e-250) {
+        double inv = 1.0 / z;
+        for (int d = 0; d < D; d++) h[d] *= inv;
+        if (a)
+            for (int i = 0; i < L; i++) a[i] = ew[t[i]] * inv;
+        if (zinv) *zinv = inv;
+        return 0;
+    }
+    if (a) {
+        sentence_softmax(L, t, score, a);
+        gather_rows(L, D, t, NULL, a, E, h);
+    } else {
+        sentence_pool_unstored(L, D, t, score, E, h);
+    }
+    if (zinv) *zinv = 0.0;
+    return 1;
+}
+
 int kern_attend_fwd(int B, int L, int D, const int32_t *tokens, const long *rows,
                     const double *score, const double *ew, const double *E, double *A,
                     double *zinv, double *H)
 {
-    int fallbacks = 0;
-    for (int b = 0; b < B; b++) {
+    int fallbacks = 0, b = 0;
+    for (; b + 1 < B; b += 2) { /* two sentences at once where D has a paired path */
+        const int32_t *t0 = sentence(tokens, rows, b, L), *t1 = sentence(tokens, rows, b + 1, L);
+        double *h0 = H + (size_t)b * D, *h1 = h0 + D, z[2];
+        if (!gather_pair_scaled(D, L, t0, L, t1, ew, E, h0, h1, z)) break;
+        fallbacks += attend_finish(L, D, t0, score, ew, E, z[0], h0, A ? A + (size_t)b * L : NULL,
+                                   zinv ? zinv + b : NULL);
+        fallbacks += attend_finish(L, D, t1, score, ew, E, z[1], h1,
+                                   A ? A + (size_t)(b + 1) * L : NULL, zinv ? zinv + b + 1 : NULL);
+    }
+    for (; b < B; b++) {
         const int32_t *t = sentence(tokens, rows, b, L);
         double *h = H + (size_t)b * D;
         double z = gather_rows(L, D, t, t, ew, E, h); /* Σ ew_t E_t and Σ ew_t in one pass */
-        if (z > 1e-250) {
-            double inv = 1.0 / z;
-            for (int d = 0; d < D; d++) h[d] *= inv;
-            if (A)
-                for (int i = 0; i < L; i++) A[(size_t)b * L + i] = ew[t[i]] * inv;
-            if (zinv) zinv[b] = inv;
-        } else { /* every ew underflowed: shift by this sentence's own maximum */
-            if (A) {
-                sentence_softmax(L, t, score, A + (size_t)b * L);
-                gather_rows(L, D, t, NULL, A + (size_t)b * L, E, h);
-            } else {
-                sentence_pool_unstored(L, D, t, score, E, h);
-            }
-            if (zinv) zinv[b] = 0.0;
-            fallbacks++;
-        }
+        fallbacks += attend_finish(L, D, t, score, ew, E, z, h, A ? A + (size_t)b * L : NULL,
+                                   zinv ? zinv + b : NULL);
     }
     return fallbacks;
 }
@@ -422,7 +552,40 @@ void kern_attend_bwd(const kern_batch_t *bt, int D, const double *A, const doubl
                      const double *dH, const double *c, const double *E, int accumulate,
                      double *tmp, double *gE, double *gs)
 {
-    for (int j = 0; j < bt->n_words; j++) {
+    int j = 0;
+    if (ew) { /* the usual case: two words at once where D has a paired path */
+        double pair[2][12];
+        for (; j + 1 < bt->n_words; j += 2) {
+            long w0 = bt->words[j], w1 = bt->words[j + 1];
+            int k0 = bt->ptr[j], k1 = bt->ptr[j + 1], k2 = bt->ptr[j + 2];
+            double *g0 = accumulate ? pair[0] : gE + w0 * D;
+            double *g1 = accumulate ? pair[1] : gE + w1 * D, ac[2];
+            /* g = Σ dH_b over the word's sentences, ac = Σ c_b (in order, as below) */
+            if (!gather_pair_unit(D, k1 - k0, bt->sen + k0, k2 - k1, bt->sen + k1, gs ? c : NULL,
+                                  dH, g0, g1, ac))
+                break;
+            for (int d = 0; d < D; d++) {
+                g0[d] *= ew[w0];
+                g1[d] *= ew[w1];
+            }
+            if (accumulate) {
+                row_axpy(D, 1.0, g0, gE + w0 * D);
+                row_axpy(D, 1.0, g1, gE + w1 * D);
+            }
+            if (gs) {
+                double e0 = row_dot(D, E + w0 * D, g0) - ac[0] * ew[w0];
+                double e1 = row_dot(D, E + w1 * D, g1) - ac[1] * ew[w1];
+                if (accumulate) {
+                    gs[w0] += e0;
+                    gs[w1] += e1;
+                } else {
+                    gs[w0] = e0;
+                    gs[w1] = e1;
+                }
+            }
+        }
+    }
+    for (; j < bt->n_words; j++) {
         long w = bt->words[j];
         int k0 = bt->ptr[j], n = bt->ptr[j + 1] - k0;
         const int32_t *pos = bt->pos + k0, *sen = bt->sen + k0;

@@ -286,6 +286,67 @@ Test(lu2021, a_step_moves_exactly_the_trained_groups_by_minus_lr_times_the_gradi
         }
 }
 
+/* Bitwise equality of every parameter group of two models. */
+static int same_weights(void *a, void *b)
+{
+    lu2021_group_t ga[LU2021_N_GROUPS], gb[LU2021_N_GROUPS];
+    lu2021_groups(a, ga);
+    lu2021_groups(b, gb);
+    for (int k = 0; k < LU2021_N_GROUPS; k++)
+        if (ga[k].n != gb[k].n ||
+            (ga[k].n && memcmp(ga[k].values, gb[k].values, sizeof(double) * ga[k].n) != 0))
+            return 0;
+    return 1;
+}
+
+Test(lu2021, an_eval_before_each_step_leaves_the_steps_bit_identical)
+{
+    /* the eval runs the next step's training pass and leaves it the gradient: tiny (every word
+     * in the training set) and small (some words missing, so the step's scores differ from the
+     * eval's), mlp with the query trained and the fixed classifier; then weights written after
+     * an eval must not reuse its gradient */
+    for (int cfg = 0; cfg < 2; cfg++) {
+        run_params_t rp;
+        if (cfg == 0) {
+            params_tiny(&rp);
+            set(&rp, "classifier", 2);
+            set(&rp, "train_query", 1);
+        } else {
+            params_small(&rp);
+        }
+        void *a = NULL, *b = NULL;
+        char err[256];
+        cr_assert_eq(F->init(&a, &rp.p, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(F->init(&b, &rp.p, err, sizeof err), 0, "%s", err);
+        double metrics[32], la, lb;
+        int i_loss = metric_col("train_loss") - 1;
+        for (int s = 0; s < 4; s++) {
+            cr_assert_eq(F->eval(a, metrics, err, sizeof err), 0);
+            if (s == 2) cr_assert_eq(F->eval(a, metrics, err, sizeof err), 0); /* twice */
+            cr_assert_eq(F->step(a, s, &la, err, sizeof err), 0);
+            cr_assert_eq(F->step(b, s, &lb, err, sizeof err), 0);
+            cr_expect_eq(la, lb, "cfg %d step %d: loss %.17g after an eval, %.17g without", cfg,
+                         s, la, lb);
+            cr_expect_eq(metrics[i_loss], la, "cfg %d step %d: the eval's train_loss is the "
+                         "step's loss", cfg, s);
+        }
+        cr_expect(same_weights(a, b), "cfg %d: an eval changed the trajectory", cfg);
+        cr_assert_eq(F->eval(a, metrics, err, sizeof err), 0);
+        lu2021_group_t ga[LU2021_N_GROUPS], gb[LU2021_N_GROUPS];
+        lu2021_groups(a, ga);
+        lu2021_groups(b, gb);
+        ga[LU2021_EMBED].values[3] += 0.5;
+        gb[LU2021_EMBED].values[3] += 0.5;
+        cr_assert_eq(F->step(a, 4, &la, err, sizeof err), 0);
+        cr_assert_eq(F->step(b, 4, &lb, err, sizeof err), 0);
+        cr_expect_eq(la, lb, "cfg %d: a step after new weights used the eval's gradient", cfg);
+        cr_expect(same_weights(a, b), "cfg %d: a step after new weights used the eval's "
+                  "gradient", cfg);
+        F->free(a);
+        F->free(b);
+    }
+}
+
 Test(lu2021, initial_weights_follow_the_paper)
 {
     run_params_t rp;

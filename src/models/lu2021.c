@@ -107,6 +107,9 @@ typedef struct {
     long *perm;     /* [n_train] epoch order (mini-batch only) */
     long pos;       /* next position in perm */
     rng_t batch_rng;
+    int grad_ready;   /* an eval left the full-batch gradient at the current weights in the
+                       * buffers (it runs the training pass anyway): the next step applies it */
+    double grad_loss; /* ... and that step's loss */
 } lu_t;
 
 /* ---- sizes, checks ---------------------------------------------------------------------- */
@@ -456,13 +459,13 @@ typedef struct {
     long correct;
 } lu_sums_t;
 
-/* One pass over B sentences (rows of tokens, rows == NULL: the first B): forward in chunks and,
- * when bwd, backward block by block — S->bt/S->blk must index this batch, and the gradients of
+/* One pass over B sentences (rows of tokens, rows == NULL: the first B): forward in chunks (with
+ * the topic attention summed into sums when att) and, when bwd, backward block by block — S->bt/S->blk must index this batch, and the gradients of
  * the mean over the B sentences go into S's buffers (the classifier's accumulate, gE and gword
  * are overwritten at the batch's words). The scores and ew of every word of these sentences
  * must be current. */
 static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const long *rows,
-                    long B, int bwd, lu_sums_t *sums)
+                    long B, int bwd, int att, lu_sums_t *sums)
 {
     const lu_dims_t *d = &S->d;
     const int L = d->L, D = d->D, K = d->K, Hd = d->Hd, mlp = d->cls == CLS_MLP;
@@ -486,8 +489,9 @@ static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const
             const int32_t *lb = rows ? labels : labels + c0;
             const long *rw = rows ? rows + c0 : NULL;
             /* a step does not store the attention (a_bi = ew_w·zinv_b); an evaluation stores it
-             * chunk by chunk for the topic attention */
-            double *A = bwd ? NULL : S->A;
+             * chunk by chunk for the topic attention (at the chunk's place in the block when the
+             * attention backward follows: its rare per-sentence path rewrites the same values) */
+            double *A = !att ? NULL : need_dh ? S->A + (size_t)(c0 - s0) * L : S->A;
             fallbacks += kern_attend_fwd(nb, L, D, tk, rw, S->score, S->ew, E, A,
                                          need_dh ? S->zinv + (c0 - s0) : NULL, S->H);
             if (A)
@@ -567,7 +571,7 @@ static double lu_batch_grad(lu_t *S)
 {
     lu_sums_t sums = {0};
     lu_scores(S, S->bt.n_words, lu_word_list(S));
-    lu_pass(S, S->data.tokens, S->data.labels, S->bt.rows, S->bt.B, 1, &sums);
+    lu_pass(S, S->data.tokens, S->data.labels, S->bt.rows, S->bt.B, 1, 0, &sums);
     return sums.loss_sum / (double)S->bt.B;
 }
 
@@ -624,14 +628,27 @@ static void lu_next_batch(lu_t *S)
     S->pos += B;
 }
 
+/* Drop a gradient cached by an eval and clear the classifier's accumulators. */
+static void lu_drop_grad(lu_t *S)
+{
+    S->grad_ready = 0;
+    for (int g = 0; g < 4; g++)
+        if (S->gcls[g]) memset(S->gcls[g], 0, sizeof(double) * S->d.n_group[LU2021_CLS1 + g]);
+}
+
 static int lu_step(void *state, long step, double *loss, char *err, size_t errlen)
 {
     lu_t *S = state;
     (void)step;
     (void)err;
     (void)errlen;
-    if (S->perm) lu_next_batch(S); /* full batch: S->bt was indexed once at init */
-    *loss = lu_batch_grad(S);
+    if (S->grad_ready) { /* the eval just before ran this step's pass at these weights */
+        *loss = S->grad_loss;
+        S->grad_ready = 0;
+    } else {
+        if (S->perm) lu_next_batch(S); /* full batch: S->bt was indexed once at init */
+        *loss = lu_batch_grad(S);
+    }
     lu_apply(S);
     return 0;
 }
@@ -645,14 +662,26 @@ static int lu_eval(void *state, double *metrics, char *err, size_t errlen)
     const task_data_t *t = &S->data;
     (void)err;
     (void)errlen;
-    lu_scores(S, d->V, NULL);
     lu_sums_t tr = {0}, va = {0}, te = {0};
     size_t L = (size_t)d->L;
-    lu_pass(S, t->tokens, t->labels, NULL, d->n_train, 0, &tr);
-    lu_pass(S, t->tokens + (size_t)d->n_train * L, t->labels + d->n_train, NULL, d->n_valid, 0,
+    /* Full batch: the training pass is the next step's forward, so run it as that step would
+     * (its scores, its blocks, with the backward) and leave the gradient for the step. It needs
+     * the step's chunk boundaries, which the blocks keep when they are whole chunks. */
+    lu_drop_grad(S);
+    if (!S->perm && (!d->need_dh || S->n_blk <= 1 || d->block % d->chunk == 0)) {
+        lu_scores(S, S->bt.n_words, lu_word_list(S));
+        lu_pass(S, t->tokens, t->labels, S->bt.rows, S->bt.B, 1, 1, &tr);
+        S->grad_loss = tr.loss_sum / (double)S->bt.B;
+        S->grad_ready = 1;
+        if (lu_word_list(S)) lu_scores(S, d->V, NULL); /* else that was already every word */
+    } else {
+        lu_scores(S, d->V, NULL);
+        lu_pass(S, t->tokens, t->labels, NULL, d->n_train, 0, 1, &tr);
+    }
+    lu_pass(S, t->tokens + (size_t)d->n_train * L, t->labels + d->n_train, NULL, d->n_valid, 0, 1,
             &va);
     lu_pass(S, t->tokens + (size_t)(d->n_train + d->n_valid) * L,
-            t->labels + d->n_train + d->n_valid, NULL, d->n_test, 0, &te);
+            t->labels + d->n_train + d->n_valid, NULL, d->n_test, 0, 1, &te);
     metrics[M_TRAIN_LOSS] = tr.loss_sum / (double)d->n_train;
     metrics[M_TRAIN_ACC] = (double)tr.correct / (double)d->n_train;
     metrics[M_VALID_ACC] = (double)va.correct / (double)d->n_valid;
@@ -702,6 +731,7 @@ void lu2021_groups(void *state, lu2021_group_t groups[LU2021_N_GROUPS])
     lu_t *S = state;
     const lu_dims_t *d = &S->d;
     int mlp = d->cls == CLS_MLP;
+    lu_drop_grad(S); /* the caller may now change the weights */
     for (int g = 0; g < LU2021_N_GROUPS; g++) {
         groups[g].name = names[mlp][g];
         groups[g].values = S->grp[g];
@@ -718,6 +748,7 @@ int lu2021_loss_and_grad(void *state, double *loss, double *const grads[LU2021_N
     lu_t *S = state;
     const lu_dims_t *d = &S->d;
     if (S->perm) return -1; /* full-batch runs only: S->bt indexes the training set */
+    lu_drop_grad(S);
     *loss = lu_batch_grad(S);
     if (d->tr_query) lu_query_grad(S);
     if (grads) {

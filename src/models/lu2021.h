@@ -29,7 +29,9 @@ typedef struct {
     int trained;       /* 1 if steps update it */
 } lu2021_group_t;
 
-/* The groups of a model made by lu2021_family.init. */
+/* The groups of a model made by lu2021_family.init. An eval leaves the next step the gradient at
+ * the current weights; calling this drops it, so call it again after an eval before writing
+ * weights that a step will use. */
 void lu2021_groups(void *state, lu2021_group_t groups[LU2021_N_GROUPS]);
 /* Mean cross-entropy over the training set at the current weights into *loss and, when grads is
  * not NULL, its gradient: grads[g] (groups[g].n values, NULL to skip) is overwritten, with zeros

@@ -16,6 +16,21 @@ int param_index(const param_def_t *defs, int n, const char *name)
     return -1;
 }
 
+void params_defaults(params_t *p, const param_def_t *defs, int n)
+{
+    p->defs = defs;
+    p->n = n;
+    for (int i = 0; i < n; i++) p->v[i] = defs[i].def;
+}
+
+int params_set(params_t *p, const char *name, double v)
+{
+    int i = param_index(p->defs, p->n, name);
+    if (i < 0) return -1;
+    p->v[i] = v;
+    return 0;
+}
+
 double params_get(const params_t *p, const char *name)
 {
     int i = param_index(p->defs, p->n, name);

@@ -748,20 +748,17 @@ static int spec_resolve_family(spec_t *s, spec_reader_t *r, const model_family_t
 static int spec_build_schema(spec_t *s, char *err, size_t errlen)
 {
     const model_family_t *f = s->family;
-    int n = train_n_common_params + f->n_params;
-    if (n > PARAM_MAX) {
-        snprintf(err, errlen, "model %s: %d keys, more than PARAM_MAX = %d", f->name, n,
-                 PARAM_MAX);
-        return -1;
-    }
-    s->defs = malloc(sizeof *s->defs * (size_t)n);
+    s->defs = malloc(sizeof *s->defs * PARAM_MAX);
     if (!s->defs) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    memcpy(s->defs, train_common_params, sizeof *s->defs * (size_t)train_n_common_params);
-    if (f->n_params)
-        memcpy(s->defs + train_n_common_params, f->params, sizeof *s->defs * (size_t)f->n_params);
+    int n = train_schema(f, s->defs, PARAM_MAX);
+    if (n < 0) {
+        snprintf(err, errlen, "model %s: %d keys, more than PARAM_MAX = %d", f->name,
+                 train_n_common_params + f->n_params, PARAM_MAX);
+        return -1;
+    }
     s->n_defs = n;
     for (int i = 0; i < n; i++)
         if (param_index(s->defs, i, s->defs[i].name) >= 0) {

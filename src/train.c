@@ -22,6 +22,23 @@ const param_def_t train_common_params[] = {
 };
 const int train_n_common_params = sizeof train_common_params / sizeof train_common_params[0];
 
+int train_schema(const model_family_t *f, param_def_t *defs, int max)
+{
+    int n = train_n_common_params + f->n_params;
+    if (n > max) return -1;
+    memcpy(defs, train_common_params, sizeof *defs * (size_t)train_n_common_params);
+    if (f->n_params) memcpy(defs + train_n_common_params, f->params, sizeof *defs * (size_t)f->n_params);
+    return n;
+}
+
+int train_params_init(train_params_t *r, const model_family_t *f)
+{
+    int n = train_schema(f, r->defs, PARAM_MAX);
+    if (n < 0) return -1;
+    params_defaults(&r->p, r->defs, n);
+    return 0;
+}
+
 int train_n_points(const params_t *p)
 {
     return (int)(params_geti(p, "steps") / params_geti(p, "log_every")) + 1;

@@ -211,27 +211,13 @@ Test(snell2021, data_modes_draw_permutations_distinct_tokens_and_iid_tokens)
 
 /* ---- the family through train_run --------------------------------------------------------- */
 
-typedef struct {
-    param_def_t defs[PARAM_MAX];
-    params_t p;
-} schema_t;
+typedef train_params_t schema_t;
 
-static void schema_init(schema_t *s)
-{
-    const model_family_t *f = &snell2021_family;
-    int n = 0;
-    for (int i = 0; i < train_n_common_params; i++) s->defs[n++] = train_common_params[i];
-    for (int i = 0; i < f->n_params; i++) s->defs[n++] = f->params[i];
-    s->p.defs = s->defs;
-    s->p.n = n;
-    for (int i = 0; i < n; i++) s->p.v[i] = s->defs[i].def;
-}
+static void schema_init(schema_t *s) { cr_assert_eq(train_params_init(s, &snell2021_family), 0); }
 
 static void set(schema_t *s, const char *key, double v)
 {
-    int i = param_index(s->defs, s->p.n, key);
-    cr_assert_geq(i, 0, "no key %s", key);
-    s->p.v[i] = v;
+    cr_assert_eq(params_set(&s->p, key, v), 0, "no key %s", key);
 }
 
 /* A small copy task: V = 8 permutations are learnable with attention in a few hundred steps. */

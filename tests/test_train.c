@@ -73,26 +73,16 @@ static const model_family_t mock_family = {
     .free = mock_free,
 };
 
-typedef struct {
-    param_def_t defs[PARAM_MAX];
-    params_t p;
-} run_params_t;
+typedef train_params_t run_params_t;
 
 static void params_for(run_params_t *rp, const model_family_t *f)
 {
-    int n = 0;
-    for (int i = 0; i < train_n_common_params; i++) rp->defs[n++] = train_common_params[i];
-    for (int i = 0; i < f->n_params; i++) rp->defs[n++] = f->params[i];
-    rp->p.defs = rp->defs;
-    rp->p.n = n;
-    for (int i = 0; i < n; i++) rp->p.v[i] = rp->defs[i].def;
+    cr_assert_eq(train_params_init(rp, f), 0, "%s has too many keys", f->name);
 }
 
 static void set(run_params_t *rp, const char *name, double v)
 {
-    int i = param_index(rp->defs, rp->p.n, name);
-    cr_assert(i >= 0, "no key %s", name);
-    rp->p.v[i] = v;
+    cr_assert_eq(params_set(&rp->p, name, v), 0, "no key %s", name);
 }
 
 static double cell(const trace_t *t, int row, int col) { return t->rows[(size_t)row * t->n_cols + col]; }
@@ -231,4 +221,23 @@ Test(train, crc32_matches_the_standard_check_value)
 {
     cr_expect_eq(train_crc32("123456789", 9), 0xCBF43926u);
     cr_expect_eq(train_crc32("", 0), 0u);
+}
+
+Test(train, the_schema_puts_the_common_keys_first_then_the_family_keys_at_their_defaults)
+{
+    run_params_t rp;
+    params_for(&rp, &mock_family);
+    cr_assert_eq(rp.p.n, train_n_common_params + mock_family.n_params);
+    for (int i = 0; i < train_n_common_params; i++)
+        cr_assert_str_eq(rp.defs[i].name, train_common_params[i].name);
+    for (int i = 0; i < mock_family.n_params; i++) {
+        cr_assert_str_eq(rp.defs[train_n_common_params + i].name, mock_family.params[i].name);
+        cr_assert_eq(rp.p.v[train_n_common_params + i], mock_family.params[i].def);
+    }
+    cr_assert_eq(rp.p.defs, rp.defs);
+    param_def_t small[2];
+    cr_assert_eq(train_schema(&mock_family, small, 2), -1, "a buffer too small is refused");
+    cr_assert_eq(params_set(&rp.p, "no_such_key", 1.0), -1);
+    cr_assert_eq(params_set(&rp.p, "steps", 7.0), 0);
+    cr_assert_eq(params_geti(&rp.p, "steps"), 7);
 }

@@ -31,6 +31,10 @@ typedef struct {
 
 /* Index of name in defs[0..n), or -1. */
 int param_index(const param_def_t *defs, int n, const char *name);
+/* p = every key of defs[0..n) at its default. */
+void params_defaults(params_t *p, const param_def_t *defs, int n);
+/* Set a key by name: 0, or -1 if p's schema has no such key (the value is not checked). */
+int params_set(params_t *p, const char *name, double v);
 /* Value of a key by name. The key must exist in p's schema (a programming error otherwise:
  * asserts in debug builds, returns NaN in release). */
 double params_get(const params_t *p, const char *name);

@@ -34,6 +34,18 @@ typedef struct {
     char message[256];       /* why it failed/diverged; empty when done */
 } run_result_t;
 
+/* The combined schema of family f — train_common_params, then f->params — copied into defs,
+ * which has room for max keys. Returns the number of keys, or -1 if there are more than max. */
+int train_schema(const model_family_t *f, param_def_t *defs, int max);
+
+/* One run of family f with every key at its default, for tests and tools that train without a
+ * spec. p.defs points into the struct itself: initialise it in place, never copy it. */
+typedef struct {
+    param_def_t defs[PARAM_MAX];
+    params_t p;
+} train_params_t;
+int train_params_init(train_params_t *r, const model_family_t *f); /* 0, or -1: > PARAM_MAX keys */
+
 /* Number of logged points of a run with these params: floor(steps / log_every) + 1. */
 int train_n_points(const params_t *p);
 int train_trace_init(trace_t *t, int n_points, int n_cols);

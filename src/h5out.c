@@ -164,8 +164,9 @@ cleanup:
     return ds;
 }
 
-/* Write elements [start, start+count) of a 1-D dataset, or a [count × n] block of a 2-D one. */
-static int write_rows(hid_t ds, hid_t mtype, long start, long count, int n_cols, const void *buf)
+/* Read (write = 0) or write elements [start, start+count) of a 1-D dataset, or a
+ * [count × n_cols] block of a 2-D one (H5P_DEFAULT transfer: independent I/O under MPI-IO). */
+static int rows_io(hid_t ds, hid_t mtype, long start, long count, int n_cols, void *buf, int write)
 {
     int rc = -1;
     hid_t fs = -1, ms = -1;
@@ -174,7 +175,9 @@ static int write_rows(hid_t ds, hid_t mtype, long start, long count, int n_cols,
     if ((fs = H5Dget_space(ds)) < 0) goto cleanup;
     if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL) < 0) goto cleanup;
     if ((ms = H5Screate_simple(rank, cnt, NULL)) < 0) goto cleanup;
-    if (H5Dwrite(ds, mtype, ms, fs, H5P_DEFAULT, buf) < 0) goto cleanup;
+    if ((write ? H5Dwrite(ds, mtype, ms, fs, H5P_DEFAULT, buf)
+               : H5Dread(ds, mtype, ms, fs, H5P_DEFAULT, buf)) < 0)
+        goto cleanup;
     rc = 0;
 cleanup:
     if (ms >= 0) H5Sclose(ms);
@@ -182,21 +185,14 @@ cleanup:
     return rc;
 }
 
+static int write_rows(hid_t ds, hid_t mtype, long start, long count, int n_cols, const void *buf)
+{
+    return rows_io(ds, mtype, start, count, n_cols, (void *)buf, 1);
+}
+
 static int read_rows(hid_t ds, hid_t mtype, long start, long count, int n_cols, void *buf)
 {
-    int rc = -1;
-    hid_t fs = -1, ms = -1;
-    hsize_t off[2] = {(hsize_t)start, 0}, cnt[2] = {(hsize_t)count, (hsize_t)n_cols};
-    int rank = n_cols > 0 ? 2 : 1;
-    if ((fs = H5Dget_space(ds)) < 0) goto cleanup;
-    if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL) < 0) goto cleanup;
-    if ((ms = H5Screate_simple(rank, cnt, NULL)) < 0) goto cleanup;
-    if (H5Dread(ds, mtype, ms, fs, H5P_DEFAULT, buf) < 0) goto cleanup;
-    rc = 0;
-cleanup:
-    if (ms >= 0) H5Sclose(ms);
-    if (fs >= 0) H5Sclose(fs);
-    return rc;
+    return rows_io(ds, mtype, start, count, n_cols, buf, 0);
 }
 
 static void h5out_free(h5out_t *h)

@@ -244,10 +244,97 @@ static inline __attribute__((always_inline)) double gather_small(int nv, int n, 
     return wsum;
 }
 
+#if defined(__GNUC__) && defined(__x86_64__)
+/* 4-lane AVX versions of the gathers where the CPU has AVX (chosen at run time, see kern_avx):
+ * fewer instructions per row and — element-wise operations only, no FMA, each column summed over
+ * the rows in the same order — the same bits as the 2-lane code. */
+#define KERN_AVX 1
+typedef double v4d __attribute__((vector_size(32)));
+
+#define AVX_INLINE static inline __attribute__((always_inline, target("avx")))
+AVX_INLINE v4d load4(const double *p)
+{
+    v4d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+AVX_INLINE void store4(double *p, v4d v) { memcpy(p, &v, sizeof v); }
+
+/* gather_rows for D > 16: 32, 16, 8 then 4 columns per pass, then the 2-lane tail. */
+__attribute__((target("avx"))) static double gather_rows_avx(int n, int D, const int32_t *idx,
+                                                             const int32_t *widx,
+                                                             const double *w, const double *X,
+                                                             double *out)
+{
+    double wsum = 0.0;
+    for (int i = 0; i < n; i++) wsum += !w ? 1.0 : widx ? w[widx[i]] : w[i];
+    int d = 0;
+    for (int width = 8; width >= 1; width /= 2) /* v4d accumulators per pass */
+        for (; d + 4 * width <= D; d += 4 * width) {
+            v4d s[8];
+            for (int k = 0; k < width; k++) s[k] = (v4d){0.0, 0.0, 0.0, 0.0};
+            if (width == 8)
+                for (int i = 0; i < n; i++) {
+                    const double *x = X + (size_t)idx[i] * D + d;
+                    double wi = !w ? 1.0 : widx ? w[widx[i]] : w[i];
+                    v4d va = {wi, wi, wi, wi};
+                    PRAGMA_UNROLL8
+                    for (int k = 0; k < 8; k++) s[k] += va * load4(x + 4 * k);
+                }
+            else
+                for (int i = 0; i < n; i++) {
+                    const double *x = X + (size_t)idx[i] * D + d;
+                    double wi = !w ? 1.0 : widx ? w[widx[i]] : w[i];
+                    v4d va = {wi, wi, wi, wi};
+                    for (int k = 0; k < width; k++) s[k] += va * load4(x + 4 * k);
+                }
+            for (int k = 0; k < width; k++) store4(out + d + 4 * k, s[k]);
+        }
+    for (; d + 2 <= D; d += 2) {
+        v2d s0 = {0.0, 0.0};
+        for (int i = 0; i < n; i++) {
+            double wi = !w ? 1.0 : widx ? w[widx[i]] : w[i];
+            v2d va = {wi, wi};
+            s0 += va * load2(X + (size_t)idx[i] * D + d);
+        }
+        store2(out + d, s0);
+    }
+    if (d < D) {
+        double s0 = 0.0;
+        for (int i = 0; i < n; i++)
+            s0 += (!w ? 1.0 : widx ? w[widx[i]] : w[i]) * X[(size_t)idx[i] * D + d];
+        out[d] = s0;
+    }
+    return wsum;
+}
+#endif
+
+/* -1 until the first use, then 1 when the AVX paths run (the CPU has AVX and no test turned them
+ * off), else 0. Processes, not threads, run in parallel here; a race would store the same value. */
+static int avx_on = -1;
+
+int kern_avx(int on)
+{
+#ifdef KERN_AVX
+    if (avx_on < 0) avx_on = __builtin_cpu_supports("avx") ? 1 : 0;
+    if (on == 0) avx_on = 0;
+    if (on == 1) avx_on = __builtin_cpu_supports("avx") ? 1 : 0;
+    return avx_on;
+#else
+    (void)on;
+    return avx_on = 0;
+#endif
+}
+
 /* Returns Σ_k w_k (in order). */
 static double gather_rows(int n, int D, const int32_t *idx, const int32_t *widx, const double *w,
                           const double *X, double *out)
 {
+#ifdef KERN_AVX
+    if (avx_on < 0) kern_avx(-1);
+    if (avx_on && D > 16) return gather_rows_avx(n, D, idx, widx, w, X, out);
+#endif
     switch (D) {
     case 2: return gather_small(1, n, idx, widx, w, X, out);
     case 4: return gather_small(2, n, idx, widx, w, X, out);
@@ -376,7 +463,7 @@ static inline __attribute__((always_inline)) void gather_pair_small(int nv, int 
 }
 
 /* The weighted pair (rows scaled by w[i], ws = Σ w[i]): 1 if D has a paired path, else 0. */
-static int gather_pair_scaled(int D, int n0, const int32_t *i0, int n1, const int32_t *i1,
+static int gather_pair_scaled_sse(int D, int n0, const int32_t *i0, int n1, const int32_t *i1,
                               const double *w, const double *X, double *out0, double *out1,
                               double ws[2])
 {
@@ -393,7 +480,7 @@ static int gather_pair_scaled(int D, int n0, const int32_t *i0, int n1, const in
 
 /* The unit-weight pair (plain row sums; ws = Σ w[i] when w is not NULL): 1 if D has a paired
  * path, else 0. */
-static int gather_pair_unit(int D, int n0, const int32_t *i0, int n1, const int32_t *i1,
+static int gather_pair_unit_sse(int D, int n0, const int32_t *i0, int n1, const int32_t *i1,
                             const double *w, const double *X, double *out0, double *out1,
                             double ws[2])
 {
@@ -406,6 +493,119 @@ static int gather_pair_unit(int D, int n0, const int32_t *i0, int n1, const int3
     case 12: gather_pair_small(6, 0, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
     default: return 0;
     }
+}
+
+#ifdef KERN_AVX
+/* The paired gathers with 4-lane vectors: D is covered by n4 four-lane vectors and, when has2,
+ * one two-lane vector. */
+AVX_INLINE void gather_pair_avx(int n4, int has2, int scale, int n0, const int32_t *i0, int n1,
+                                const int32_t *i1, const double *w, const double *X,
+                                double *out0, double *out1, double ws[2])
+{
+    const int D = 4 * n4 + 2 * has2;
+    double w0 = 0.0, w1 = 0.0;
+    v4d s0[4], s1[4];
+    v2d t0 = {0.0, 0.0}, t1 = {0.0, 0.0};
+    PRAGMA_UNROLL8
+    for (int k = 0; k < n4; k++) s0[k] = s1[k] = (v4d){0.0, 0.0, 0.0, 0.0};
+    int n = n0 < n1 ? n0 : n1, i = 0;
+    for (; i < n; i++) {
+        const double *x0 = X + (size_t)i0[i] * D, *x1 = X + (size_t)i1[i] * D;
+        double a = w ? w[i0[i]] : 1.0, b = w ? w[i1[i]] : 1.0;
+        w0 += a;
+        w1 += b;
+        v4d va = {a, a, a, a}, vb = {b, b, b, b};
+        PRAGMA_UNROLL8
+        for (int k = 0; k < n4; k++) {
+            s0[k] += scale ? va * load4(x0 + 4 * k) : load4(x0 + 4 * k);
+            s1[k] += scale ? vb * load4(x1 + 4 * k) : load4(x1 + 4 * k);
+        }
+        if (has2) {
+            t0 += scale ? (v2d){a, a} * load2(x0 + 4 * n4) : load2(x0 + 4 * n4);
+            t1 += scale ? (v2d){b, b} * load2(x1 + 4 * n4) : load2(x1 + 4 * n4);
+        }
+    }
+    for (; i < n0; i++) {
+        const double *x0 = X + (size_t)i0[i] * D;
+        double a = w ? w[i0[i]] : 1.0;
+        w0 += a;
+        v4d va = {a, a, a, a};
+        PRAGMA_UNROLL8
+        for (int k = 0; k < n4; k++) s0[k] += scale ? va * load4(x0 + 4 * k) : load4(x0 + 4 * k);
+        if (has2) t0 += scale ? (v2d){a, a} * load2(x0 + 4 * n4) : load2(x0 + 4 * n4);
+    }
+    for (; i < n1; i++) {
+        const double *x1 = X + (size_t)i1[i] * D;
+        double b = w ? w[i1[i]] : 1.0;
+        w1 += b;
+        v4d vb = {b, b, b, b};
+        PRAGMA_UNROLL8
+        for (int k = 0; k < n4; k++) s1[k] += scale ? vb * load4(x1 + 4 * k) : load4(x1 + 4 * k);
+        if (has2) t1 += scale ? (v2d){b, b} * load2(x1 + 4 * n4) : load2(x1 + 4 * n4);
+    }
+    PRAGMA_UNROLL8
+    for (int k = 0; k < n4; k++) {
+        store4(out0 + 4 * k, s0[k]);
+        store4(out1 + 4 * k, s1[k]);
+    }
+    if (has2) {
+        store2(out0 + 4 * n4, t0);
+        store2(out1 + 4 * n4, t1);
+    }
+    ws[0] = w0;
+    ws[1] = w1;
+}
+
+#define PAIR_AVX_CASES(scale)                                                                     \
+    case 2: gather_pair_avx(0, 1, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;       \
+    case 4: gather_pair_avx(1, 0, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;       \
+    case 6: gather_pair_avx(1, 1, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;       \
+    case 8: gather_pair_avx(2, 0, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;       \
+    case 10: gather_pair_avx(2, 1, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;      \
+    case 12: gather_pair_avx(3, 0, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;      \
+    case 14: gather_pair_avx(3, 1, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;      \
+    case 16: gather_pair_avx(4, 0, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;      \
+    default: return 0;
+
+__attribute__((target("avx"))) static int gather_pair_scaled_avx(int D, int n0, const int32_t *i0,
+                                                                 int n1, const int32_t *i1,
+                                                                 const double *w, const double *X,
+                                                                 double *out0, double *out1,
+                                                                 double ws[2])
+{
+    switch (D) { PAIR_AVX_CASES(1) }
+}
+
+__attribute__((target("avx"))) static int gather_pair_unit_avx(int D, int n0, const int32_t *i0,
+                                                               int n1, const int32_t *i1,
+                                                               const double *w, const double *X,
+                                                               double *out0, double *out1,
+                                                               double ws[2])
+{
+    switch (D) { PAIR_AVX_CASES(0) }
+}
+#endif
+
+static int gather_pair_scaled(int D, int n0, const int32_t *i0, int n1, const int32_t *i1,
+                              const double *w, const double *X, double *out0, double *out1,
+                              double ws[2])
+{
+#ifdef KERN_AVX
+    if (avx_on < 0) kern_avx(-1);
+    if (avx_on) return gather_pair_scaled_avx(D, n0, i0, n1, i1, w, X, out0, out1, ws);
+#endif
+    return gather_pair_scaled_sse(D, n0, i0, n1, i1, w, X, out0, out1, ws);
+}
+
+static int gather_pair_unit(int D, int n0, const int32_t *i0, int n1, const int32_t *i1,
+                            const double *w, const double *X, double *out0, double *out1,
+                            double ws[2])
+{
+#ifdef KERN_AVX
+    if (avx_on < 0) kern_avx(-1);
+    if (avx_on) return gather_pair_unit_avx(D, n0, i0, n1, i1, w, X, out0, out1, ws);
+#endif
+    return gather_pair_unit_sse(D, n0, i0, n1, i1, w, X, out0, out1, ws);
 }
 
 /* h = Σ_i a_i E[t_i,:] with a = softmax shifted by the sentence's own maximum, without storing
@@ -554,7 +754,7 @@ void kern_attend_bwd(const kern_batch_t *bt, int D, const double *A, const doubl
 {
     int j = 0;
     if (ew) { /* the usual case: two words at once where D has a paired path */
-        double pair[2][12];
+        double pair[2][16]; /* D ≤ 16 on every paired path */
         for (; j + 1 < bt->n_words; j += 2) {
             long w0 = bt->words[j], w1 = bt->words[j + 1];
             int k0 = bt->ptr[j], k1 = bt->ptr[j + 1], k2 = bt->ptr[j + 2];

@@ -317,6 +317,51 @@ Test(kernels, attention_backward_matches_ref)
         }
 }
 
+Test(kernels, wide_vectors_give_the_same_bits_as_two_lane_vectors)
+{
+    if (!kern_avx(1)) cr_skip_test("this CPU has no AVX: only the 2-lane paths run");
+    static const int wdims[] = {2, 4, 6, 8, 10, 12, 14, 16, 17, 18, 32, 33, 64, 70, 128};
+    rng_t r;
+    rng_init(&r, 8, 99);
+    for (size_t di = 0; di < sizeof wdims / sizeof wdims[0]; di++)
+        for (int with_rows = 0; with_rows < 2; with_rows++) {
+            batch_t bt;
+            batch_make(&r, &bt, with_rows);
+            int D = wdims[di], V = bt.V;
+            size_t nA = (size_t)bt.B * bt.L, nH = (size_t)bt.B * D, nE = (size_t)V * D;
+            double *E = randv(&r, nE), *score = randv(&r, (size_t)V), *ew = randv(&r, (size_t)V);
+            make_scores(&r, V, 2.0, score, ew);
+            double *A[2], *H[2], *z[2], *g[2], *s[2];
+            uint32_t *mark = calloc((size_t)V, sizeof(uint32_t));
+            int32_t *slot = malloc(sizeof(int32_t) * (size_t)V);
+            kern_batch_t k = index_make(&bt, mark, slot);
+            double *dH = randv(&r, nH), *c = randv(&r, (size_t)bt.B), *tmp = randv(&r, (size_t)D);
+            double *g0 = randv(&r, nE), *s0 = randv(&r, (size_t)V);
+            for (int avx = 0; avx < 2; avx++) {
+                cr_assert_eq(kern_avx(avx), avx);
+                A[avx] = randv(&r, nA), H[avx] = randv(&r, nH), z[avx] = randv(&r, (size_t)bt.B);
+                kern_attend_fwd(bt.B, bt.L, D, bt.tokens, bt.rows, score, ew, E, A[avx], z[avx],
+                                H[avx]);
+                g[avx] = copyv(g0, nE), s[avx] = copyv(s0, (size_t)V);
+                for (int mode = 0; mode < 4; mode++) /* attention from A or ew; overwrite or add */
+                    kern_attend_bwd(&k, D, A[avx], mode & 1 ? ew : NULL, dH, c, E, mode >> 1, tmp,
+                                    g[avx], s[avx]);
+            }
+            cr_expect(memcmp(H[0], H[1], sizeof(double) * nH) == 0, "H: D=%d rows=%d", D,
+                      with_rows);
+            cr_expect(memcmp(A[0], A[1], sizeof(double) * nA) == 0, "A: D=%d", D);
+            cr_expect(memcmp(z[0], z[1], sizeof(double) * (size_t)bt.B) == 0, "zinv: D=%d", D);
+            cr_expect(memcmp(g[0], g[1], sizeof(double) * nE) == 0, "gE: D=%d rows=%d", D,
+                      with_rows);
+            cr_expect(memcmp(s[0], s[1], sizeof(double) * (size_t)V) == 0, "gs: D=%d", D);
+            for (int avx = 0; avx < 2; avx++) free(A[avx]), free(H[avx]), free(z[avx]), free(g[avx]), free(s[avx]);
+            free(E), free(score), free(ew), free(dH), free(c), free(tmp), free(g0), free(s0);
+            free(mark), free(slot);
+            index_free(&k);
+            batch_free(&bt);
+        }
+}
+
 Test(kernels, attention_backward_is_the_softmax_jacobian)
 {
     /* Independent of both implementations: ∂/∂s_w of Σ_b dH_b·H_b with H from the forward,

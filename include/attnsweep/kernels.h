@@ -41,6 +41,11 @@ void kern_rows_axpy(int n, const int32_t *rows, int D, double alpha, const doubl
 void kern_rows_axpy_ref(int n, const int32_t *rows, int D, double alpha, const double *G,
                         double *A);
 
+/* The 4-lane AVX paths of the gathers (x86-64 CPUs that have AVX, chosen at run time): on = 1
+ * asks for them, 0 turns them off (tests compare both), -1 only queries. Returns whether they are
+ * on. Both give the same bits (element-wise operations, no FMA). */
+int kern_avx(int on);
+
 /* A batch of B sentences over V words and, word by word, where its words occur: sentence b is
  * row rows[b] (rows == NULL: b) of tokens[·×L]; the occurrences of words[j] are k ∈ [ptr[j], ptr[j+1]),
  * at position pos[k] = b·L + i of sentence sen[k] = b. The caller owns the arrays: words

@@ -411,13 +411,16 @@ static double gather_rows(int n, int D, const int32_t *idx, const int32_t *widx,
 /* Two gathers at once, for small even D = 2·nv (nv ≤ 6): out0 = Σ_k u_k X[i0_k,:] over k < n0
  * and out1 likewise over (n1, i1), each summed in the same order as gather_rows (bit-identical
  * results); interleaving the two independent sums hides the add latency. u_k = w[i_k] when
- * scale, else 1; ws[j] = Σ_k w[i_k] of each (0 when w is NULL). */
+ * scale, else 1; ws[j] = Σ_k w[i_k] of each (0 when w is NULL). The outputs leave multiplied by
+ * 1/ws[j] when scale (if ws[j] > 1e-250), else by f[j] when f is not NULL: in registers, the same
+ * rounding as the callers' own out[d] *= factor. */
 static inline __attribute__((always_inline)) void gather_pair_small(int nv, int scale, int n0,
                                                                     const int32_t *i0, int n1,
                                                                     const int32_t *i1,
                                                                     const double *w,
                                                                     const double *X, double *out0,
-                                                                    double *out1, double ws[2])
+                                                                    double *out1, double ws[2],
+                                                                    const double *f)
 {
     const int D = 2 * nv;
     double w0 = 0.0, w1 = 0.0;
@@ -453,6 +456,15 @@ static inline __attribute__((always_inline)) void gather_pair_small(int nv, int 
         PRAGMA_UNROLL8
         for (int k = 0; k < nv; k++) s1[k] += scale ? vb * load2(x1 + 2 * k) : load2(x1 + 2 * k);
     }
+    double q[2] = {w0 > 1e-250 ? 1.0 / w0 : 1.0, w1 > 1e-250 ? 1.0 / w1 : 1.0};
+    if (scale) f = q; /* normalised: out·(1/ws) when ws > 1e-250 (else kern_attend_fwd redoes it) */
+    if (f) { /* the outputs times f[0], f[1] (as the caller's g[d] *= f would round) */
+        PRAGMA_UNROLL8
+        for (int k = 0; k < nv; k++) {
+            s0[k] *= (v2d){f[0], f[0]};
+            s1[k] *= (v2d){f[1], f[1]};
+        }
+    }
     PRAGMA_UNROLL8
     for (int k = 0; k < nv; k++) {
         store2(out0 + 2 * k, s0[k]);
@@ -468,29 +480,29 @@ static int gather_pair_scaled_sse(int D, int n0, const int32_t *i0, int n1, cons
                               double ws[2])
 {
     switch (D) {
-    case 2: gather_pair_small(1, 1, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
-    case 4: gather_pair_small(2, 1, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
-    case 6: gather_pair_small(3, 1, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
-    case 8: gather_pair_small(4, 1, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
-    case 10: gather_pair_small(5, 1, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
-    case 12: gather_pair_small(6, 1, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
+    case 2: gather_pair_small(1, 1, n0, i0, n1, i1, w, X, out0, out1, ws, NULL); return 1;
+    case 4: gather_pair_small(2, 1, n0, i0, n1, i1, w, X, out0, out1, ws, NULL); return 1;
+    case 6: gather_pair_small(3, 1, n0, i0, n1, i1, w, X, out0, out1, ws, NULL); return 1;
+    case 8: gather_pair_small(4, 1, n0, i0, n1, i1, w, X, out0, out1, ws, NULL); return 1;
+    case 10: gather_pair_small(5, 1, n0, i0, n1, i1, w, X, out0, out1, ws, NULL); return 1;
+    case 12: gather_pair_small(6, 1, n0, i0, n1, i1, w, X, out0, out1, ws, NULL); return 1;
     default: return 0;
     }
 }
 
-/* The unit-weight pair (plain row sums; ws = Σ w[i] when w is not NULL): 1 if D has a paired
- * path, else 0. */
+/* The unit-weight pair (plain row sums, then times f[0], f[1] when f is not NULL; ws = Σ w[i]
+ * when w is not NULL): 1 if D has a paired path, else 0. */
 static int gather_pair_unit_sse(int D, int n0, const int32_t *i0, int n1, const int32_t *i1,
-                            const double *w, const double *X, double *out0, double *out1,
-                            double ws[2])
+                                const double *w, const double *X, double *out0, double *out1,
+                                double ws[2], const double *f)
 {
     switch (D) {
-    case 2: gather_pair_small(1, 0, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
-    case 4: gather_pair_small(2, 0, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
-    case 6: gather_pair_small(3, 0, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
-    case 8: gather_pair_small(4, 0, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
-    case 10: gather_pair_small(5, 0, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
-    case 12: gather_pair_small(6, 0, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;
+    case 2: gather_pair_small(1, 0, n0, i0, n1, i1, w, X, out0, out1, ws, f); return 1;
+    case 4: gather_pair_small(2, 0, n0, i0, n1, i1, w, X, out0, out1, ws, f); return 1;
+    case 6: gather_pair_small(3, 0, n0, i0, n1, i1, w, X, out0, out1, ws, f); return 1;
+    case 8: gather_pair_small(4, 0, n0, i0, n1, i1, w, X, out0, out1, ws, f); return 1;
+    case 10: gather_pair_small(5, 0, n0, i0, n1, i1, w, X, out0, out1, ws, f); return 1;
+    case 12: gather_pair_small(6, 0, n0, i0, n1, i1, w, X, out0, out1, ws, f); return 1;
     default: return 0;
     }
 }
@@ -500,7 +512,7 @@ static int gather_pair_unit_sse(int D, int n0, const int32_t *i0, int n1, const 
  * one two-lane vector. */
 AVX_INLINE void gather_pair_avx(int n4, int has2, int scale, int n0, const int32_t *i0, int n1,
                                 const int32_t *i1, const double *w, const double *X,
-                                double *out0, double *out1, double ws[2])
+                                double *out0, double *out1, double ws[2], const double *f)
 {
     const int D = 4 * n4 + 2 * has2;
     double w0 = 0.0, w1 = 0.0;
@@ -543,6 +555,17 @@ AVX_INLINE void gather_pair_avx(int n4, int has2, int scale, int n0, const int32
         for (int k = 0; k < n4; k++) s1[k] += scale ? vb * load4(x1 + 4 * k) : load4(x1 + 4 * k);
         if (has2) t1 += scale ? (v2d){b, b} * load2(x1 + 4 * n4) : load2(x1 + 4 * n4);
     }
+    double q[2] = {w0 > 1e-250 ? 1.0 / w0 : 1.0, w1 > 1e-250 ? 1.0 / w1 : 1.0};
+    if (scale) f = q;
+    if (f) {
+        PRAGMA_UNROLL8
+        for (int k = 0; k < n4; k++) {
+            s0[k] *= (v4d){f[0], f[0], f[0], f[0]};
+            s1[k] *= (v4d){f[1], f[1], f[1], f[1]};
+        }
+        t0 *= (v2d){f[0], f[0]};
+        t1 *= (v2d){f[1], f[1]};
+    }
     PRAGMA_UNROLL8
     for (int k = 0; k < n4; k++) {
         store4(out0 + 4 * k, s0[k]);
@@ -557,14 +580,14 @@ AVX_INLINE void gather_pair_avx(int n4, int has2, int scale, int n0, const int32
 }
 
 #define PAIR_AVX_CASES(scale)                                                                     \
-    case 2: gather_pair_avx(0, 1, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;       \
-    case 4: gather_pair_avx(1, 0, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;       \
-    case 6: gather_pair_avx(1, 1, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;       \
-    case 8: gather_pair_avx(2, 0, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;       \
-    case 10: gather_pair_avx(2, 1, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;      \
-    case 12: gather_pair_avx(3, 0, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;      \
-    case 14: gather_pair_avx(3, 1, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;      \
-    case 16: gather_pair_avx(4, 0, scale, n0, i0, n1, i1, w, X, out0, out1, ws); return 1;      \
+    case 2: gather_pair_avx(0, 1, scale, n0, i0, n1, i1, w, X, out0, out1, ws, f); return 1;     \
+    case 4: gather_pair_avx(1, 0, scale, n0, i0, n1, i1, w, X, out0, out1, ws, f); return 1;     \
+    case 6: gather_pair_avx(1, 1, scale, n0, i0, n1, i1, w, X, out0, out1, ws, f); return 1;     \
+    case 8: gather_pair_avx(2, 0, scale, n0, i0, n1, i1, w, X, out0, out1, ws, f); return 1;     \
+    case 10: gather_pair_avx(2, 1, scale, n0, i0, n1, i1, w, X, out0, out1, ws, f); return 1;    \
+    case 12: gather_pair_avx(3, 0, scale, n0, i0, n1, i1, w, X, out0, out1, ws, f); return 1;    \
+    case 14: gather_pair_avx(3, 1, scale, n0, i0, n1, i1, w, X, out0, out1, ws, f); return 1;    \
+    case 16: gather_pair_avx(4, 0, scale, n0, i0, n1, i1, w, X, out0, out1, ws, f); return 1;    \
     default: return 0;
 
 __attribute__((target("avx"))) static int gather_pair_scaled_avx(int D, int n0, const int32_t *i0,
@@ -573,6 +596,7 @@ __attribute__((target("avx"))) static int gather_pair_scaled_avx(int D, int n0, 
                                                                  double *out0, double *out1,
                                                                  double ws[2])
 {
+    const double *f = NULL;
     switch (D) { PAIR_AVX_CASES(1) }
 }
 
@@ -580,7 +604,7 @@ __attribute__((target("avx"))) static int gather_pair_unit_avx(int D, int n0, co
                                                                int n1, const int32_t *i1,
                                                                const double *w, const double *X,
                                                                double *out0, double *out1,
-                                                               double ws[2])
+                                                               double ws[2], const double *f)
 {
     switch (D) { PAIR_AVX_CASES(0) }
 }
@@ -599,13 +623,13 @@ static int gather_pair_scaled(int D, int n0, const int32_t *i0, int n1, const in
 
 static int gather_pair_unit(int D, int n0, const int32_t *i0, int n1, const int32_t *i1,
                             const double *w, const double *X, double *out0, double *out1,
-                            double ws[2])
+                            double ws[2], const double *f)
 {
 #ifdef KERN_AVX
     if (avx_on < 0) kern_avx(-1);
-    if (avx_on) return gather_pair_unit_avx(D, n0, i0, n1, i1, w, X, out0, out1, ws);
+    if (avx_on) return gather_pair_unit_avx(D, n0, i0, n1, i1, w, X, out0, out1, ws, f);
 #endif
-    return gather_pair_unit_sse(D, n0, i0, n1, i1, w, X, out0, out1, ws);
+    return gather_pair_unit_sse(D, n0, i0, n1, i1, w, X, out0, out1, ws, f);
 }
 
 /* h = Σ_i a_i E[t_i,:] with a = softmax shifted by the sentence's own maximum, without storing
@@ -621,14 +645,16 @@ static void sentence_pool_unstored(int L, int D, const int32_t *t, const double 
     for (int i = 0; i < L; i++) axpy(D, exp(score[t[i]] - mx) / z, E + (size_t)t[i] * D, h);
 }
 
-/* Sentence b of kern_attend_fwd once its gather is done (h = Σ ew_t E_t, z = Σ ew_t): normalise,
- * or redo it shifted by the sentence's own maximum when every ew underflowed (returns 1 then). */
+/* Sentence b of kern_attend_fwd once its gather is done (h = Σ ew_t E_t, z = Σ ew_t; already
+ * times 1/z when normed): normalise, or redo it shifted by the sentence's own maximum when every
+ * ew underflowed (returns 1 then). */
 static int attend_finish(int L, int D, const int32_t *t, const double *score, const double *ew,
-                         const double *E, double z, double *h, double *a, double *zinv)
+                         const double *E, double z, int normed, double *h, double *a, double *zinv)
 {
     if (z > 1e-250) {
         double inv = 1.0 / z;
-        for (int d = 0; d < D; d++) h[d] *= inv;
+        if (!normed)
+            for (int d = 0; d < D; d++) h[d] *= inv;
         if (a)
             for (int i = 0; i < L; i++) a[i] = ew[t[i]] * inv;
         if (zinv) *zinv = inv;
@@ -653,16 +679,16 @@ int kern_attend_fwd(int B, int L, int D, const int32_t *tokens, const long *rows
         const int32_t *t0 = sentence(tokens, rows, b, L), *t1 = sentence(tokens, rows, b + 1, L);
         double *h0 = H + (size_t)b * D, *h1 = h0 + D, z[2];
         if (!gather_pair_scaled(D, L, t0, L, t1, ew, E, h0, h1, z)) break;
-        fallbacks += attend_finish(L, D, t0, score, ew, E, z[0], h0, A ? A + (size_t)b * L : NULL,
-                                   zinv ? zinv + b : NULL);
-        fallbacks += attend_finish(L, D, t1, score, ew, E, z[1], h1,
+        fallbacks += attend_finish(L, D, t0, score, ew, E, z[0], 1, h0,
+                                   A ? A + (size_t)b * L : NULL, zinv ? zinv + b : NULL);
+        fallbacks += attend_finish(L, D, t1, score, ew, E, z[1], 1, h1,
                                    A ? A + (size_t)(b + 1) * L : NULL, zinv ? zinv + b + 1 : NULL);
     }
     for (; b < B; b++) {
         const int32_t *t = sentence(tokens, rows, b, L);
         double *h = H + (size_t)b * D;
         double z = gather_rows(L, D, t, t, ew, E, h); /* Σ ew_t E_t and Σ ew_t in one pass */
-        fallbacks += attend_finish(L, D, t, score, ew, E, z, h, A ? A + (size_t)b * L : NULL,
+        fallbacks += attend_finish(L, D, t, score, ew, E, z, 0, h, A ? A + (size_t)b * L : NULL,
                                    zinv ? zinv + b : NULL);
     }
     return fallbacks;
@@ -759,15 +785,11 @@ void kern_attend_bwd(const kern_batch_t *bt, int D, const double *A, const doubl
             long w0 = bt->words[j], w1 = bt->words[j + 1];
             int k0 = bt->ptr[j], k1 = bt->ptr[j + 1], k2 = bt->ptr[j + 2];
             double *g0 = accumulate ? pair[0] : gE + w0 * D;
-            double *g1 = accumulate ? pair[1] : gE + w1 * D, ac[2];
-            /* g = Σ dH_b over the word's sentences, ac = Σ c_b (in order, as below) */
+            double *g1 = accumulate ? pair[1] : gE + w1 * D, ac[2], f[2] = {ew[w0], ew[w1]};
+            /* g = ew_w·Σ dH_b over the word's sentences, ac = Σ c_b (in order, as below) */
             if (!gather_pair_unit(D, k1 - k0, bt->sen + k0, k2 - k1, bt->sen + k1, gs ? c : NULL,
-                                  dH, g0, g1, ac))
+                                  dH, g0, g1, ac, f))
                 break;
-            for (int d = 0; d < D; d++) {
-                g0[d] *= ew[w0];
-                g1[d] *= ew[w1];
-            }
             if (accumulate) {
                 row_axpy(D, 1.0, g0, gE + w0 * D);
                 row_axpy(D, 1.0, g1, gE + w1 * D);

@@ -261,7 +261,25 @@ AVX_INLINE v4d load4(const double *p)
 
 AVX_INLINE void store4(double *p, v4d v) { memcpy(p, &v, sizeof v); }
 
-/* gather_rows for D > 16: 32, 16, 8 then 4 columns per pass, then the 2-lane tail. */
+/* Columns [d, d + 4·nw) of gather_rows with nw four-lane accumulators (nw constant per call). */
+AVX_INLINE void gather_cols_avx(int nw, int n, int D, int d, const int32_t *idx,
+                                const int32_t *widx, const double *w, const double *X, double *out)
+{
+    v4d s[8];
+    PRAGMA_UNROLL8
+    for (int k = 0; k < nw; k++) s[k] = (v4d){0.0, 0.0, 0.0, 0.0};
+    for (int i = 0; i < n; i++) {
+        const double *x = X + (size_t)idx[i] * D + d;
+        double wi = !w ? 1.0 : widx ? w[widx[i]] : w[i];
+        v4d va = {wi, wi, wi, wi};
+        PRAGMA_UNROLL8
+        for (int k = 0; k < nw; k++) s[k] += va * load4(x + 4 * k);
+    }
+    PRAGMA_UNROLL8
+    for (int k = 0; k < nw; k++) store4(out + d + 4 * k, s[k]);
+}
+
+/* gather_rows for D > 16: 32 columns per pass, then 16, 8, 4, then the 2-lane tail. */
 __attribute__((target("avx"))) static double gather_rows_avx(int n, int D, const int32_t *idx,
                                                              const int32_t *widx,
                                                              const double *w, const double *X,
@@ -270,27 +288,10 @@ __attribute__((target("avx"))) static double gather_rows_avx(int n, int D, const
     double wsum = 0.0;
     for (int i = 0; i < n; i++) wsum += !w ? 1.0 : widx ? w[widx[i]] : w[i];
     int d = 0;
-    for (int width = 8; width >= 1; width /= 2) /* v4d accumulators per pass */
-        for (; d + 4 * width <= D; d += 4 * width) {
-            v4d s[8];
-            for (int k = 0; k < width; k++) s[k] = (v4d){0.0, 0.0, 0.0, 0.0};
-            if (width == 8)
-                for (int i = 0; i < n; i++) {
-                    const double *x = X + (size_t)idx[i] * D + d;
-                    double wi = !w ? 1.0 : widx ? w[widx[i]] : w[i];
-                    v4d va = {wi, wi, wi, wi};
-                    PRAGMA_UNROLL8
-                    for (int k = 0; k < 8; k++) s[k] += va * load4(x + 4 * k);
-                }
-            else
-                for (int i = 0; i < n; i++) {
-                    const double *x = X + (size_t)idx[i] * D + d;
-                    double wi = !w ? 1.0 : widx ? w[widx[i]] : w[i];
-                    v4d va = {wi, wi, wi, wi};
-                    for (int k = 0; k < width; k++) s[k] += va * load4(x + 4 * k);
-                }
-            for (int k = 0; k < width; k++) store4(out + d + 4 * k, s[k]);
-        }
+    for (; d + 32 <= D; d += 32) gather_cols_avx(8, n, D, d, idx, widx, w, X, out);
+    if (d + 16 <= D) gather_cols_avx(4, n, D, d, idx, widx, w, X, out), d += 16;
+    if (d + 8 <= D) gather_cols_avx(2, n, D, d, idx, widx, w, X, out), d += 8;
+    if (d + 4 <= D) gather_cols_avx(1, n, D, d, idx, widx, w, X, out), d += 4;
     for (; d + 2 <= D; d += 2) {
         v2d s0 = {0.0, 0.0};
         for (int i = 0; i < n; i++) {

@@ -261,9 +261,11 @@ AVX_INLINE v4d load4(const double *p)
 
 AVX_INLINE void store4(double *p, v4d v) { memcpy(p, &v, sizeof v); }
 
-/* Columns [d, d + 4·nw) of gather_rows with nw four-lane accumulators (nw constant per call). */
+/* Columns [d, d + 4·nw) of gather_rows with nw four-lane accumulators (nw constant per call),
+ * times f when f != 1 (as out[d] *= f would round). */
 AVX_INLINE void gather_cols_avx(int nw, int n, int D, int d, const int32_t *idx,
-                                const int32_t *widx, const double *w, const double *X, double *out)
+                                const int32_t *widx, const double *w, const double *X, double f,
+                                double *out)
 {
     v4d s[8];
     PRAGMA_UNROLL8
@@ -275,23 +277,29 @@ AVX_INLINE void gather_cols_avx(int nw, int n, int D, int d, const int32_t *idx,
         PRAGMA_UNROLL8
         for (int k = 0; k < nw; k++) s[k] += va * load4(x + 4 * k);
     }
+    if (f != 1.0) {
+        PRAGMA_UNROLL8
+        for (int k = 0; k < nw; k++) s[k] *= (v4d){f, f, f, f};
+    }
     PRAGMA_UNROLL8
     for (int k = 0; k < nw; k++) store4(out + d + 4 * k, s[k]);
 }
 
-/* gather_rows for D > 16: 32 columns per pass, then 16, 8, 4, then the 2-lane tail. */
+/* gather_rows for D > 16: 32 columns per pass, then 16, 8, 4, then the 2-lane tail; the
+ * result times f (f = 1: as is). */
 __attribute__((target("avx"))) static double gather_rows_avx(int n, int D, const int32_t *idx,
                                                              const int32_t *widx,
                                                              const double *w, const double *X,
-                                                             double *out)
+                                                             double f, double *out)
 {
     double wsum = 0.0;
     for (int i = 0; i < n; i++) wsum += !w ? 1.0 : widx ? w[widx[i]] : w[i];
     int d = 0;
-    for (; d + 32 <= D; d += 32) gather_cols_avx(8, n, D, d, idx, widx, w, X, out);
-    if (d + 16 <= D) gather_cols_avx(4, n, D, d, idx, widx, w, X, out), d += 16;
-    if (d + 8 <= D) gather_cols_avx(2, n, D, d, idx, widx, w, X, out), d += 8;
-    if (d + 4 <= D) gather_cols_avx(1, n, D, d, idx, widx, w, X, out), d += 4;
+    for (; d + 32 <= D; d += 32) gather_cols_avx(8, n, D, d, idx, widx, w, X, f, out);
+    if (d + 16 <= D) gather_cols_avx(4, n, D, d, idx, widx, w, X, f, out), d += 16;
+    if (d + 8 <= D) gather_cols_avx(2, n, D, d, idx, widx, w, X, f, out), d += 8;
+    if (d + 4 <= D) gather_cols_avx(1, n, D, d, idx, widx, w, X, f, out), d += 4;
+    int d4 = d;
     for (; d + 2 <= D; d += 2) {
         v2d s0 = {0.0, 0.0};
         for (int i = 0; i < n; i++) {
@@ -307,6 +315,8 @@ __attribute__((target("avx"))) static double gather_rows_avx(int n, int D, const
             s0 += (!w ? 1.0 : widx ? w[widx[i]] : w[i]) * X[(size_t)idx[i] * D + d];
         out[d] = s0;
     }
+    if (f != 1.0)
+        for (; d4 < D; d4++) out[d4] *= f;
     return wsum;
 }
 #endif
@@ -334,7 +344,7 @@ static double gather_rows(int n, int D, const int32_t *idx, const int32_t *widx,
 {
 #ifdef KERN_AVX
     if (avx_on < 0) kern_avx(-1);
-    if (avx_on && D > 16) return gather_rows_avx(n, D, idx, widx, w, X, out);
+    if (avx_on && D > 16) return gather_rows_avx(n, D, idx, widx, w, X, 1.0, out);
 #endif
     switch (D) {
     case 2: return gather_small(1, n, idx, widx, w, X, out);
@@ -814,8 +824,15 @@ void kern_attend_bwd(const kern_batch_t *bt, int D, const double *A, const doubl
         const int32_t *pos = bt->pos + k0, *sen = bt->sen + k0;
         double *g = accumulate ? tmp : gE + w * D, ac = 0.0;
         if (ew) { /* a_bi = ew_w / z_b, and dH, c arrive divided by z_b: factor ew_w out */
-            gather_rows(n, D, sen, NULL, NULL, dH, g);
-            for (int d = 0; d < D; d++) g[d] *= ew[w];
+#ifdef KERN_AVX
+            if (avx_on > 0 && D > 16) { /* with the ew_w factor applied in registers */
+                gather_rows_avx(n, D, sen, NULL, NULL, dH, ew[w], g);
+            } else
+#endif
+            {
+                gather_rows(n, D, sen, NULL, NULL, dH, g);
+                for (int d = 0; d < D; d++) g[d] *= ew[w];
+            }
             if (gs) {
                 for (int k = 0; k < n; k++) ac += c[sen[k]];
                 ac *= ew[w];

@@ -666,7 +666,10 @@ static int lu_eval(void *state, double *metrics, char *err, size_t errlen)
     size_t L = (size_t)d->L;
     /* Full batch: the training pass is the next step's forward, so run it as that step would
      * (its scores, its blocks, with the backward) and leave the gradient for the step. It needs
-     * the step's chunk boundaries, which the blocks keep when they are whole chunks. */
+     * the step's chunk boundaries, which the blocks keep when they are whole chunks. train_loss
+     * is then exactly the step's loss; when the training set lacks some words, the step's scores
+     * (its words only) can differ from all-word scores in the last bit, and so can train_loss
+     * and topic_attention (the trajectory does not change). */
     lu_drop_grad(S);
     if (!S->perm && (!d->need_dh || S->n_blk <= 1 || d->block % d->chunk == 0)) {
         lu_scores(S, S->bt.n_words, lu_word_list(S));

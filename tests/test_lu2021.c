@@ -16,26 +16,13 @@
 static const model_family_t *F = &lu2021_family;
 
 /* A run's params: train.c's common keys, then the family's, all at their defaults. */
-typedef struct {
-    param_def_t defs[PARAM_MAX];
-    params_t p;
-} run_params_t;
+typedef train_params_t run_params_t;
 
-static void params_default(run_params_t *rp)
-{
-    int n = 0;
-    for (int i = 0; i < train_n_common_params; i++) rp->defs[n++] = train_common_params[i];
-    for (int i = 0; i < F->n_params; i++) rp->defs[n++] = F->params[i];
-    rp->p.defs = rp->defs;
-    rp->p.n = n;
-    for (int i = 0; i < n; i++) rp->p.v[i] = rp->defs[i].def;
-}
+static void params_default(run_params_t *rp) { cr_assert_eq(train_params_init(rp, F), 0); }
 
 static void set(run_params_t *rp, const char *name, double v)
 {
-    int i = param_index(rp->defs, rp->p.n, name);
-    cr_assert(i >= 0, "no key %s", name);
-    rp->p.v[i] = v;
+    cr_assert_eq(params_set(&rp->p, name, v), 0, "no key %s", name);
 }
 
 /* A tiny instance for gradient checks: V = 3·2 + 12 = 18 words, L = 6, 20 training sentences,

@@ -415,6 +415,25 @@ static long grid_log_every(const grid_t *g)
     return i >= 0 ? lround(g->base[i]) : 1;
 }
 
+/* The end of a collective create/open: every rank agrees on the outcome (a failure on one rank
+ * is a failure everywhere); on success *out = h, else h is closed and freed. */
+static int h5out_agree(h5out_t *h, int rc, MPI_Comm comm, const char *doing, const char *path,
+                       h5out_t **out, char *err, size_t errlen)
+{
+    int mine = rc, all = rc;
+    if (MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) all = -1;
+    if (all != 0) {
+        if (rc == 0) snprintf(err, errlen, "%s %s failed on another rank", doing, path);
+        if (h) {
+            if (h->file >= 0) H5Fclose(h->file);
+            h5out_free(h);
+        }
+        return -1;
+    }
+    *out = h;
+    return 0;
+}
+
 int h5out_create(h5out_t **out, const char *path, MPI_Comm comm, const grid_t *g,
                  const h5out_meta_t *meta, char *err, size_t errlen)
 {
@@ -544,19 +563,7 @@ done:
     free(cmd);
     free(utc);
     free(host);
-    /* Agree on the outcome (a failure on one rank is a failure everywhere). */
-    int mine = rc, all = rc;
-    if (MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) all = -1;
-    if (all != 0) {
-        if (rc == 0) snprintf(err, errlen, "creating %s failed on another rank", path);
-        if (h) {
-            if (h->file >= 0) H5Fclose(h->file);
-            h5out_free(h);
-        }
-        return -1;
-    }
-    *out = h;
-    return 0;
+    return h5out_agree(h, rc, comm, "creating", path, out, err, errlen);
 }
 
 int h5out_open(h5out_t **out, const char *path, MPI_Comm comm, const grid_t *g, char *err,
@@ -613,18 +620,7 @@ int h5out_open(h5out_t **out, const char *path, MPI_Comm comm, const grid_t *g, 
 done:
     if (sp >= 0) H5Sclose(sp);
     if (fapl >= 0) H5Pclose(fapl);
-    int mine = rc, all = rc;
-    if (MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) all = -1;
-    if (all != 0) {
-        if (rc == 0) snprintf(err, errlen, "opening %s failed on another rank", path);
-        if (h) {
-            if (h->file >= 0) H5Fclose(h->file);
-            h5out_free(h);
-        }
-        return -1;
-    }
-    *out = h;
-    return 0;
+    return h5out_agree(h, rc, comm, "opening", path, out, err, errlen);
 }
 
 static int write_one(h5out_t *h, int s, long id, const void *v)

@@ -285,21 +285,14 @@ AVX_INLINE void gather_cols_avx(int nw, int n, int D, int d, const int32_t *idx,
     for (int k = 0; k < nw; k++) store4(out + d + 4 * k, s[k]);
 }
 
-/* gather_rows for D > 16: 32 columns per pass, then 16, 8, 4, then the 2-lane tail; the
- * result times f (f = 1: as is). */
-__attribute__((target("avx"))) static double gather_rows_avx(int n, int D, const int32_t *idx,
-                                                             const int32_t *widx,
-                                                             const double *w, const double *X,
-                                                             double f, double *out)
+/* Columns [d, D) of a row gather, two at a time, then the odd last one: out[c] = Σ_i w_i ·
+ * X[idx[i], c] (overwrites). The tail of gather_rows and gather_rows_avx. */
+static inline __attribute__((always_inline)) void gather_rows_tail(int d, int n, int D,
+                                                                   const int32_t *idx,
+                                                                   const int32_t *widx,
+                                                                   const double *w,
+                                                                   const double *X, double *out)
 {
-    double wsum = 0.0;
-    for (int i = 0; i < n; i++) wsum += !w ? 1.0 : widx ? w[widx[i]] : w[i];
-    int d = 0;
-    for (; d + 32 <= D; d += 32) gather_cols_avx(8, n, D, d, idx, widx, w, X, f, out);
-    if (d + 16 <= D) gather_cols_avx(4, n, D, d, idx, widx, w, X, f, out), d += 16;
-    if (d + 8 <= D) gather_cols_avx(2, n, D, d, idx, widx, w, X, f, out), d += 8;
-    if (d + 4 <= D) gather_cols_avx(1, n, D, d, idx, widx, w, X, f, out), d += 4;
-    int d4 = d;
     for (; d + 2 <= D; d += 2) {
         v2d s0 = {0.0, 0.0};
         for (int i = 0; i < n; i++) {
@@ -315,6 +308,24 @@ __attribute__((target("avx"))) static double gather_rows_avx(int n, int D, const
             s0 += (!w ? 1.0 : widx ? w[widx[i]] : w[i]) * X[(size_t)idx[i] * D + d];
         out[d] = s0;
     }
+}
+
+/* gather_rows for D > 16: 32 columns per pass, then 16, 8, 4, then the 2-lane tail; the
+ * result times f (f = 1: as is). */
+__attribute__((target("avx"))) static double gather_rows_avx(int n, int D, const int32_t *idx,
+                                                             const int32_t *widx,
+                                                             const double *w, const double *X,
+                                                             double f, double *out)
+{
+    double wsum = 0.0;
+    for (int i = 0; i < n; i++) wsum += !w ? 1.0 : widx ? w[widx[i]] : w[i];
+    int d = 0;
+    for (; d + 32 <= D; d += 32) gather_cols_avx(8, n, D, d, idx, widx, w, X, f, out);
+    if (d + 16 <= D) gather_cols_avx(4, n, D, d, idx, widx, w, X, f, out), d += 16;
+    if (d + 8 <= D) gather_cols_avx(2, n, D, d, idx, widx, w, X, f, out), d += 8;
+    if (d + 4 <= D) gather_cols_avx(1, n, D, d, idx, widx, w, X, f, out), d += 4;
+    int d4 = d;
+    gather_rows_tail(d, n, D, idx, widx, w, X, out);
     if (f != 1.0)
         for (; d4 < D; d4++) out[d4] *= f;
     return wsum;
@@ -401,21 +412,7 @@ static double gather_rows(int n, int D, const int32_t *idx, const int32_t *widx,
         store2(out + d + 4, s2);
         store2(out + d + 6, s3);
     }
-    for (; d + 2 <= D; d += 2) {
-        v2d s0 = {0.0, 0.0};
-        for (int i = 0; i < n; i++) {
-            double wi = !w ? 1.0 : widx ? w[widx[i]] : w[i];
-            v2d va = {wi, wi};
-            s0 += va * load2(X + (size_t)idx[i] * D + d);
-        }
-        store2(out + d, s0);
-    }
-    if (d < D) {
-        double s0 = 0.0;
-        for (int i = 0; i < n; i++)
-            s0 += (!w ? 1.0 : widx ? w[widx[i]] : w[i]) * X[(size_t)idx[i] * D + d];
-        out[d] = s0;
-    }
+    gather_rows_tail(d, n, D, idx, widx, w, X, out);
     return wsum;
 }
 

@@ -6,9 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# iproute2: the multi-host test's network namespaces (the SLURM test installs SLURM itself).
 PKGS="build-essential cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
       libopenblas-dev libcriterion-dev libinih-dev python3-h5py python3-numpy python3-matplotlib
-      python3-pytest"
+      python3-pytest iproute2"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 missing=""

@@ -587,7 +587,7 @@ static double time_run(const grid_t *g, long id, long steps, char *err, size_t n
     run_result_t res;
     double best = INFINITY;
     grid_run_params(g, id, &p);
-    p.v[param_index(p.defs, p.n, "steps")] = (double)steps;
+    params_set(&p, "steps", (double)steps);
     if (train_trace_init(&tr, train_n_points(&p), 1 + g->spec->family->n_metrics) != 0) {
         snprintf(err, n, "out of memory");
         return -1;

@@ -58,21 +58,21 @@ static void print_keys(const param_def_t *defs, int n)
         char def[64];
         param_format(&defs[i], defs[i].def, def, sizeof def);
         printf("  [%s] %-20s = %-10s %s%s\n", defs[i].section, defs[i].name, def, defs[i].help,
-               defs[i].sweepable ? "" : " (not sweepable)");
+               defs[i].one_value ? " (one value per spec)" : "");
     }
 }
 
 static int cmd_keys(int argc, char **argv)
 {
     printf("keys common to every model:\n");
-    print_keys(train_common_params, train_n_common_params);
+    print_keys(schema_common, schema_n_common);
     for (int i = 0; model_families[i]; i++) {
         const model_family_t *f = model_families[i];
         if (argc > 2 && strcmp(argv[2], f->name) != 0) continue;
         printf("\n[model] model = %s: %s\n", f->name, f->summary);
         print_keys(f->params, f->n_params);
         printf("  trace metrics: step");
-        for (int m = 0; m < f->n_metrics; m++) printf(", %s", f->metrics[m]);
+        for (int m = 0; m < f->n_metrics; m++) printf(", %s", f->metrics[m].name);
         printf("\n");
     }
     return CLI_OK;
@@ -128,7 +128,7 @@ static int cmd_train(int argc, char **argv)
     params_t p;
     grid_run_params(&grid, run, &p);
     const model_family_t *f = spec.family;
-    if (train_trace_init(&trace, train_n_points(&p), 1 + f->n_metrics) != 0) {
+    if (train_trace_init(&trace, schema_n_points(&p), 1 + f->n_metrics) != 0) {
         fprintf(stderr, "attnsweep train: out of memory for the trace\n");
         goto cleanup;
     }
@@ -138,7 +138,7 @@ static int cmd_train(int argc, char **argv)
         goto cleanup;
     }
     printf("step");
-    for (int m = 0; m < f->n_metrics; m++) printf(",%s", f->metrics[m]);
+    for (int m = 0; m < f->n_metrics; m++) printf(",%s", f->metrics[m].name);
     printf("\n");
     for (int r = 0; r < trace.n_filled; r++) {
         const double *row = trace.rows + (size_t)r * (size_t)trace.n_cols;

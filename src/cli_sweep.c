@@ -588,7 +588,7 @@ static double time_run(const grid_t *g, long id, long steps, char *err, size_t n
     double best = INFINITY;
     grid_run_params(g, id, &p);
     params_set(&p, "steps", (double)steps);
-    if (train_trace_init(&tr, train_n_points(&p), 1 + g->spec->family->n_metrics) != 0) {
+    if (train_trace_init(&tr, schema_n_points(&p), 1 + g->spec->family->n_metrics) != 0) {
         snprintf(err, n, "out of memory");
         return -1;
     }
@@ -717,7 +717,7 @@ int cli_plan(int argc, char **argv)
         printf("\n");
     }
     printf("trace: %d points × %d metrics (step", grid.n_points, f->n_metrics);
-    for (int m = 0; m < f->n_metrics; m++) printf(", %s", f->metrics[m]);
+    for (int m = 0; m < f->n_metrics; m++) printf(", %s", f->metrics[m].name);
     printf(")\n");
     printf("cost: total %.4g (relative units ≈ flops), per run %.4g (run %ld) .. %.4g (run %ld)\n",
            grid.total_cost, cost[lo], lo, cost[hi], hi);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "attnsweep/grid.h"
-#include "attnsweep/train.h"
+#include "attnsweep/schema.h"
 
 #define GRID_MAX_RUNS 10000000L
 
@@ -128,7 +128,7 @@ int grid_init(grid_t *g, const spec_t *s, char *err, size_t errlen)
             n_bad++;
             continue;
         }
-        int np = train_n_points(&p);
+        int np = schema_n_points(&p);
         if (np > g->n_points) g->n_points = np;
         g->total_cost += grid_cost_of(g, &p);
     }

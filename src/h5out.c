@@ -43,14 +43,6 @@ struct h5out {
     float *buf; /* [n_metrics * n_points] */
 };
 
-static const char *const status_names[] = {"pending", "done", "failed", "diverged",
-                                           "interrupted"};
-
-const char *h5out_status_name(int status)
-{
-    return (status >= 0 && status < 5) ? status_names[status] : "?";
-}
-
 /* HDF5 prints its error stack by default; library code must not print. */
 static void quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
@@ -383,10 +375,11 @@ static int write_root_attrs(hid_t file, const grid_t *g, const h5out_meta_t *met
     const model_family_t *f = s->family;
     int rc = -1;
     char *swept = NULL, *metrics = NULL;
-    const char *names[PARAM_MAX];
+    const char *names[PARAM_MAX], *mnames[MODEL_MAX_METRICS];
     for (int d = 0; d < g->n_dims && d < PARAM_MAX; d++) names[d] = g->defs[g->dim_def[d]].name;
+    for (int m = 0; m < f->n_metrics && m < MODEL_MAX_METRICS; m++) mnames[m] = f->metrics[m].name;
     swept = join_names(names, g->n_dims);
-    metrics = join_names(f->metrics, f->n_metrics);
+    metrics = join_names(mnames, f->n_metrics);
     if (!swept || !metrics) goto cleanup;
     if (attr_i64(file, "format_version", H5OUT_FORMAT_VERSION, H5T_STD_I32LE) < 0 ||
         attr_str(file, "attnsweep_version", ATTNSWEEP_VERSION) < 0 ||
@@ -525,10 +518,10 @@ int h5out_create(h5out_t **out, const char *path, MPI_Comm comm, const grid_t *g
     hsize_t dims2[2] = {(hsize_t)g->n_runs, (hsize_t)g->n_points};
     float nanf_fill = NAN;
     for (int m = 0; m < f->n_metrics; m++) {
-        if ((h->traces[m] = dataset_new(traces, f->metrics[m], H5T_IEEE_F32LE, 2, dims2,
+        if ((h->traces[m] = dataset_new(traces, f->metrics[m].name, H5T_IEEE_F32LE, 2, dims2,
                                         H5T_NATIVE_FLOAT, &nanf_fill)) < 0 ||
             H5DSattach_scale(h->traces[m], step, 1) < 0) {
-            snprintf(err, errlen, "HDF5: cannot create /traces/%s", f->metrics[m]);
+            snprintf(err, errlen, "HDF5: cannot create /traces/%s", f->metrics[m].name);
             goto done;
         }
     }
@@ -603,7 +596,7 @@ int h5out_open(h5out_t **out, const char *path, MPI_Comm comm, const grid_t *g, 
         sp = -1;
     }
     for (int m = 0; m < f->n_metrics; m++) {
-        snprintf(name, sizeof name, "/traces/%s", f->metrics[m]);
+        snprintf(name, sizeof name, "/traces/%s", f->metrics[m].name);
         hsize_t dims[2];
         if ((h->traces[m] = H5Dopen2(h->file, name, H5P_DEFAULT)) < 0 ||
             (sp = H5Dget_space(h->traces[m])) < 0 || H5Sget_simple_extent_ndims(sp) != 2 ||
@@ -654,7 +647,7 @@ uint32_t h5out_pack_trace(const trace_t *trace, int n_points, int n_metrics, flo
                 v = (float)trace->rows[(size_t)i * (size_t)trace->n_cols + 1 + (size_t)m];
             buf[(size_t)m * (size_t)n_points + (size_t)i] = v;
         }
-    return train_crc32(buf, sizeof(float) * (size_t)n_points * (size_t)n_metrics);
+    return util_crc32(buf, sizeof(float) * (size_t)n_points * (size_t)n_metrics);
 }
 
 int h5out_write_run(h5out_t *h, long id, const trace_t *trace, const run_result_t *res,
@@ -836,7 +829,7 @@ static int verify_traces(hid_t file, h5out_info_t *in, char *err, size_t errlen)
             for (int m = 0; m < nm; m++)
                 memcpy(run + (size_t)m * np, blk + ((size_t)m * (size_t)B + (size_t)i) * np,
                        sizeof(float) * np);
-            uint32_t c = train_crc32(run, sizeof(float) * np * (size_t)nm);
+            uint32_t c = util_crc32(run, sizeof(float) * np * (size_t)nm);
             in->crc_ok[id] = c == in->crc[id];
             if (!in->crc_ok[id]) in->n_bad_crc++;
         }
@@ -944,7 +937,7 @@ int h5out_inspect(const char *path, int verify, h5out_info_t *in, char *err, siz
     for (long i = 0; i < in->n_runs; i++) {
         in->messages[(size_t)i * H5OUT_MESSAGE_LEN + H5OUT_MESSAGE_LEN - 1] = '\0';
         int s = in->status[i];
-        if (s >= 0 && s < 5) in->counts[s]++;
+        if (s >= 0 && s < RUN_N_STATUS) in->counts[s]++;
         in->crc_ok[i] = 1;
     }
     hsize_t dims[1];

@@ -2,11 +2,9 @@
  * Rank 0 polls one MPI_Irecv with MPI_Test, sleeping 20 µs..1 ms between polls. A worker sends
  * TAG_REQ {previous run, status, run s, write s, flags} before each run and gets TAG_RUN {its
  * next run, -1 = stop}; a FINAL request ends it. Static mode sends only TAG_STOP on a signal. */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "attnsweep/sched.h"
 
 enum { TAG_REQ = 7301, TAG_RUN = 7302, TAG_STOP = 7303 };
@@ -150,23 +148,9 @@ double sched_imbalance(const sched_summary_t *s)
 
 /* ---- MPI part ------------------------------------------------------------------------------- */
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void sleep_ns(long ns)
-{
-    struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
 /* Per-rank tallies, reduced onto rank 0 at the end. */
 typedef struct {
-    long finished, by_status[5];
+    long finished, by_status[RUN_N_STATUS];
     double run_seconds, write_seconds, busy, cost_done;
     long error_run;
 } tally_t;
@@ -174,7 +158,7 @@ typedef struct {
 static void tally_add(tally_t *t, const sched_result_t *r)
 {
     t->finished++;
-    if (r->status >= 0 && r->status < 5) t->by_status[r->status]++;
+    if (r->status >= 0 && r->status < RUN_N_STATUS) t->by_status[r->status]++;
     t->run_seconds += r->run_seconds;
     t->write_seconds += r->write_seconds;
     t->busy += r->run_seconds + r->write_seconds;
@@ -184,7 +168,7 @@ static void progress_call(const sched_config_t *cfg, const tally_t *t, long tota
                           double cost_total, double t0, int n_workers, int stopping,
                           int local_only, double *last)
 {
-    double now = now_seconds();
+    double now = util_now();
     if (!cfg->progress || now - *last < cfg->progress_every) return;
     *last = now;
     sched_progress_t p = {0};
@@ -210,7 +194,7 @@ int sched_quiet_barrier(MPI_Comm comm)
     for (;;) {
         if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return -1;
         if (done) return 0;
-        sleep_ns(ns);
+        util_sleep_ns(ns);
         if (ns < SLEEP_MAX_NS) ns *= 2;
     }
 }
@@ -267,7 +251,7 @@ static int quiet_waitall(int n, MPI_Request *reqs)
         if (MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE) != MPI_SUCCESS) return -1;
         if (done) return 0;
         if (spin < 50) continue;
-        sleep_ns(ns);
+        util_sleep_ns(ns);
         if (ns < SLEEP_MAX_NS / 4) ns *= 2;
     }
 }
@@ -326,7 +310,7 @@ static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, doub
         if (cfg->stop && *cfg->stop && !stopping) stopping = 1;
         if (!flag) {
             progress_call(cfg, t, cfg->n, total, t0, size - 1, stopping, 0, &last);
-            sleep_ns(ns);
+            util_sleep_ns(ns);
             if (ns < SLEEP_MAX_NS) ns *= 2;
             continue;
         }
@@ -537,7 +521,7 @@ int sched_run(const sched_config_t *cfg, sched_summary_t *sum)
     if (MPI_Comm_rank(cfg->comm, &rank) != MPI_SUCCESS ||
         MPI_Comm_size(cfg->comm, &size) != MPI_SUCCESS)
         return -1;
-    double t0 = now_seconds();
+    double t0 = util_now();
     int n_workers;
 
     if (size == 1) {
@@ -556,7 +540,7 @@ int sched_run(const sched_config_t *cfg, sched_summary_t *sum)
         if (sched_quiet_barrier(cfg->comm) != 0) return -1;
         if (cfg->mode == SCHED_STATIC && drain_stops(cfg->comm) != 0) return -1;
     }
-    double wall = now_seconds() - t0;
+    double wall = util_now() - t0;
 
     /* Dynamic: rank 0 tallied every finished run from the messages, so the workers contribute
      * only their busy time (and rank 0, which trains nothing, none). */
@@ -569,7 +553,7 @@ int sched_run(const sched_config_t *cfg, sched_summary_t *sum)
         int rank;
     } err_in = {rc != 0 ? (double)t.error_run : -1.0, rc != 0 ? rank : size}, err_out = err_in;
     double local[4] = {0, 0, 0, (double)stopped}, glob[4];
-    long st_local[5] = {0}, st_sum[5];
+    long st_local[RUN_N_STATUS] = {0}, st_sum[RUN_N_STATUS];
     if (counts_here) {
         local[0] = (double)t.finished;
         local[1] = t.run_seconds;
@@ -582,7 +566,7 @@ int sched_run(const sched_config_t *cfg, sched_summary_t *sum)
         if (MPI_Reduce(&busy, &busy_max, 1, MPI_DOUBLE, MPI_MAX, 0, cfg->comm) != MPI_SUCCESS ||
             MPI_Reduce(&busy, &busy_sum, 1, MPI_DOUBLE, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
             MPI_Reduce(local, glob, 4, MPI_DOUBLE, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
-            MPI_Reduce(st_local, st_sum, 5, MPI_LONG, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
+            MPI_Reduce(st_local, st_sum, RUN_N_STATUS, MPI_LONG, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
             MPI_Allreduce(&err_in, &err_out, 1, MPI_DOUBLE_INT, MPI_MINLOC, cfg->comm) !=
                 MPI_SUCCESS)
             return -1;

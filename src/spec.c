@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <ini.h>
 #include "attnsweep/spec.h"
-#include "attnsweep/train.h"
+#include "attnsweep/schema.h"
 #include "sha256.h"
 
 #define SPEC_MAX_VALUES 1000000 /* values of one key after expansion */
@@ -591,8 +591,8 @@ static int spec_handler(void *user, const char *section_raw, const char *name,
 /* The home section of key in the common keys or any family, or NULL. */
 static const char *spec_home_anywhere(const model_family_t *const *fam, const char *key)
 {
-    int i = param_index(train_common_params, train_n_common_params, key);
-    if (i >= 0) return train_common_params[i].section;
+    int i = param_index(schema_common, schema_n_common, key);
+    if (i >= 0) return schema_common[i].section;
     if (strcmp(key, "model") == 0) return "model";
     for (int f = 0; fam[f]; f++) {
         i = param_index(fam[f]->params, fam[f]->n_params, key);
@@ -731,11 +731,26 @@ static int spec_resolve_family(spec_t *s, spec_reader_t *r, const model_family_t
                  "'%s'", e->where, e->text);
         return -1;
     }
-    for (int f = 0; fam[f]; f++)
-        if (strcmp(fam[f]->name, e->text) == 0) s->family = fam[f];
+    if (strncmp(e->text, "plugin:", 7) == 0) {
+        /* A relative plugin path is taken from the spec file's folder, or from the working
+         * directory when --set gives it. */
+        char dir[4096] = "", why[768];
+        const char *slash = strrchr(s->path, '/');
+        if (strncmp(e->where, "--set", 5) != 0 && slash)
+            snprintf(dir, sizeof dir, "%.*s", (int)(slash - s->path), s->path);
+        if (model_resolve(e->text, dir[0] ? dir : NULL, &s->family, &s->family_source, why,
+                          sizeof why) != 0) {
+            snprintf(err, errlen, "%s: model: %s", e->where, why);
+            return -1;
+        }
+    } else {
+        for (int f = 0; fam[f]; f++)
+            if (strcmp(fam[f]->name, e->text) == 0) s->family = fam[f];
+        s->family_source = "built-in";
+    }
     if (!s->family) {
-        snprintf(err, errlen, "%s: model: unknown model '%s'; the families are: %s", e->where,
-                 e->text, names);
+        snprintf(err, errlen, "%s: model: unknown model '%s'; the families are: %s, or "
+                 "plugin:PATH.so", e->where, e->text, names);
         return -1;
     }
     free(e->text);
@@ -744,28 +759,22 @@ static int spec_resolve_family(spec_t *s, spec_reader_t *r, const model_family_t
     return 0;
 }
 
-/* defs = train_common_params followed by the family's own keys. */
+/* defs = the common keys followed by the family's own keys. */
 static int spec_build_schema(spec_t *s, char *err, size_t errlen)
 {
     const model_family_t *f = s->family;
+    char why[256];
     s->defs = malloc(sizeof *s->defs * PARAM_MAX);
     if (!s->defs) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int n = train_schema(f, s->defs, PARAM_MAX);
+    int n = schema_build(f->params, f->n_params, s->defs, PARAM_MAX, why, sizeof why);
     if (n < 0) {
-        snprintf(err, errlen, "model %s: %d keys, more than PARAM_MAX = %d", f->name,
-                 train_n_common_params + f->n_params, PARAM_MAX);
+        snprintf(err, errlen, "model %s: %s: fix its key table", f->name, why);
         return -1;
     }
     s->n_defs = n;
-    for (int i = 0; i < n; i++)
-        if (param_index(s->defs, i, s->defs[i].name) >= 0) {
-            snprintf(err, errlen, "model %s declares key '%s' twice (or redeclares a common "
-                     "key): fix its param table", f->name, s->defs[i].name);
-            return -1;
-        }
     return 0;
 }
 
@@ -801,7 +810,7 @@ static int spec_resolve_entry(spec_t *s, const model_family_t *const *fam, spec_
         snprintf(err, errlen, "%s: %s", e->where, msg);
         return -1;
     }
-    if (!d->sweepable && e->n_values > 1) {
+    if (d->one_value && e->n_values > 1) {
         snprintf(err, errlen, "%s: %s cannot be swept: expected one value for the whole spec, "
                  "got %d values", e->where, e->key, e->n_values);
         return -1;

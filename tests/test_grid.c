@@ -11,10 +11,15 @@
 
 static const char *const toy_classifiers[] = {"fixed", "linear", "mlp", NULL};
 static const param_def_t toy_params[] = {
-    {"vocab_size", "task", PARAM_INT, 100, 1, 1e9, 0, NULL, 1, "vocabulary size"},
-    {"words", "task", PARAM_INT, 5, 1, 1e9, 0, NULL, 1, "words per sentence (< vocab_size)"},
-    {"embed_dim", "model", PARAM_INT, 10, 1, 1e6, 0, NULL, 1, "embedding dimension"},
-    {"classifier", "model", PARAM_ENUM, 1, 0, 0, 0, toy_classifiers, 1, "classifier"},
+    {.name = "vocab_size", .section = "task", .type = PARAM_INT, .def = 100, .min = 1, .max = 1e9,
+     .help = "vocabulary size"},
+    {.name = "words", .section = "task", .type = PARAM_INT, .def = 5, .min = 1, .max = 1e9,
+     .help = "words per sentence (< vocab_size)"},
+    {.name = "embed_dim", .section = "model", .type = PARAM_INT, .def = 10, .min = 1, .max = 1e6,
+     .help = "embedding dimension"},
+    {.name = "classifier", .section = "model", .type = PARAM_ENUM, .choices = toy_classifiers,
+     .def = 1,
+     .help = "classifier"},
 };
 
 static int toy_check(const params_t *p, char *err, size_t n)

@@ -54,7 +54,7 @@ Test(h5out, trace_crc_is_the_crc32_of_the_packed_rows_and_sees_one_changed_value
     cr_assert_eq(train_trace_init(&t, 6, 4), 0);
     fill_trace(&t, 6);
     uint32_t c1 = h5out_pack_trace(&t, 6, 3, buf);
-    cr_expect_eq(c1, train_crc32(buf, sizeof buf));
+    cr_expect_eq(c1, util_crc32(buf, sizeof buf));
     t.rows[2 * 4 + 3] += 1e-3; /* one value of the last metric */
     uint32_t c2 = h5out_pack_trace(&t, 6, 3, buf);
     cr_expect_neq(c1, c2);
@@ -65,15 +65,15 @@ Test(h5out, trace_crc_is_the_crc32_of_the_packed_rows_and_sees_one_changed_value
 
 Test(h5out, crc32_matches_the_ieee_check_value)
 {
-    cr_expect_eq(train_crc32("123456789", 9), 0xCBF43926u);
+    cr_expect_eq(util_crc32("123456789", 9), 0xCBF43926u);
 }
 
 Test(h5out, status_names_match_the_codes_attribute)
 {
-    cr_expect_str_eq(h5out_status_name(RUN_PENDING), "pending");
-    cr_expect_str_eq(h5out_status_name(RUN_DONE), "done");
-    cr_expect_str_eq(h5out_status_name(RUN_FAILED), "failed");
-    cr_expect_str_eq(h5out_status_name(RUN_DIVERGED), "diverged");
-    cr_expect_str_eq(h5out_status_name(RUN_INTERRUPTED), "interrupted");
-    cr_expect_str_eq(h5out_status_name(7), "?");
+    cr_expect_str_eq(run_status_name(RUN_PENDING), "pending");
+    cr_expect_str_eq(run_status_name(RUN_DONE), "done");
+    cr_expect_str_eq(run_status_name(RUN_FAILED), "failed");
+    cr_expect_str_eq(run_status_name(RUN_DIVERGED), "diverged");
+    cr_expect_str_eq(run_status_name(RUN_INTERRUPTED), "interrupted");
+    cr_expect_str_eq(run_status_name(7), "?");
 }

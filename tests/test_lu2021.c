@@ -11,14 +11,14 @@
 #include "attnsweep/rng.h"
 #include "attnsweep/spec.h"
 #include "attnsweep/train.h"
-#include "models/lu2021.h"
+#include "models/lu2021/lu2021.h"
 
 static const model_family_t *F = &lu2021_family;
 
 /* A run's params: train.c's common keys, then the family's, all at their defaults. */
-typedef train_params_t run_params_t;
+typedef schema_params_t run_params_t;
 
-static void params_default(run_params_t *rp) { cr_assert_eq(train_params_init(rp, F), 0); }
+static void params_default(run_params_t *rp) { cr_assert_eq(schema_defaults(rp, F->params, F->n_params), 0); }
 
 static void set(run_params_t *rp, const char *name, double v)
 {
@@ -77,7 +77,7 @@ static double at(const trace_t *t, int row, const char *name)
 
 static void run(const run_params_t *rp, trace_t *t, run_result_t *res)
 {
-    cr_assert_eq(train_trace_init(t, train_n_points(&rp->p), 1 + F->n_metrics), 0);
+    cr_assert_eq(train_trace_init(t, schema_n_points(&rp->p), 1 + F->n_metrics), 0);
     cr_assert_eq(train_run(F, &rp->p, t, res, NULL), 0);
     cr_assert_eq(res->status, RUN_DONE, "run failed: %s", res->message);
 }

@@ -9,11 +9,17 @@
 
 static const char *const colours[] = {"red", "green", "blue", NULL};
 static const param_def_t defs[] = {
-    {"count", "task", PARAM_INT, 10, 1, 1000, 0, NULL, 1, "a count"},
-    {"rate", "train", PARAM_REAL, 0.1, 0, 10, 1, NULL, 1, "a rate (> 0)"},
-    {"flag", "model", PARAM_BOOL, 0, 0, 1, 0, NULL, 1, "a switch"},
-    {"colour", "model", PARAM_ENUM, 2, 0, 0, 0, colours, 1, "a choice"},
-    {"shift", "task", PARAM_REAL, 0, -1, 1, 0, NULL, 1, "closed range"},
+    {.name = "count", .section = "task", .type = PARAM_INT, .def = 10, .min = 1, .max = 1000,
+     .help = "a count"},
+    {.name = "rate", .section = "train", .type = PARAM_REAL, .def = 0.1, .min = 0, .max = 10,
+     .min_exclusive = 1,
+     .help = "a rate (> 0)"},
+    {.name = "flag", .section = "model", .type = PARAM_BOOL, .def = 0,
+     .help = "a switch"},
+    {.name = "colour", .section = "model", .type = PARAM_ENUM, .choices = colours, .def = 2,
+     .help = "a choice"},
+    {.name = "shift", .section = "task", .type = PARAM_REAL, .def = 0, .min = -1, .max = 1,
+     .help = "closed range"},
 };
 enum { COUNT, RATE, FLAG, COLOUR, SHIFT, N_DEFS };
 

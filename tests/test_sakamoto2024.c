@@ -7,14 +7,14 @@
 #include <string.h>
 #include "attnsweep/rng.h"
 #include "attnsweep/train.h"
-#include "models/sakamoto2024.h"
+#include "models/sakamoto2024/sakamoto2024.h"
 
 /* A run's params: train.c's common keys, then the family's, all at their defaults. */
-typedef train_params_t run_params_t;
+typedef schema_params_t run_params_t;
 
 static void params_default(run_params_t *rp)
 {
-    cr_assert_eq(train_params_init(rp, &sakamoto2024_family), 0);
+    cr_assert_eq(schema_defaults(rp, sakamoto2024_family.params, sakamoto2024_family.n_params), 0);
 }
 
 static void set(run_params_t *rp, const char *name, double v)
@@ -39,7 +39,7 @@ static void params_small(run_params_t *rp)
 static void run(const run_params_t *rp, trace_t *t, run_result_t *res)
 {
     const model_family_t *f = &sakamoto2024_family;
-    cr_assert_eq(train_trace_init(t, train_n_points(&rp->p), 1 + f->n_metrics), 0);
+    cr_assert_eq(train_trace_init(t, schema_n_points(&rp->p), 1 + f->n_metrics), 0);
     cr_assert_eq(train_run(f, &rp->p, t, res, NULL), 0);
     cr_assert_eq(res->status, RUN_DONE, "run failed: %s", res->message);
 }
@@ -169,7 +169,7 @@ static void expect_traces_close(const trace_t *a, const trace_t *b, double tol)
         for (int c = 0; c < a->n_cols; c++) {
             double x = a->rows[r * a->n_cols + c], y = b->rows[r * b->n_cols + c];
             cr_expect_leq(fabs(x - y), tol * (1 + fabs(y)), "row %d col %d (%s): %.15g vs %.15g",
-                          r, c, c ? sakamoto2024_family.metrics[c - 1] : "step", x, y);
+                          r, c, c ? sakamoto2024_family.metrics[c - 1].name : "step", x, y);
         }
 }
 

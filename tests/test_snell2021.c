@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "attnsweep/train.h"
-#include "models/snell2021.h"
+#include "models/snell2021/snell2021.h"
 
 extern const model_family_t snell2021_family;
 
@@ -83,39 +83,6 @@ Test(snell2021, gradients_match_finite_differences_when_attending_to_embeddings)
 Test(snell2021, gradients_match_finite_differences_for_uniform_attention_over_embeddings)
 {
     check_gradients(1, 1);
-}
-
-/* ---- kernels ----------------------------------------------------------------------------- */
-
-Test(snell2021, cblas_gemm_matches_the_reference_for_all_transposes_and_strides)
-{
-    enum { M = 7, N = 5, K = 9, LD = 12 };
-    double A[LD * LD], B[LD * LD], C1[LD * LD], C2[LD * LD];
-    float Af[LD * LD], Bf[LD * LD], C1f[LD * LD], C2f[LD * LD];
-    rng_t r;
-    rng_init(&r, 1, 99);
-    for (int i = 0; i < LD * LD; i++) {
-        A[i] = rng_normal(&r);
-        B[i] = rng_normal(&r);
-        C1[i] = C2[i] = rng_normal(&r);
-        Af[i] = (float)A[i];
-        Bf[i] = (float)B[i];
-        C1f[i] = C2f[i] = (float)C1[i];
-    }
-    for (int ta = 0; ta < 2; ta++)
-        for (int tb = 0; tb < 2; tb++)
-            for (int beta = 0; beta < 2; beta++) {
-                snell_gemm_d(ta, tb, M, N, K, 0.7, A, LD, B, LD, beta, C1, LD);
-                snell_gemm_ref_d(ta, tb, M, N, K, 0.7, A, LD, B, LD, beta, C2, LD);
-                snell_gemm_f(ta, tb, M, N, K, 0.7f, Af, LD, Bf, LD, (float)beta, C1f, LD);
-                snell_gemm_ref_f(ta, tb, M, N, K, 0.7f, Af, LD, Bf, LD, (float)beta, C2f, LD);
-                for (int i = 0; i < LD * LD; i++) {
-                    cr_assert_float_eq(C1[i], C2[i], 1e-12, "ta %d tb %d beta %d at %d", ta, tb,
-                                       beta, i);
-                    cr_assert_float_eq(C1f[i], C2f[i], 1e-4, "float ta %d tb %d beta %d at %d", ta,
-                                       tb, beta, i);
-                }
-            }
 }
 
 static void fast_vs_ref(int dbl, double tol)
@@ -211,9 +178,9 @@ Test(snell2021, data_modes_draw_permutations_distinct_tokens_and_iid_tokens)
 
 /* ---- the family through train_run --------------------------------------------------------- */
 
-typedef train_params_t schema_t;
+typedef schema_params_t schema_t;
 
-static void schema_init(schema_t *s) { cr_assert_eq(train_params_init(s, &snell2021_family), 0); }
+static void schema_init(schema_t *s) { cr_assert_eq(schema_defaults(s, snell2021_family.params, snell2021_family.n_params), 0); }
 
 static void set(schema_t *s, const char *key, double v)
 {
@@ -239,7 +206,7 @@ static void tiny(schema_t *s)
 static void run(schema_t *s, trace_t *t, run_result_t *res)
 {
     const model_family_t *f = &snell2021_family;
-    cr_assert_eq(train_trace_init(t, train_n_points(&s->p), 1 + f->n_metrics), 0);
+    cr_assert_eq(train_trace_init(t, schema_n_points(&s->p), 1 + f->n_metrics), 0);
     cr_assert_eq(train_run(f, &s->p, t, res, NULL), 0);
 }
 

@@ -12,20 +12,32 @@
 
 static const char *const toy_classifiers[] = {"fixed", "linear", "mlp", NULL};
 static const param_def_t toy_params[] = {
-    {"vocab_size", "task", PARAM_INT, 100, 1, 1e9, 0, NULL, 1, "vocabulary size"},
-    {"words", "task", PARAM_INT, 5, 1, 1e9, 0, NULL, 1, "words per sentence"},
-    {"embed_dim", "model", PARAM_INT, 10, 1, 1e6, 0, NULL, 1, "embedding dimension"},
-    {"classifier", "model", PARAM_ENUM, 0, 0, 0, 0, toy_classifiers, 1, "classifier"},
-    {"freeze", "model", PARAM_BOOL, 0, 0, 1, 0, NULL, 1, "freeze the keys"},
-    {"init_std", "model", PARAM_REAL, 1, 0, 1e3, 1, NULL, 1, "init std (> 0)"},
-    {"n_data", "task", PARAM_INT, 50, 1, 1e9, 0, NULL, 0, "not sweepable"},
+    {.name = "vocab_size", .section = "task", .type = PARAM_INT, .def = 100, .min = 1, .max = 1e9,
+     .help = "vocabulary size"},
+    {.name = "words", .section = "task", .type = PARAM_INT, .def = 5, .min = 1, .max = 1e9,
+     .help = "words per sentence"},
+    {.name = "embed_dim", .section = "model", .type = PARAM_INT, .def = 10, .min = 1, .max = 1e6,
+     .help = "embedding dimension"},
+    {.name = "classifier", .section = "model", .type = PARAM_ENUM, .choices = toy_classifiers,
+     .def = 0,
+     .help = "classifier"},
+    {.name = "freeze", .section = "model", .type = PARAM_BOOL, .def = 0,
+     .help = "freeze the keys"},
+    {.name = "init_std", .section = "model", .type = PARAM_REAL, .def = 1, .min = 0, .max = 1e3,
+     .min_exclusive = 1,
+     .help = "init std (> 0)"},
+    {.name = "n_data", .section = "task", .type = PARAM_INT, .def = 50, .min = 1, .max = 1e9,
+     .one_value = 1,
+     .help = "not sweepable"},
 };
 static const model_family_t toy_family = {
     .name = "toy", .summary = "a toy family for the spec tests",
     .params = toy_params, .n_params = sizeof toy_params / sizeof toy_params[0],
 };
 static const param_def_t other_params[] = {
-    {"temperature", "model", PARAM_REAL, 1, 0, 10, 1, NULL, 1, "a key only 'other' has"},
+    {.name = "temperature", .section = "model", .type = PARAM_REAL, .def = 1, .min = 0, .max = 10,
+     .min_exclusive = 1,
+     .help = "a key only 'other' has"},
 };
 static const model_family_t other_family = {.name = "other", .summary = "one key",
                                             .params = other_params, .n_params = 1};
@@ -99,11 +111,11 @@ Test(spec, loads_a_good_file_with_lists_ranges_and_logspace) {
 
 Test(spec, builds_the_schema_as_the_common_keys_then_the_family_keys) {
     cr_assert_eq(load(good), 0, "%s", err);
-    cr_assert_eq(spec.n_defs, train_n_common_params + toy_family.n_params);
-    for (int i = 0; i < train_n_common_params; i++)
-        cr_assert_str_eq(spec.defs[i].name, train_common_params[i].name);
+    cr_assert_eq(spec.n_defs, schema_n_common + toy_family.n_params);
+    for (int i = 0; i < schema_n_common; i++)
+        cr_assert_str_eq(spec.defs[i].name, schema_common[i].name);
     for (int i = 0; i < toy_family.n_params; i++)
-        cr_assert_str_eq(spec.defs[train_n_common_params + i].name, toy_params[i].name);
+        cr_assert_str_eq(spec.defs[schema_n_common + i].name, toy_params[i].name);
     for (int i = 0; i < spec.n_entries; i++)
         cr_assert_str_eq(spec.defs[spec.entries[i].def].name, spec.entries[i].key);
 }

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "attnsweep/task.h"
+#include "models/lu2021/task.h"
 
 static task_config_t config(void)
 {

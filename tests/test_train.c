@@ -8,15 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include "attnsweep/train.h"
-#include "models/lu2021.h"
+#include "models/lu2021/lu2021.h"
 
 /* ---- a scripted family: loss(step) = 1 / (1 + step); NaN from step nan_at on ------------- */
 
 static const param_def_t mock_params[] = {
-    {"nan_at", "model", PARAM_INT, -1, -1, 1e9, 0, NULL, 1, "first step whose loss is NaN"},
-    {"fail_init", "model", PARAM_BOOL, 0, 0, 1, 0, NULL, 1, "init reports an error"},
+    {.name = "nan_at", .section = "model", .type = PARAM_INT, .def = -1, .min = -1, .max = 1e9,
+     .help = "first step whose loss is NaN"},
+    {.name = "fail_init", .section = "model", .type = PARAM_BOOL, .def = 0,
+     .help = "init reports an error"},
 };
-static const char *const mock_metrics[] = {"train_loss", "train_acc", "test_acc"};
+static const metric_def_t mock_metrics[] = {{"train_loss", NULL, NULL}, {"train_acc", NULL, NULL},
+                                           {"test_acc", NULL, NULL}};
 
 typedef struct {
     long step, nan_at, steps_called, evals;
@@ -67,17 +70,17 @@ static int mock_check(const params_t *p, char *err, size_t n) { (void)p, (void)e
 static void mock_free(void *s) { free(s); }
 
 static const model_family_t mock_family = {
-    .name = "mock", .summary = "scripted", .params = mock_params, .n_params = 2,
+    .abi = ATTNSWEEP_MODEL_ABI, .name = "mock", .summary = "scripted", .params = mock_params, .n_params = 2,
     .metrics = mock_metrics, .n_metrics = 3, .check = mock_check, .cost = mock_cost,
     .init = mock_init, .step = mock_step, .eval = mock_eval, .memory = mock_memory,
     .free = mock_free,
 };
 
-typedef train_params_t run_params_t;
+typedef schema_params_t run_params_t;
 
 static void params_for(run_params_t *rp, const model_family_t *f)
 {
-    cr_assert_eq(train_params_init(rp, f), 0, "%s has too many keys", f->name);
+    cr_assert_eq(schema_defaults(rp, f->params, f->n_params), 0, "%s has too many keys", f->name);
 }
 
 static void set(run_params_t *rp, const char *name, double v)
@@ -93,10 +96,10 @@ Test(train, rows_are_logged_at_every_log_every_steps_including_0_and_the_last)
     params_for(&rp, &mock_family);
     set(&rp, "steps", 23);
     set(&rp, "log_every", 5);
-    cr_expect_eq(train_n_points(&rp.p), 5); /* 0, 5, 10, 15, 20 */
+    cr_expect_eq(schema_n_points(&rp.p), 5); /* 0, 5, 10, 15, 20 */
     trace_t t;
     run_result_t res;
-    cr_assert_eq(train_trace_init(&t, train_n_points(&rp.p), 4), 0);
+    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 4), 0);
     cr_assert_eq(train_run(&mock_family, &rp.p, &t, &res, NULL), 0);
     cr_expect_eq(res.status, RUN_DONE, "%s", res.message);
     cr_expect_eq(t.n_filled, 5);
@@ -114,7 +117,7 @@ Test(train, rows_are_logged_at_every_log_every_steps_including_0_and_the_last)
     train_trace_free(&t);
 
     set(&rp, "converge_loss", 0.1); /* 1/(1+s) < 0.1 from s = 10 on: logged at 10 */
-    cr_assert_eq(train_trace_init(&t, train_n_points(&rp.p), 4), 0);
+    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 4), 0);
     cr_assert_eq(train_run(&mock_family, &rp.p, &t, &res, NULL), 0);
     cr_expect_eq(res.steps_to_converge, 10, "1/(1+10) = 0.0909 is the first logged loss < 0.1");
     train_trace_free(&t);
@@ -129,7 +132,7 @@ Test(train, a_nan_loss_ends_the_run_as_diverged_with_the_trace_so_far)
     set(&rp, "nan_at", 34);
     trace_t t;
     run_result_t res;
-    cr_assert_eq(train_trace_init(&t, train_n_points(&rp.p), 4), 0);
+    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 4), 0);
     cr_assert_eq(train_run(&mock_family, &rp.p, &t, &res, NULL), 0);
     cr_expect_eq(res.status, RUN_DIVERGED);
     cr_expect_eq(t.n_filled, 4, "rows 0, 10, 20, 30 were logged before the NaN");
@@ -147,7 +150,7 @@ Test(train, the_stop_flag_interrupts_the_run)
     trace_t t;
     run_result_t res;
     volatile sig_atomic_t stop = 1;
-    cr_assert_eq(train_trace_init(&t, train_n_points(&rp.p), 4), 0);
+    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 4), 0);
     cr_assert_eq(train_run(&mock_family, &rp.p, &t, &res, &stop), 0);
     cr_expect_eq(res.status, RUN_INTERRUPTED);
     cr_expect_eq(t.n_filled, 1, "step 0 is logged before the flag is polled");
@@ -164,7 +167,7 @@ Test(train, max_seconds_fails_the_run_and_a_failing_init_is_reported)
     set(&rp, "max_seconds", 0.05);
     trace_t t;
     run_result_t res;
-    cr_assert_eq(train_trace_init(&t, train_n_points(&rp.p), 4), 0);
+    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 4), 0);
     cr_assert_eq(train_run(&mock_family, &rp.p, &t, &res, NULL), 0);
     cr_expect_eq(res.status, RUN_FAILED);
     cr_expect(strstr(res.message, "max_seconds") != NULL, "%s", res.message);
@@ -172,7 +175,7 @@ Test(train, max_seconds_fails_the_run_and_a_failing_init_is_reported)
 
     set(&rp, "max_seconds", 0);
     set(&rp, "fail_init", 1);
-    cr_assert_eq(train_trace_init(&t, train_n_points(&rp.p), 4), 0);
+    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 4), 0);
     cr_assert_eq(train_run(&mock_family, &rp.p, &t, &res, NULL), 0);
     cr_expect_eq(res.status, RUN_FAILED);
     cr_expect(strstr(res.message, "fail_init") != NULL, "%s", res.message);
@@ -207,7 +210,7 @@ Test(train, lu2021_with_a_huge_learning_rate_diverges_and_keeps_its_trace)
     set(&rp, "log_every", 1);
     trace_t t;
     run_result_t res;
-    cr_assert_eq(train_trace_init(&t, train_n_points(&rp.p), 1 + lu2021_family.n_metrics), 0);
+    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 1 + lu2021_family.n_metrics), 0);
     cr_assert_eq(train_run(&lu2021_family, &rp.p, &t, &res, NULL), 0);
     cr_expect_eq(res.status, RUN_DIVERGED, "status %d: %s", res.status, res.message);
     cr_expect_geq(t.n_filled, 1);
@@ -219,24 +222,26 @@ Test(train, lu2021_with_a_huge_learning_rate_diverges_and_keeps_its_trace)
 
 Test(train, crc32_matches_the_standard_check_value)
 {
-    cr_expect_eq(train_crc32("123456789", 9), 0xCBF43926u);
-    cr_expect_eq(train_crc32("", 0), 0u);
+    cr_expect_eq(util_crc32("123456789", 9), 0xCBF43926u);
+    cr_expect_eq(util_crc32("", 0), 0u);
 }
 
 Test(train, the_schema_puts_the_common_keys_first_then_the_family_keys_at_their_defaults)
 {
     run_params_t rp;
     params_for(&rp, &mock_family);
-    cr_assert_eq(rp.p.n, train_n_common_params + mock_family.n_params);
-    for (int i = 0; i < train_n_common_params; i++)
-        cr_assert_str_eq(rp.defs[i].name, train_common_params[i].name);
+    cr_assert_eq(rp.p.n, schema_n_common + mock_family.n_params);
+    for (int i = 0; i < schema_n_common; i++)
+        cr_assert_str_eq(rp.defs[i].name, schema_common[i].name);
     for (int i = 0; i < mock_family.n_params; i++) {
-        cr_assert_str_eq(rp.defs[train_n_common_params + i].name, mock_family.params[i].name);
-        cr_assert_eq(rp.p.v[train_n_common_params + i], mock_family.params[i].def);
+        cr_assert_str_eq(rp.defs[schema_n_common + i].name, mock_family.params[i].name);
+        cr_assert_eq(rp.p.v[schema_n_common + i], mock_family.params[i].def);
     }
     cr_assert_eq(rp.p.defs, rp.defs);
     param_def_t small[2];
-    cr_assert_eq(train_schema(&mock_family, small, 2), -1, "a buffer too small is refused");
+    char err[160];
+    cr_assert_eq(schema_build(mock_family.params, mock_family.n_params, small, 2, err, sizeof err),
+                 -1, "a buffer too small is refused");
     cr_assert_eq(params_set(&rp.p, "no_such_key", 1.0), -1);
     cr_assert_eq(params_set(&rp.p, "steps", 7.0), 0);
     cr_assert_eq(params_geti(&rp.p, "steps"), 7);

@@ -65,7 +65,7 @@ typedef struct {
     char *messages;      /* [n_runs][H5OUT_MESSAGE_LEN] /runs/message, NUL-terminated */
     int8_t *crc_ok;      /* [n_runs] with verify: 0 for a done or diverged run whose trace rows
                             do not match the stored CRC, else 1 */
-    long counts[5];      /* runs by status */
+    long counts[RUN_N_STATUS]; /* runs by status */
     long n_bad_crc;      /* done or diverged runs whose trace does not match (with verify) */
 } h5out_info_t;
 
@@ -75,8 +75,5 @@ typedef struct {
  * <0 with err for a missing, non-HDF5, non-attnsweep or damaged file. */
 int h5out_inspect(const char *path, int verify, h5out_info_t *info, char *err, size_t errlen);
 void h5out_info_free(h5out_info_t *info);
-
-/* Status code → name ("pending", "done", ...), "?" if out of range. */
-const char *h5out_status_name(int status);
 
 #endif

@@ -1,110 +1,44 @@
-/* kernels — the math of the attention models, in double precision, row-major. Shapes: B batch
- * (sentences), L length (tokens per sentence), D embedding dim, V vocab, C classes, N/M generic.
- * Each BLAS-backed or hand-tuned kernel has a plain `_ref` twin (same arguments, textbook loops)
- * that tests/test_kernels.c compares it with. "overwrite" / "accumulate" says what happens to the
- * output. Word-indexed outputs (V rows) are touched only at the words the batch contains. */
+/* kernels — the dense linear algebra every model family shares (plugins too): a thin row-major
+ * facade over CBLAS, in double (_d) and float (_f), each with a `_ref` twin in plain loops that the
+ * tests compare it with and that families use for their reference paths. Shapes are given per
+ * kernel (M, N, K generic); "overwrite" / "accumulate" says what happens to the output. */
 #ifndef ATTNSWEEP_KERNELS_H
 #define ATTNSWEEP_KERNELS_H
-#include <stdint.h>
 
 /* C[M×N] = alpha·op(A)[M×K]·op(B)[K×N] + beta·C; ta/tb: 0 as stored, 1 transposed (A stored
- * K×M when ta). beta = 0 overwrites C (even NaN), beta = 1 accumulates. CBLAS dgemm. */
-void kern_gemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
-               const double *B, int ldb, double beta, double *C, int ldc);
-void kern_gemm_ref(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
-                   const double *B, int ldb, double beta, double *C, int ldc);
+ * K×M when ta). beta = 0 overwrites C (even NaN), beta = 1 accumulates. The _ref versions sum in
+ * double. */
+void kern_gemm_d(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
+                 const double *B, int ldb, double beta, double *C, int ldc);
+void kern_gemm_ref_d(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
+                     const double *B, int ldb, double beta, double *C, int ldc);
+void kern_gemm_f(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                 const float *B, int ldb, float beta, float *C, int ldc);
+void kern_gemm_ref_f(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc);
 
-/* s[w] = A[w,:]·x for the n rows w = rows[j] of A[V×D] (rows == NULL: w = 0..n-1); overwrites
- * only those s[w]. With rows == NULL a CBLAS dgemv. */
-void kern_rows_dot(int n, const int32_t *rows, int D, const double *A, const double *x,
-                   double *s);
-void kern_rows_dot_ref(int n, const int32_t *rows, int D, const double *A, const double *x,
-                       double *s);
+/* y = alpha·op(A)·x + beta·y for A [M×N] (row stride lda): y [M] and x [N] as stored (ta = 0), or
+ * y [N] and x [M] transposed (ta = 1). beta = 0 overwrites y, beta = 1 accumulates. */
+void kern_gemv_d(int ta, int M, int N, double alpha, const double *A, int lda, const double *x,
+                 double beta, double *y);
+void kern_gemv_ref_d(int ta, int M, int N, double alpha, const double *A, int lda,
+                     const double *x, double beta, double *y);
 
-/* A[w,:] += alpha·g[w]·x for the n rows w = rows[j] of A[V×D] (rows == NULL: 0..n-1);
- * accumulate. A rank-1 update (CBLAS dger when rows == NULL). */
-void kern_rows_rank1(int n, const int32_t *rows, int D, double alpha, const double *g,
-                     const double *x, double *A);
-void kern_rows_rank1_ref(int n, const int32_t *rows, int D, double alpha, const double *g,
-                         const double *x, double *A);
+/* A [M×N] += alpha·x yᵀ (x [M], y [N], row stride lda); accumulate. */
+void kern_ger_d(int M, int N, double alpha, const double *x, const double *y, double *A, int lda);
+void kern_ger_ref_d(int M, int N, double alpha, const double *x, const double *y, double *A,
+                    int lda);
 
-/* y[D] += alpha·Σ_j g[w]·A[w,:] over w = rows[j] of A[V×D] (rows == NULL: 0..n-1); accumulate.
- * = alpha·Aᵀg restricted to the rows (CBLAS dgemv when rows == NULL). */
-void kern_rows_gemv_t(int n, const int32_t *rows, int D, double alpha, const double *g,
-                      const double *A, double *y);
-void kern_rows_gemv_t_ref(int n, const int32_t *rows, int D, double alpha, const double *g,
-                          const double *A, double *y);
+/* y [n] += alpha·x [n]; accumulate. */
+void kern_axpy_d(long n, double alpha, const double *x, double *y);
+void kern_axpy_ref_d(long n, double alpha, const double *x, double *y);
 
-/* The SGD update of the listed rows: A[w,:] += alpha·G[w,:] for w = rows[j] of A, G [V×D]
- * (rows == NULL: 0..n-1); A accumulates. CBLAS daxpy. */
-void kern_rows_axpy(int n, const int32_t *rows, int D, double alpha, const double *G, double *A);
-void kern_rows_axpy_ref(int n, const int32_t *rows, int D, double alpha, const double *G,
-                        double *A);
+/* x·y of x [n], y [n]. */
+double kern_dot_d(long n, const double *x, const double *y);
+double kern_dot_ref_d(long n, const double *x, const double *y);
 
-/* The 4-lane AVX paths of the gathers (x86-64 CPUs that have AVX, chosen at run time): on = 1
- * asks for them, 0 turns them off (tests compare both), -1 only queries. Returns whether they are
- * on. Both give the same bits (element-wise operations, no FMA). */
-int kern_avx(int on);
-
-/* A batch of B sentences over V words and, word by word, where its words occur: sentence b is
- * row rows[b] (rows == NULL: b) of tokens[·×L]; the occurrences of words[j] are k ∈ [ptr[j], ptr[j+1]),
- * at position pos[k] = b·L + i of sentence sen[k] = b. The caller owns the arrays: words
- * [min(V, B·L)], ptr [that + 1], pos and sen [B·L]. */
-typedef struct {
-    int B, L, V;
-    const int32_t *tokens;
-    const long *rows;
-    int n_words;
-    int32_t *words, *ptr, *pos, *sen;
-} kern_batch_t;
-
-/* Fill words (distinct, ascending), n_words, ptr, pos and sen from B, L, V, tokens, rows. mark [V] is a workspace whose entries must differ from stamp on entry (they
- * equal it on return); slot [V] is scratch. O(B·L). Returns n_words. */
-int kern_batch_index(kern_batch_t *bt, uint32_t *mark, uint32_t stamp, int32_t *slot);
-
-/* Softmax attention pooling over each sentence. Sentence b is row r = rows[b] (rows == NULL:
- * r = b) of tokens[·×L]; its attention is a = softmax(score[tok]) and its context H[b,:] =
- * Σ_i a_i E[tok_i,:]. Overwrites H[B×D] and, if not NULL, A[B×L] and zinv[B]. The fast version
- * takes ew[w] = exp(score[w] − S) with one shift S ≥ every score of the batch (a table computed
- * once per step), so a_i = ew[tok_i]·zinv[b] with zinv[b] = 1/Σ_i ew[tok_i]; if all of a
- * sentence's ew underflow it shifts by the sentence's own maximum instead and sets zinv[b] = 0.
- * Returns the number of such sentences. _ref always shifts per sentence (same outputs). */
-int kern_attend_fwd(int B, int L, int D, const int32_t *tokens, const long *rows,
-                    const double *score, const double *ew, const double *E, double *A,
-                    double *zinv, double *H);
-int kern_attend_fwd_ref(int B, int L, int D, const int32_t *tokens, const long *rows,
-                        const double *score, const double *ew, const double *E, double *A,
-                        double *zinv, double *H);
-
-/* Backward of kern_attend_fwd for a batch, word by word (a gather per word, no scatter): given
- * the attention a_bi of the batch, dH [B×D] and c[b] = dH_b·H_b, for each word w of bt
- *   gE[w,:] = Σ_{positions (b,i) of w} a_bi dH_b            (the embedding gradient)
- *   gs[w]   = Σ_{positions of w} a_bi (dH_b·E_w − c_b)       (if gs: the score gradient)
- * overwritten (accumulate = 0) or added to (accumulate = 1: then tmp [D] is scratch; a long
- * batch is done in blocks of sentences this way). Rows of other words are not touched.
- * Attention comes from A [B×L] when ew is NULL; else a_bi = ew[w]/z_b and the caller has
- * already divided row b of dH and c[b] by z_b (then A is not read). _ref goes position by
- * position. */
-void kern_attend_bwd(const kern_batch_t *bt, int D, const double *A, const double *ew,
-                     const double *dH, const double *c, const double *E, int accumulate,
-                     double *tmp, double *gE, double *gs);
-void kern_attend_bwd_ref(const kern_batch_t *bt, int D, const double *A, const double *ew,
-                         const double *dH, const double *c, const double *E, int accumulate,
-                         double *tmp, double *gE, double *gs);
-
-/* Cross-entropy of logits Z[B×C] against labels[r] (r = rows[b], or b when rows == NULL).
- * Returns Σ_b loss_b; adds to *correct the rows whose first argmax is the label; if dZ is not
- * NULL overwrites dZ[B×C] = scale·(softmax(Z) − onehot). */
-double kern_xent(int B, int C, const double *Z, const int32_t *labels, const long *rows,
-                 double scale, double *dZ, long *correct);
-
-/* X[B×N] += 1·bᵀ (bias on every row); accumulate. */
-void kern_add_bias(int B, int N, const double *b, double *X);
-/* y[N] += Σ_b X[b,:] (column sums); accumulate. */
-void kern_colsum(int B, int N, const double *X, double *y);
-/* R[n] = max(Z, 0); overwrite. */
-void kern_relu(long n, const double *Z, double *R);
-/* dR[n] = 0 where Z ≤ 0 (ReLU backward, in place). */
-void kern_relu_bwd(long n, const double *Z, double *dR);
+/* ‖x‖₂ of x [n] (BLAS scales to avoid overflow; _ref sums squares). */
+double kern_nrm2_d(long n, const double *x);
+double kern_nrm2_ref_d(long n, const double *x);
 
 #endif

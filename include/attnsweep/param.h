@@ -1,6 +1,7 @@
 /* param — the typed schema of a run's parameters and the vector of their values. Every model
- * family declares its keys as a param_def_t table; train.c adds the keys common to all families.
- * A spec fills a grid of params_t (one per run); models read their values by name at init. */
+ * family declares its keys as a param_def_t table (designated initializers: unset fields are 0,
+ * i.e. sweepable, inclusive minimum); schema.h adds the keys common to all families. A spec fills
+ * a grid of params_t (one per run); models read their values by name at init. */
 #ifndef ATTNSWEEP_PARAM_H
 #define ATTNSWEEP_PARAM_H
 #include <stddef.h>
@@ -14,9 +15,10 @@ typedef struct {
     double def;           /* default; PARAM_ENUM: index into choices; PARAM_BOOL: 0/1 */
     double min, max;      /* valid closed range for INT/REAL (checked by param_check) */
     int min_exclusive;    /* 1: the value must be > min (learning rates, std devs) */
-    const char *const *choices; /* PARAM_ENUM only: NULL-terminated, e.g. {"fixed", "linear", "mlp", NULL} */
-    int sweepable;        /* 0: must be one value for the whole spec (e.g. log_every) */
-    const char *help;     /* one line: meaning and unit, shown by `attnsweep help-keys` */
+    const char *const *choices; /* PARAM_ENUM only: NULL-terminated, e.g. {"fixed", "mlp", NULL} */
+    int one_value;        /* 1: one value for the whole spec, never a list (e.g. log_every) */
+    const char *help;     /* one line: meaning and unit, shown by `attnsweep keys` */
+    const char *units;    /* CF-style units of the value ("1" dimensionless, "s"), or NULL */
 } param_def_t;
 
 #define PARAM_MAX 64

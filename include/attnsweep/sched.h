@@ -7,6 +7,7 @@
 #define ATTNSWEEP_SCHED_H
 #include <signal.h>
 #include <mpi.h>
+#include "attnsweep/util.h"
 
 typedef enum { SCHED_DYNAMIC = 0, SCHED_STATIC = 1 } sched_mode_t;
 
@@ -51,7 +52,7 @@ typedef int (*sched_work_fn)(void *ctx, long id, sched_result_t *r);
 /* Progress as rank 0 sees it (in static mode: rank 0's own share only, local_only = 1). */
 typedef struct {
     long total, finished;      /* runs in this sweep (not counting those done before a resume) */
-    long by_status[5];         /* finished runs by run_status_t */
+    long by_status[RUN_N_STATUS]; /* finished runs by run_status_t */
     double elapsed;            /* seconds since sched_run started */
     double run_seconds;        /* Σ run time of the finished runs */
     double cost_total, cost_done; /* estimated cost of all runs / of the finished ones */
@@ -80,7 +81,7 @@ typedef struct {
 typedef struct {
     double wall;               /* seconds from start to the last rank finishing its runs */
     int n_workers;             /* ranks that trained runs */
-    long finished, by_status[5];
+    long finished, by_status[RUN_N_STATUS];
     double run_seconds;        /* Σ run time over all ranks */
     double write_seconds;      /* Σ time in the work callback's writes */
     double busy_max, busy_mean; /* per worker: Σ (run + write) */

@@ -25,6 +25,7 @@ typedef struct {
     char *text;       /* canonical text: the file, then one "# --set k=v" line per override */
     char sha256[65];  /* hex SHA-256 of text: what --resume compares */
     const model_family_t *family;
+    const char *family_source; /* "built-in", or the plugin's absolute path (model.h) */
     param_def_t *defs; /* combined schema: train_common_params, then the family's keys */
     int n_defs;
     spec_entry_t *entries; /* in file order (overrides replace in place, or append) */

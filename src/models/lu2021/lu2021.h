@@ -1,11 +1,11 @@
 /* lu2021 (private) — what tests reach inside the lu2021 family beyond the model interface: the
  * parameter groups of a live model and the loss/gradient on the whole training set through the
  * same code path a full-batch step uses (for finite-difference checks). */
-#ifndef ATTNSWEEP_MODELS_LU2021_H
-#define ATTNSWEEP_MODELS_LU2021_H
+#ifndef ATTNSWEEP_LU2021_LU2021_H
+#define ATTNSWEEP_LU2021_LU2021_H
 #include <stddef.h>
 #include "attnsweep/model.h"
-#include "attnsweep/task.h"
+#include "task.h"
 
 extern const model_family_t lu2021_family;
 

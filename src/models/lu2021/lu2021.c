@@ -1,4 +1,4 @@
-/* lu2021 — the model family of Lu, Mao & Nayak 2021 (papers/lu2021-topic-attention.md): per word an
+/* lu2021 — the model family of Lu, Mao & Nayak 2021 (docs/models.md): per word an
  * embedding v_w ∈ R^D and a key κ_w ∈ R^Dk, one query q, softmax attention over a sentence's words
  * (score s_w = q·κ_w), a fixed / linear / MLP classifier on the pooled context, cross-entropy, and
  * plain (full-batch or mini-batch) gradient descent — forward and backward by hand over kernels.c,
@@ -10,52 +10,74 @@
 #include <string.h>
 #include "attnsweep/kernels.h"
 #include "attnsweep/rng.h"
-#include "attnsweep/task.h"
 #include "lu2021.h"
+#include "lukern.h"
+#include "task.h"
 
 enum { CLS_FIXED, CLS_LINEAR, CLS_MLP };
 static const char *const classifier_choices[] = {"fixed", "linear", "mlp", NULL};
 
 static const param_def_t lu_params[] = {
-    {"topics", "task", PARAM_INT, 4, 1, 1e6, 0, NULL, 1, "K: topics = classes"},
-    {"topic_words", "task", PARAM_INT, 2, 1, 1e6, 0, NULL, 1,
-     "topic words per topic (a sentence holds one of its class's)"},
-    {"vocab_size", "task", PARAM_INT, 5000, 1, 1e9, 0, NULL, 1,
-     "V_n: number of NON-topic words; total vocabulary = vocab_size + topics*topic_words"},
-    {"words_per_sentence", "task", PARAM_INT, 20, 1, 1e6, 0, NULL, 1,
-     "m: non-topic words per sentence, uniform with replacement (< vocab_size); length m+1"},
-    {"n_sentences", "task", PARAM_INT, 5000, 3, 1e9, 0, NULL, 1,
-     "N: sentences in train + valid + test"},
-    {"train_frac", "task", PARAM_REAL, 0.8, 0, 1, 1, NULL, 1,
-     "training fraction: n_train = floor(N*train_frac)"},
-    {"valid_frac", "task", PARAM_REAL, 0.01, 0, 1, 0, NULL, 1,
-     "validation fraction: n_valid = floor(N*valid_frac) >= 1; the test set gets the rest"},
-    {"first_class_ratio", "task", PARAM_REAL, 1, 0, 1e6, 1, NULL, 1,
-     "class 0 is this many times as likely as each other class (1 = uniform)"},
-    {"embed_dim", "model", PARAM_INT, 10, 1, 1e5, 0, NULL, 1, "D: word embedding dimension"},
-    {"key_dim", "model", PARAM_INT, 0, 0, 1e5, 0, NULL, 1,
-     "Dk: key and query dimension; 0 = same as embed_dim"},
-    {"classifier", "model", PARAM_ENUM, CLS_FIXED, 0, 2, 0, classifier_choices, 1,
-     "fixed: U (D x K) ~ N(0,1) with U_kk = 1, never trained (FC); linear: trained, no bias "
-     "(TC); mlp: Linear(D,hidden)+ReLU+Linear(hidden,K), trained (TL)"},
-    {"hidden", "model", PARAM_INT, 10, 1, 1e5, 0, NULL, 1, "hidden units of the mlp classifier"},
-    {"embed_std", "model", PARAM_REAL, 1e-6, 0, 1e3, 0, NULL, 1,
-     "initial embeddings ~ N(0, embed_std^2) per coordinate"},
-    {"query_std", "model", PARAM_REAL, 0.3, 0, 1e3, 0, NULL, 1,
-     "initial query ~ N(0, query_std^2) per coordinate (a standard deviation)"},
-    {"freeze_keys", "model", PARAM_BOOL, 0, 0, 1, 0, NULL, 1, "keys stay 0 (KF ablation)"},
-    {"freeze_embeddings", "model", PARAM_BOOL, 0, 0, 1, 0, NULL, 1,
-     "embeddings keep their initial values (EF ablation)"},
-    {"train_query", "model", PARAM_BOOL, 0, 0, 1, 0, NULL, 1,
-     "train the query too (fixed by default)"},
-    {"batch_size", "train", PARAM_INT, 0, 0, 1e9, 0, NULL, 1,
-     "sentences per step; 0 or >= n_train: full-batch GD, else SGD over epoch-shuffled batches"},
+    {.name = "topics", .section = "task", .type = PARAM_INT, .def = 4, .min = 1, .max = 1e6,
+     .help = "K: topics = classes"},
+    {.name = "topic_words", .section = "task", .type = PARAM_INT, .def = 2, .min = 1, .max = 1e6,
+     .help = "topic words per topic (a sentence holds one of its class's)"},
+    {.name = "vocab_size", .section = "task", .type = PARAM_INT, .def = 5000, .min = 1, .max = 1e9,
+     .help = "V_n: number of NON-topic words; total vocabulary = vocab_size + topics*topic_words"},
+    {.name = "words_per_sentence", .section = "task", .type = PARAM_INT, .def = 20, .min = 1,
+     .max = 1e6,
+     .help = "m: non-topic words per sentence, uniform with replacement (< vocab_size); length "
+             "m+1"},
+    {.name = "n_sentences", .section = "task", .type = PARAM_INT, .def = 5000, .min = 3, .max = 1e9,
+     .help = "N: sentences in train + valid + test"},
+    {.name = "train_frac", .section = "task", .type = PARAM_REAL, .def = 0.8, .min = 0, .max = 1,
+     .min_exclusive = 1,
+     .help = "training fraction: n_train = floor(N*train_frac)"},
+    {.name = "valid_frac", .section = "task", .type = PARAM_REAL, .def = 0.01, .min = 0, .max = 1,
+     .help = "validation fraction: n_valid = floor(N*valid_frac) >= 1; the test set gets the rest"},
+    {.name = "first_class_ratio", .section = "task", .type = PARAM_REAL, .def = 1, .min = 0,
+     .max = 1e6, .min_exclusive = 1,
+     .help = "class 0 is this many times as likely as each other class (1 = uniform)"},
+    {.name = "embed_dim", .section = "model", .type = PARAM_INT, .def = 10, .min = 1, .max = 1e5,
+     .help = "D: word embedding dimension"},
+    {.name = "key_dim", .section = "model", .type = PARAM_INT, .def = 0, .min = 0, .max = 1e5,
+     .help = "Dk: key and query dimension; 0 = same as embed_dim"},
+    {.name = "classifier", .section = "model", .type = PARAM_ENUM, .choices = classifier_choices,
+     .def = CLS_FIXED,
+     .help = "fixed: U (D x K) ~ N(0,1) with U_kk = 1, never trained (FC); linear: trained, no "
+             "bias (TC); mlp: Linear(D,hidden)+ReLU+Linear(hidden,K), trained (TL)"},
+    {.name = "hidden", .section = "model", .type = PARAM_INT, .def = 10, .min = 1, .max = 1e5,
+     .help = "hidden units of the mlp classifier"},
+    {.name = "embed_std", .section = "model", .type = PARAM_REAL, .def = 1e-6, .min = 0, .max = 1e3,
+     .help = "initial embeddings ~ N(0, embed_std^2) per coordinate"},
+    {.name = "query_std", .section = "model", .type = PARAM_REAL, .def = 0.3, .min = 0, .max = 1e3,
+     .help = "initial query ~ N(0, query_std^2) per coordinate (a standard deviation)"},
+    {.name = "freeze_keys", .section = "model", .type = PARAM_BOOL, .def = 0,
+     .help = "keys stay 0 (KF ablation)"},
+    {.name = "freeze_embeddings", .section = "model", .type = PARAM_BOOL, .def = 0,
+     .help = "embeddings keep their initial values (EF ablation)"},
+    {.name = "train_query", .section = "model", .type = PARAM_BOOL, .def = 0,
+     .help = "train the query too (fixed by default)"},
+    {.name = "batch_size", .section = "train", .type = PARAM_INT, .def = 0, .min = 0, .max = 1e9,
+     .help = "sentences per step; 0 or >= n_train: full-batch GD, else SGD over epoch-shuffled "
+             "batches"},
 };
 
-static const char *const lu_metrics[] = {
-    "train_loss", "train_acc", "valid_acc", "test_acc", "test_loss",
-    "topic_attention", "topic_score", "topic_embed_norm2", "sen_rhs", "sen_residual",
-    "query_norm", "nontopic_score", "nontopic_norm",
+static const metric_def_t lu_metrics[] = {
+    {"train_loss", "mean cross-entropy over the training set", "1"},
+    {"train_acc", "fraction of training sentences classified correctly", "1"},
+    {"valid_acc", "fraction of validation sentences classified correctly", "1"},
+    {"test_acc", "fraction of test sentences classified correctly", "1"},
+    {"test_loss", "mean cross-entropy over the test set", "1"},
+    {"topic_attention", "mean softmax attention on the topic word, training sentences", "1"},
+    {"topic_score", "mean score q.k_t of the topic words", "1"},
+    {"topic_embed_norm2", "SEN left side: mean over topic words of |q|^2 |v_t|^2", "1"},
+    {"sen_rhs", "SEN right side: mean over topic words of 2 s_t + (2/m)(exp(s_t) - 1)", "1"},
+    {"sen_residual", "mean over topic words of |lhs - rhs| / max(rhs, 1e-3) of the SEN identity",
+     "1"},
+    {"query_norm", "|q|, the query's Euclidean norm", "1"},
+    {"nontopic_score", "mean score q.k_w of the non-topic words", "1"},
+    {"nontopic_norm", "mean Euclidean norm |v_w| of the non-topic word embeddings", "1"},
 };
 enum {
     M_TRAIN_LOSS, M_TRAIN_ACC, M_VALID_ACC, M_TEST_ACC, M_TEST_LOSS,
@@ -97,10 +119,10 @@ typedef struct {
     double *act;   /* A [max(block, chunk)×L]; dH [block×D], c, zinv [block], tmp [D] (only when
                     * the attention trains); per chunk H [×D], Z1, R1, dR [×hidden], Z, dZ [×K] */
     double *A, *dH, *c, *zinv, *tmp, *H, *Z1, *R1, *dR, *Z, *dZ;
-    int32_t *idx;  /* the batch index (kern_batch_t arrays), then slot [V] */
+    int32_t *idx;  /* the batch index (lukern_batch_t arrays), then slot [V] */
     int32_t *slot;
-    kern_batch_t bt;    /* the batch: its words (ascending), and its occurrences when it is one block */
-    kern_batch_t *blk;  /* [n_blocks] the blocks' indexes when there are several */
+    lukern_batch_t bt;    /* the batch: its words (ascending), and its occurrences when it is one block */
+    lukern_batch_t *blk;  /* [n_blocks] the blocks' indexes when there are several */
     int n_blk;          /* blocks of the current batch */
     uint32_t *mark; /* [V] stamp of the last batch that listed the word */
     uint32_t stamp;
@@ -217,7 +239,7 @@ static size_t lu_memory(const params_t *p)
                                V + d.n_gE);                              /* gradients */
     bytes += sizeof(double) * 2 * V + sizeof(double) * d.n_act;          /* scores, activations */
     bytes += sizeof(int32_t) * (2 * d.n_pos + 2 * d.n_wmax + 1 + V);     /* batch index, slots */
-    bytes += (sizeof(int32_t) * (2 * d.n_wblk + 1) + sizeof(kern_batch_t)) *
+    bytes += (sizeof(int32_t) * (2 * d.n_wblk + 1) + sizeof(lukern_batch_t)) *
              (d.n_blocks > 1 ? (size_t)d.n_blocks : 0);                  /* block indexes */
     bytes += sizeof(uint32_t) * V;                                       /* marks */
     if (d.batch < d.n_train) bytes += sizeof(long) * (size_t)d.n_train;  /* epoch order */
@@ -325,18 +347,18 @@ static void lu_index(lu_t *S, const long *rows, long B)
     const lu_dims_t *d = &S->d;
     S->bt.B = (int)B;
     S->bt.rows = rows;
-    kern_batch_index(&S->bt, S->mark, lu_stamp(S), S->slot);
+    lukern_batch_index(&S->bt, S->mark, lu_stamp(S), S->slot);
     S->n_blk = (int)((B + d->block - 1) / d->block);
     if (S->n_blk <= 1) return;
     for (int k = 0; k < S->n_blk; k++) { /* each block's occurrences over its slice of pos/sen */
         long s0 = (long)k * d->block;
-        kern_batch_t *b = &S->blk[k];
+        lukern_batch_t *b = &S->blk[k];
         b->B = (int)(B - s0 < d->block ? B - s0 : d->block);
         b->rows = rows ? rows + s0 : NULL;
         b->tokens = rows ? S->data.tokens : S->data.tokens + (size_t)s0 * d->L;
         b->pos = S->bt.pos + (size_t)s0 * d->L;
         b->sen = S->bt.sen + (size_t)s0 * d->L;
-        kern_batch_index(b, S->mark, lu_stamp(S), S->slot);
+        lukern_batch_index(b, S->mark, lu_stamp(S), S->slot);
     }
 }
 
@@ -365,7 +387,7 @@ static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
     S->act = calloc(d->n_act, sizeof(double));
     size_t n_blk_idx = d->n_blocks > 1 ? (size_t)d->n_blocks * (2 * d->n_wblk + 1) : 0;
     S->idx = malloc(sizeof(int32_t) * (2 * d->n_pos + 2 * d->n_wmax + 1 + V + n_blk_idx));
-    if (d->n_blocks > 1) S->blk = calloc((size_t)d->n_blocks, sizeof(kern_batch_t));
+    if (d->n_blocks > 1) S->blk = calloc((size_t)d->n_blocks, sizeof(lukern_batch_t));
     S->mark = calloc(V, sizeof(uint32_t));
     if (d->batch < d->n_train) S->perm = malloc(sizeof(long) * (size_t)d->n_train);
     if (!S->par || !S->grad || !S->work || !S->act || !S->idx || !S->mark ||
@@ -442,7 +464,7 @@ fail:
 static void lu_scores(lu_t *S, int n, const int32_t *rows)
 {
     const lu_dims_t *d = &S->d;
-    kern_rows_dot(n, rows, d->Dk, S->grp[LU2021_KEYS], S->grp[LU2021_QUERY], S->score);
+    lukern_rows_dot(n, rows, d->Dk, S->grp[LU2021_KEYS], S->grp[LU2021_QUERY], S->score);
     double mx = -INFINITY;
     for (int j = 0; j < n; j++) {
         double s = S->score[rows ? rows[j] : j];
@@ -492,40 +514,40 @@ static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const
              * chunk by chunk for the topic attention (at the chunk's place in the block when the
              * attention backward follows: its rare per-sentence path rewrites the same values) */
             double *A = !att ? NULL : need_dh ? S->A + (size_t)(c0 - s0) * L : S->A;
-            fallbacks += kern_attend_fwd(nb, L, D, tk, rw, S->score, S->ew, E, A,
+            fallbacks += lukern_attend_fwd(nb, L, D, tk, rw, S->score, S->ew, E, A,
                                          need_dh ? S->zinv + (c0 - s0) : NULL, S->H);
             if (A)
                 for (int b = 0; b < nb; b++) sums->att_sum += A[(size_t)b * L];
             const double *feat = S->H; /* the classifier's last hidden layer */
             int F = D;
             if (mlp) {
-                kern_gemm(0, 0, nb, Hd, D, 1.0, S->H, D, C1, Hd, 0.0, S->Z1, Hd);
-                kern_add_bias(nb, Hd, S->grp[LU2021_CLS2], S->Z1);
-                kern_relu((long)nb * Hd, S->Z1, S->R1);
-                kern_gemm(0, 0, nb, K, Hd, 1.0, S->R1, Hd, S->grp[LU2021_CLS3], K, 0.0, S->Z, K);
-                kern_add_bias(nb, K, S->grp[LU2021_CLS4], S->Z);
+                kern_gemm_d(0, 0, nb, Hd, D, 1.0, S->H, D, C1, Hd, 0.0, S->Z1, Hd);
+                lukern_add_bias(nb, Hd, S->grp[LU2021_CLS2], S->Z1);
+                lukern_relu((long)nb * Hd, S->Z1, S->R1);
+                kern_gemm_d(0, 0, nb, K, Hd, 1.0, S->R1, Hd, S->grp[LU2021_CLS3], K, 0.0, S->Z, K);
+                lukern_add_bias(nb, K, S->grp[LU2021_CLS4], S->Z);
                 feat = S->R1;
                 F = Hd;
             } else {
-                kern_gemm(0, 0, nb, K, D, 1.0, S->H, D, C1, K, 0.0, S->Z, K);
+                kern_gemm_d(0, 0, nb, K, D, 1.0, S->H, D, C1, K, 0.0, S->Z, K);
             }
-            sums->loss_sum += kern_xent(nb, K, S->Z, lb, rw, scale, need_dz ? S->dZ : NULL,
+            sums->loss_sum += lukern_xent(nb, K, S->Z, lb, rw, scale, need_dz ? S->dZ : NULL,
                                         &sums->correct);
             if (!need_dz) continue;
             /* classifier backward: its gradients, and dH of this chunk */
             double *dH = S->dH + (size_t)(c0 - s0) * D;
             if (mlp) {
                 const double *W2 = S->grp[LU2021_CLS3];
-                kern_gemm(1, 0, Hd, K, nb, 1.0, feat, F, S->dZ, K, 1.0, S->gcls[2], K);
-                kern_colsum(nb, K, S->dZ, S->gcls[3]);
-                kern_gemm(0, 1, nb, Hd, K, 1.0, S->dZ, K, W2, K, 0.0, S->dR, Hd);
-                kern_relu_bwd((long)nb * Hd, S->Z1, S->dR);
-                kern_gemm(1, 0, D, Hd, nb, 1.0, S->H, D, S->dR, Hd, 1.0, S->gcls[0], Hd);
-                kern_colsum(nb, Hd, S->dR, S->gcls[1]);
-                if (need_dh) kern_gemm(0, 1, nb, D, Hd, 1.0, S->dR, Hd, C1, Hd, 0.0, dH, D);
+                kern_gemm_d(1, 0, Hd, K, nb, 1.0, feat, F, S->dZ, K, 1.0, S->gcls[2], K);
+                lukern_colsum(nb, K, S->dZ, S->gcls[3]);
+                kern_gemm_d(0, 1, nb, Hd, K, 1.0, S->dZ, K, W2, K, 0.0, S->dR, Hd);
+                lukern_relu_bwd((long)nb * Hd, S->Z1, S->dR);
+                kern_gemm_d(1, 0, D, Hd, nb, 1.0, S->H, D, S->dR, Hd, 1.0, S->gcls[0], Hd);
+                lukern_colsum(nb, Hd, S->dR, S->gcls[1]);
+                if (need_dh) kern_gemm_d(0, 1, nb, D, Hd, 1.0, S->dR, Hd, C1, Hd, 0.0, dH, D);
             } else {
-                if (d->tr_cls) kern_gemm(1, 0, D, K, nb, 1.0, S->H, D, S->dZ, K, 1.0, S->gcls[0], K);
-                if (need_dh) kern_gemm(0, 1, nb, D, K, 1.0, S->dZ, K, C1, K, 0.0, dH, D);
+                if (d->tr_cls) kern_gemm_d(1, 0, D, K, nb, 1.0, S->H, D, S->dZ, K, 1.0, S->gcls[0], K);
+                if (need_dh) kern_gemm_d(0, 1, nb, D, K, 1.0, S->dZ, K, C1, K, 0.0, dH, D);
             }
             if (need_dh) /* c_b = dH_b·H_b: the softmax backward's Σ_i a_i da_i */
                 for (int b = 0; b < nb; b++) {
@@ -548,12 +570,12 @@ static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const
         } else { /* some sentence needed its own shift: store the block's attention (rare) */
             for (long c0 = s0; c0 < s0 + Bk; c0 += d->chunk) {
                 int nb = (int)(s0 + Bk - c0 < d->chunk ? s0 + Bk - c0 : d->chunk);
-                kern_attend_fwd(nb, L, D, rows ? tokens : tokens + (size_t)c0 * L,
+                lukern_attend_fwd(nb, L, D, rows ? tokens : tokens + (size_t)c0 * L,
                                 rows ? rows + c0 : NULL, S->score, S->ew, E,
                                 S->A + (size_t)(c0 - s0) * L, NULL, S->H);
             }
         }
-        kern_attend_bwd(several ? &S->blk[k] : &S->bt, D, S->A, ew, S->dH, S->c, E, several,
+        lukern_attend_bwd(several ? &S->blk[k] : &S->bt, D, S->A, ew, S->dH, S->c, E, several,
                         S->tmp, S->gE, gs);
     }
 }
@@ -579,7 +601,7 @@ static double lu_batch_grad(lu_t *S)
 static void lu_query_grad(lu_t *S)
 {
     memset(S->gq, 0, sizeof(double) * (size_t)S->d.Dk);
-    kern_rows_gemv_t(S->bt.n_words, lu_word_list(S), S->d.Dk, 1.0, S->gword,
+    lukern_rows_gemv_t(S->bt.n_words, lu_word_list(S), S->d.Dk, 1.0, S->gword,
                      S->grp[LU2021_KEYS], S->gq);
 }
 
@@ -593,9 +615,9 @@ static void lu_apply(lu_t *S)
     double lr = S->lr;
     if (d->tr_query) lu_query_grad(S);
     if (d->tr_keys) /* ∂L/∂κ_w = gword[w]·q: a rank-1 update over the batch's words */
-        kern_rows_rank1(n, words, d->Dk, -lr, S->gword, S->grp[LU2021_QUERY],
+        lukern_rows_rank1(n, words, d->Dk, -lr, S->gword, S->grp[LU2021_QUERY],
                         S->grp[LU2021_KEYS]);
-    if (d->tr_emb) kern_rows_axpy(n, words, d->D, -lr, S->gE, S->grp[LU2021_EMBED]);
+    if (d->tr_emb) lukern_rows_axpy(n, words, d->D, -lr, S->gE, S->grp[LU2021_EMBED]);
     if (d->tr_query)
         for (int k = 0; k < d->Dk; k++) S->grp[LU2021_QUERY][k] -= lr * S->gq[k];
     if (d->tr_cls)
@@ -780,6 +802,7 @@ int lu2021_loss_and_grad(void *state, double *loss, double *const grads[LU2021_N
 const task_data_t *lu2021_data(void *state) { return &((lu_t *)state)->data; }
 
 const model_family_t lu2021_family = {
+    .abi = ATTNSWEEP_MODEL_ABI,
     .name = "lu2021",
     .summary = "topic-word classification with one query, per-word keys (Lu, Mao & Nayak 2021)",
     .params = lu_params,

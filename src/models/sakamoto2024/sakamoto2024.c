@@ -9,44 +9,57 @@
  * and the change of W stay in the span of the NT = n_train·seq_len training tokens:
  * W_t = W_0 + X^T M_t B^T, p_t = B c_t with B = W_0^T X^T. A step then costs O((NT)²), after a
  * one-off O(NT·D²) projection (dgemm); W_0 is streamed in row blocks and never held whole. */
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "attnsweep/kernels.h"
 #include "attnsweep/rng.h"
-#include "attnsweep/train.h"
-#include "models/sakamoto2024.h"
+#include "attnsweep/schema.h"
+#include "sakamoto2024.h"
 
 static const char *const solver_choices[] = {"subspace", "direct", "reference", NULL};
 enum { SOLVER_SUBSPACE = 0, SOLVER_DIRECT = 1, SOLVER_REFERENCE = 2 };
 
 static const param_def_t sk_params[] = {
-    {"dim", "task", PARAM_INT, 2000, 2, 1e6, 0, NULL, 1,
-     "token dimension d (signals are |mu| e_1 and |mu| e_2)"},
-    {"signal_norm", "task", PARAM_REAL, 20, 0, 1e12, 1, NULL, 1,
-     "signal norm |mu| (> 0): mu_+ = |mu| e_1, mu_- = |mu| e_2"},
-    {"rho", "task", PARAM_REAL, 0.1, 0, 1e6, 0, NULL, 1,
-     "weak-signal factor: token 2 carries rho mu_{y*}, token 3 rho mu_{-y*}"},
-    {"label_noise", "task", PARAM_REAL, 0.2, 0, 1, 0, NULL, 1,
-     "eta: round(eta n_train) training labels flipped, half per class (test set clean)"},
-    {"n_train", "task", PARAM_INT, 20, 2, 1e6, 0, NULL, 1,
-     "training sequences n (first half class +1)"},
-    {"n_test", "task", PARAM_INT, 1000, 1, 1e7, 0, NULL, 1, "clean test sequences"},
-    {"seq_len", "task", PARAM_INT, 8, 3, 1e6, 0, NULL, 1,
-     "tokens per sequence T: relevant, weakly relevant, weakly opposite, then irrelevant"},
-    {"noise_std", "task", PARAM_REAL, 1, 0, 1e12, 0, NULL, 1,
-     "sigma: every token gets N(0, sigma^2 I_d) noise"},
-    {"train_w", "model", PARAM_BOOL, 1, 0, 1, 0, NULL, 1,
-     "train W (init U(-1/sqrt d, 1/sqrt d)); false: W = I fixed and only p is trained"},
-    {"solver", "model", PARAM_ENUM, SOLVER_SUBSPACE, 0, 0, 0, solver_choices, 1,
-     "subspace (exact, O((n T)^2) a step), direct (explicit W, O(d^2) a step) or reference "
-     "(direct in plain loops; tests only)"},
+    {.name = "dim", .section = "task", .type = PARAM_INT, .def = 2000, .min = 2, .max = 1e6,
+     .help = "token dimension d (signals are |mu| e_1 and |mu| e_2)"},
+    {.name = "signal_norm", .section = "task", .type = PARAM_REAL, .def = 20, .min = 0,
+     .max = 1e12, .min_exclusive = 1,
+     .help = "signal norm |mu| (> 0): mu_+ = |mu| e_1, mu_- = |mu| e_2"},
+    {.name = "rho", .section = "task", .type = PARAM_REAL, .def = 0.1, .min = 0, .max = 1e6,
+     .help = "weak-signal factor: token 2 carries rho mu_{y*}, token 3 rho mu_{-y*}"},
+    {.name = "label_noise", .section = "task", .type = PARAM_REAL, .def = 0.2, .min = 0, .max = 1,
+     .help = "eta: round(eta n_train) training labels flipped, half per class (test set clean)"},
+    {.name = "n_train", .section = "task", .type = PARAM_INT, .def = 20, .min = 2, .max = 1e6,
+     .help = "training sequences n (first half class +1)"},
+    {.name = "n_test", .section = "task", .type = PARAM_INT, .def = 1000, .min = 1, .max = 1e7,
+     .help = "clean test sequences"},
+    {.name = "seq_len", .section = "task", .type = PARAM_INT, .def = 8, .min = 3, .max = 1e6,
+     .help = "tokens per sequence T: relevant, weakly relevant, weakly opposite, then irrelevant"},
+    {.name = "noise_std", .section = "task", .type = PARAM_REAL, .def = 1, .min = 0, .max = 1e12,
+     .help = "sigma: every token gets N(0, sigma^2 I_d) noise"},
+    {.name = "train_w", .section = "model", .type = PARAM_BOOL, .def = 1,
+     .help = "train W (init U(-1/sqrt d, 1/sqrt d)); false: W = I fixed and only p is trained"},
+    {.name = "solver", .section = "model", .type = PARAM_ENUM, .choices = solver_choices,
+     .def = SOLVER_SUBSPACE,
+     .help = "subspace (exact, O((n T)^2) a step), direct (explicit W, O(d^2) a step) or "
+             "reference (direct in plain loops; tests only)"},
 };
 
-static const char *const sk_metrics[] = {
-    "train_loss", "test_loss", "train_acc", "test_acc", "clean_attention", "noisy_attention",
-    "p_norm", "p_align_1", "p_align_2",
+static const metric_def_t sk_metrics[] = {
+    {"train_loss", "mean logistic loss log(1 + exp(-y f(X))) over the training samples", "1"},
+    {"test_loss", "mean logistic loss over the test samples (clean labels)", "1"},
+    {"train_acc", "fraction of training samples with y f(X) > 0 (flipped labels count as given)",
+     "1"},
+    {"test_acc", "fraction of test samples with y f(X) > 0 (clean labels)", "1"},
+    {"clean_attention", "mean softmax weight of the signal token, clean training samples", "1"},
+    {"noisy_attention", "mean softmax weight of the signal token, label-flipped training samples",
+     "1"},
+    {"p_norm", "|p|, the Euclidean norm of the trained vector p", "1"},
+    {"p_align_1", "(W p)_1 / |W p|: alignment of the query with the first signal direction", "1"},
+    {"p_align_2", "(W p)_2 / |W p|: alignment of the query with the second signal direction",
+     "1"},
 };
 enum { M_TRAIN_LOSS, M_TEST_LOSS, M_TRAIN_ACC, M_TEST_ACC, M_CLEAN_ATT, M_NOISY_ATT, M_P_NORM,
        M_ALIGN_1, M_ALIGN_2, M_COUNT };
@@ -104,18 +117,20 @@ int sk_head(int N, int T, const double *a, const double *z, const double *y, dou
 }
 
 /* Shapes: X [N·T, D], W [D, D], p, r, dp [D]. Overwrites *loss, r = X^T delta, dp = W^T r.
- * work: [4·N·T] (a, s, delta, f) after q [D]. */
+ * work: [4·N·T] (a, s, delta, f) after q [D]. ref: the plain-loop kernels instead of CBLAS. */
 static void grad_parts(int N, int T, int D, const double *X, const double *z, const double *y,
                        const double *W, const double *p, double *loss, double *r, double *dp,
-                       double *work)
+                       double *work, int ref)
 {
+    void (*gemv)(int, int, int, double, const double *, int, const double *, double, double *) =
+        ref ? kern_gemv_ref_d : kern_gemv_d;
     int nT = N * T;
     double *q = work, *a = q + D, *s = a + nT, *delta = s + nT, *f = delta + nT;
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, D, D, 1.0, W, D, p, 1, 0.0, q, 1);
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, nT, D, 1.0, X, D, q, 1, 0.0, a, 1);
+    gemv(0, D, D, 1.0, W, D, p, 0.0, q);
+    gemv(0, nT, D, 1.0, X, D, q, 0.0, a);
     sk_head(N, T, a, z, y, s, f, delta, loss);
-    cblas_dgemv(CblasRowMajor, CblasTrans, nT, D, 1.0, X, D, delta, 1, 0.0, r, 1);
-    cblas_dgemv(CblasRowMajor, CblasTrans, D, D, 1.0, W, D, r, 1, 0.0, dp, 1);
+    gemv(1, nT, D, 1.0, X, D, delta, 0.0, r);
+    gemv(1, D, D, 1.0, W, D, r, 0.0, dp);
 }
 
 void sk_grad(int N, int T, int D, const double *X, const double *z, const double *y,
@@ -123,41 +138,19 @@ void sk_grad(int N, int T, int D, const double *X, const double *z, const double
              double *work)
 {
     double *r = work, *rest = work + D;
-    grad_parts(N, T, D, X, z, y, W, p, loss, r, dp, rest);
+    grad_parts(N, T, D, X, z, y, W, p, loss, r, dp, rest, 0);
     memset(dW, 0, sizeof(double) * (size_t)D * (size_t)D);
-    cblas_dger(CblasRowMajor, D, D, 1.0, r, 1, p, 1, dW, D);
+    kern_ger_d(D, D, 1.0, r, p, dW, D);
 }
 
 void sk_grad_ref(int N, int T, int D, const double *X, const double *z, const double *y,
                  const double *W, const double *p, double *loss, double *dW, double *dp,
                  double *work)
 {
-    int nT = N * T;
-    double *q = work, *a = q + D, *s = a + nT, *delta = s + nT, *f = delta + nT;
-    for (int j = 0; j < D; j++) {
-        double acc = 0;
-        for (int k = 0; k < D; k++) acc += W[(size_t)j * D + k] * p[k];
-        q[j] = acc;
-    }
-    for (int m = 0; m < nT; m++) {
-        double acc = 0;
-        for (int j = 0; j < D; j++) acc += X[(size_t)m * D + j] * q[j];
-        a[m] = acc;
-    }
-    sk_head(N, T, a, z, y, s, f, delta, loss);
-    /* r = X^T delta, kept in q (q is no longer needed) */
-    for (int j = 0; j < D; j++) {
-        double acc = 0;
-        for (int m = 0; m < nT; m++) acc += X[(size_t)m * D + j] * delta[m];
-        q[j] = acc;
-    }
-    for (int k = 0; k < D; k++) {
-        double acc = 0;
-        for (int j = 0; j < D; j++) acc += W[(size_t)j * D + k] * q[j];
-        dp[k] = acc;
-    }
-    for (int j = 0; j < D; j++)
-        for (int k = 0; k < D; k++) dW[(size_t)j * D + k] = q[j] * p[k];
+    double *r = work, *rest = work + D;
+    grad_parts(N, T, D, X, z, y, W, p, loss, r, dp, rest, 1);
+    memset(dW, 0, sizeof(double) * (size_t)D * (size_t)D);
+    kern_ger_ref_d(D, D, 1.0, r, p, dW, D);
 }
 
 /* ---- data --------------------------------------------------------------------------------- */
@@ -223,7 +216,7 @@ static double sk_cost(const params_t *p)
 {
     double D = (double)params_geti(p, "dim"), nT = (double)(params_geti(p, "n_train") * params_geti(p, "seq_len"));
     double nTt = (double)(params_geti(p, "n_test") * params_geti(p, "seq_len"));
-    double steps = (double)params_geti(p, "steps"), evals = (double)train_n_points(p);
+    double steps = (double)params_geti(p, "steps"), evals = (double)schema_n_points(p);
     double gen = 20.0 * (nT + nTt) * D; /* ~20 flops a normal */
     if (params_geti(p, "solver") != SOLVER_SUBSPACE)
         return gen + 10.0 * D * D + steps * (6.0 * D * D + 4.0 * nT * D) +
@@ -293,22 +286,18 @@ static void init_projections(sk_state_t *ss, uint64_t seed, double *wblk)
         for (int j0 = 0; j0 < D; j0 += W_BLOCK) {
             int rows = D - j0 < W_BLOCK ? D - j0 : W_BLOCK;
             gen_w0_rows(&r, rows, D, wblk);
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nT, D, rows, 1.0, ss->X + j0,
-                        D, wblk, D, 1.0, ss->Bt, D);
+            kern_gemm_d(0, 0, nT, D, rows, 1.0, ss->X + j0, D, wblk, D, 1.0, ss->Bt, D);
         }
         rng_init(&r, seed, RNG_STREAM_INIT);
         for (int j0 = 0; j0 < D; j0 += W_BLOCK) {
             int rows = D - j0 < W_BLOCK ? D - j0 : W_BLOCK;
             gen_w0_rows(&r, rows, D, wblk);
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nT, rows, D, 1.0, ss->Bt, D,
-                        wblk, D, 0.0, ss->At + j0, D);
+            kern_gemm_d(0, 1, nT, rows, D, 1.0, ss->Bt, D, wblk, D, 0.0, ss->At + j0, D);
         }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nT, nT, D, 1.0, ss->X, D, ss->X, D,
-                    0.0, ss->K, nT);
+        kern_gemm_d(0, 1, nT, nT, D, 1.0, ss->X, D, ss->X, D, 0.0, ss->K, nT);
     }
     /* G = B^T B = X W_0 W_0^T X^T (= X X^T when W_0 = I) */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nT, nT, D, 1.0, ss->Bt, D, ss->Bt, D,
-                0.0, ss->G, nT);
+    kern_gemm_d(0, 1, nT, nT, D, 1.0, ss->Bt, D, ss->Bt, D, 0.0, ss->G, nT);
 }
 
 static int sk_init(void **state, const params_t *p, char *err, size_t errlen)
@@ -380,11 +369,10 @@ static int sk_init(void **state, const params_t *p, char *err, size_t errlen)
                                             ss->sigma, scratch + (size_t)i * T * D,
                                             ss->zt + (size_t)(i0 + i) * T);
             double *p1 = ss->P1 + (size_t)i0 * T * ss->nT;
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cnt * T, ss->nT, D, 1.0, scratch,
-                        D, A1, D, 0.0, p1, ss->nT);
+            kern_gemm_d(0, 1, cnt * T, ss->nT, D, 1.0, scratch, D, A1, D, 0.0, p1, ss->nT);
             if (ss->train_w)
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cnt * T, ss->nT, D, 1.0,
-                            scratch, D, ss->X, D, 0.0, ss->P2 + (size_t)i0 * T * ss->nT, ss->nT);
+                kern_gemm_d(0, 1, cnt * T, ss->nT, D, 1.0, scratch, D, ss->X, D, 0.0,
+                            ss->P2 + (size_t)i0 * T * ss->nT, ss->nT);
         }
     }
     *state = ss;
@@ -401,26 +389,16 @@ cleanup:
     return rc;
 }
 
-/* y [R] = A [R, C] x [C] (overwrites), plain loops: the reference solver's evaluation. */
-static void matvec_ref(int R, int C, const double *A, const double *x, double *y)
-{
-    for (int i = 0; i < R; i++) {
-        double acc = 0;
-        for (int j = 0; j < C; j++) acc += A[(size_t)i * C + j] * x[j];
-        y[i] = acc;
-    }
-}
-
 /* Subspace scores of the training tokens [nT]: u = G c, v = M u, a = u + K v (v unused without
  * trained W); overwrites a, u, v. */
 static void sub_scores(sk_state_t *ss)
 {
     int nT = ss->nT;
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, nT, nT, 1.0, ss->G, nT, ss->c, 1, 0.0, ss->u, 1);
+    kern_gemv_d(0, nT, nT, 1.0, ss->G, nT, ss->c, 0.0, ss->u);
     memcpy(ss->a, ss->u, sizeof(double) * (size_t)nT);
     if (ss->train_w) {
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, nT, nT, 1.0, ss->M, nT, ss->u, 1, 0.0, ss->v, 1);
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, nT, nT, 1.0, ss->K, nT, ss->v, 1, 1.0, ss->a, 1);
+        kern_gemv_d(0, nT, nT, 1.0, ss->M, nT, ss->u, 0.0, ss->v);
+        kern_gemv_d(0, nT, nT, 1.0, ss->K, nT, ss->v, 1.0, ss->a);
     }
 }
 
@@ -441,9 +419,9 @@ static int sk_step(void *state, long step, double *loss, char *err, size_t errle
     if (ss->direct) {
         /* r = X^T delta, q = dp = W^T r; W -= lr r p^T (old p), then p -= lr dp */
         grad_parts(ss->n, ss->T, D, ss->X, ss->z, ss->y, ss->W, ss->p, loss, ss->r, ss->q,
-                   ss->work);
-        if (ss->train_w) cblas_dger(CblasRowMajor, D, D, -ss->lr, ss->r, 1, ss->p, 1, ss->W, D);
-        cblas_daxpy(D, -ss->lr, ss->q, 1, ss->p, 1);
+                   ss->work, 0);
+        if (ss->train_w) kern_ger_d(D, D, -ss->lr, ss->r, ss->p, ss->W, D);
+        kern_axpy_d(D, -ss->lr, ss->q, ss->p);
         return 0;
     }
     sub_scores(ss);
@@ -451,12 +429,11 @@ static int sk_step(void *state, long step, double *loss, char *err, size_t errle
     memcpy(ss->g, ss->delta, sizeof(double) * (size_t)nT);
     if (ss->train_w) {
         /* g = delta + M^T K delta (old M); M -= lr delta c^T (old c) */
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, nT, nT, 1.0, ss->K, nT, ss->delta, 1, 0.0,
-                    ss->v, 1);
-        cblas_dgemv(CblasRowMajor, CblasTrans, nT, nT, 1.0, ss->M, nT, ss->v, 1, 1.0, ss->g, 1);
-        cblas_dger(CblasRowMajor, nT, nT, -ss->lr, ss->delta, 1, ss->c, 1, ss->M, nT);
+        kern_gemv_d(0, nT, nT, 1.0, ss->K, nT, ss->delta, 0.0, ss->v);
+        kern_gemv_d(1, nT, nT, 1.0, ss->M, nT, ss->v, 1.0, ss->g);
+        kern_ger_d(nT, nT, -ss->lr, ss->delta, ss->c, ss->M, nT);
     }
-    cblas_daxpy(nT, -ss->lr, ss->g, 1, ss->c, 1);
+    kern_axpy_d(nT, -ss->lr, ss->g, ss->c);
     return 0;
 }
 
@@ -467,32 +444,27 @@ static int sk_eval(void *state, double *metrics, char *err, size_t errlen)
     double train_loss, test_loss, p_norm;
     (void)err, (void)errlen;
     if (ss->solver == SOLVER_REFERENCE) {
-        matvec_ref(D, D, ss->W, ss->p, ss->q);
-        matvec_ref(nT, D, ss->X, ss->q, ss->a);
-        matvec_ref(ss->nTt, D, ss->Xt, ss->q, ss->at);
-        p_norm = 0;
-        for (int j = 0; j < D; j++) p_norm += ss->p[j] * ss->p[j];
-        p_norm = sqrt(p_norm);
+        kern_gemv_ref_d(0, D, D, 1.0, ss->W, D, ss->p, 0.0, ss->q);
+        kern_gemv_ref_d(0, nT, D, 1.0, ss->X, D, ss->q, 0.0, ss->a);
+        kern_gemv_ref_d(0, ss->nTt, D, 1.0, ss->Xt, D, ss->q, 0.0, ss->at);
+        p_norm = kern_nrm2_ref_d(D, ss->p);
     } else if (ss->direct) {
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, D, D, 1.0, ss->W, D, ss->p, 1, 0.0, ss->q, 1);
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, nT, D, 1.0, ss->X, D, ss->q, 1, 0.0, ss->a, 1);
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, ss->nTt, D, 1.0, ss->Xt, D, ss->q, 1, 0.0,
-                    ss->at, 1);
-        p_norm = cblas_dnrm2(D, ss->p, 1);
+        kern_gemv_d(0, D, D, 1.0, ss->W, D, ss->p, 0.0, ss->q);
+        kern_gemv_d(0, nT, D, 1.0, ss->X, D, ss->q, 0.0, ss->a);
+        kern_gemv_d(0, ss->nTt, D, 1.0, ss->Xt, D, ss->q, 0.0, ss->at);
+        p_norm = kern_nrm2_d(D, ss->p);
     } else {
         /* q = W p = W_0 B c + X^T M G c = A c + X^T v;  p = B c;  test scores P1 c + P2 v */
         sub_scores(ss);
         const double *A1 = ss->train_w ? ss->At : ss->Bt;
-        cblas_dgemv(CblasRowMajor, CblasTrans, nT, D, 1.0, A1, D, ss->c, 1, 0.0, ss->q, 1);
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, ss->nTt, nT, 1.0, ss->P1, nT, ss->c, 1, 0.0,
-                    ss->at, 1);
+        kern_gemv_d(1, nT, D, 1.0, A1, D, ss->c, 0.0, ss->q);
+        kern_gemv_d(0, ss->nTt, nT, 1.0, ss->P1, nT, ss->c, 0.0, ss->at);
         if (ss->train_w) {
-            cblas_dgemv(CblasRowMajor, CblasTrans, nT, D, 1.0, ss->X, D, ss->v, 1, 1.0, ss->q, 1);
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, ss->nTt, nT, 1.0, ss->P2, nT, ss->v, 1, 1.0,
-                        ss->at, 1);
+            kern_gemv_d(1, nT, D, 1.0, ss->X, D, ss->v, 1.0, ss->q);
+            kern_gemv_d(0, ss->nTt, nT, 1.0, ss->P2, nT, ss->v, 1.0, ss->at);
         }
-        cblas_dgemv(CblasRowMajor, CblasTrans, nT, D, 1.0, ss->Bt, D, ss->c, 1, 0.0, ss->r, 1);
-        p_norm = cblas_dnrm2(D, ss->r, 1);
+        kern_gemv_d(1, nT, D, 1.0, ss->Bt, D, ss->c, 0.0, ss->r);
+        p_norm = kern_nrm2_d(D, ss->r);
     }
     int ok = sk_head(ss->n, T, ss->a, ss->z, ss->y, ss->s, ss->f, NULL, &train_loss);
     int ok_t = sk_head(ss->n_test, T, ss->at, ss->zt, ss->yt, ss->st, ss->ft, NULL, &test_loss);
@@ -502,7 +474,7 @@ static int sk_eval(void *state, double *metrics, char *err, size_t errlen)
         if (ss->flip[i]) noisy += ss->s[(size_t)i * T], n_noisy++;
         else clean += ss->s[(size_t)i * T];
     }
-    double q_norm = cblas_dnrm2(D, ss->q, 1);
+    double q_norm = kern_nrm2_d(D, ss->q);
     metrics[M_TRAIN_LOSS] = train_loss;
     metrics[M_TEST_LOSS] = test_loss;
     metrics[M_TRAIN_ACC] = (double)ok / ss->n;
@@ -516,6 +488,7 @@ static int sk_eval(void *state, double *metrics, char *err, size_t errlen)
 }
 
 const model_family_t sakamoto2024_family = {
+    .abi = ATTNSWEEP_MODEL_ABI,
     .name = "sakamoto2024",
     .summary = "token selection f(X) = sum_t softmax(X W p)_t <x_t, nu>: benign vs harmful overfitting",
     .params = sk_params,

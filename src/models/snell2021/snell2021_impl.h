@@ -1,50 +1,20 @@
 /* snell2021_impl — the precision-generic body of the snell2021 network (snell2021.h), included
  * twice by snell2021.c: once with R = float, once with R = double. Expects the macros
  *   R        the real type          SN(x)    a name suffixed by precision (x##_f / x##_d)
- *   CBLAS_GEMM  cblas_sgemm or cblas_dgemm    RTANH, REXP  tanhf/expf or tanh/exp
+ *   KGEMM, KGEMM_REF  kern_gemm_f/_ref_f or kern_gemm_d/_ref_d (kernels.h)
+ *   RTANH, REXP       tanhf/expf or tanh/exp
  * Activations are time-major: row (t, b) of a [T][nb][D] buffer is at (t·nb + b)·D, so each time
  * step, and the whole sequence, is one contiguous matrix for the BLAS calls. */
 
 /* ---- kernels ----------------------------------------------------------------------------- */
 
-/* C[M][N] = alpha·op(A)·op(B) + beta·C, plain loops (the reference for the CBLAS version). */
-void SN(snell_gemm_ref)(int ta, int tb, int M, int N, int K, R alpha, const R *A, int lda,
-                        const R *B, int ldb, R beta, R *C, int ldc)
-{
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) {
-            double s = 0.0;
-            for (int k = 0; k < K; k++) {
-                double a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
-                double b = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
-                s += a * b;
-            }
-            R *c = &C[(size_t)i * ldc + j];
-            *c = (R)(alpha * s + (beta == 0 ? 0.0 : (double)beta * (double)*c));
-        }
-}
-
-/* The same through CBLAS (row-major). */
-void SN(snell_gemm)(int ta, int tb, int M, int N, int K, R alpha, const R *A, int lda,
-                    const R *B, int ldb, R beta, R *C, int ldc)
-{
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) { /* BLAS leaves C·beta; keep the contract explicit */
-        for (int i = 0; i < M; i++)
-            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] *= beta;
-        return;
-    }
-    CBLAS_GEMM(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
-               N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
 static void SN(mm)(const snell_net_t *m, int ta, int tb, int M, int N, int K, R alpha,
                    const R *A, int lda, const R *B, int ldb, R beta, R *C, int ldc)
 {
     if (m->use_ref)
-        SN(snell_gemm_ref)(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        KGEMM_REF(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     else
-        SN(snell_gemm)(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        KGEMM(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 /* Adam, bias-corrected; overwrites w, mo, ve. n values, step t >= 1. */

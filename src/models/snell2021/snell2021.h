@@ -68,16 +68,6 @@ void snell_net_adam(snell_net_t *m, double lr);
 /* Draw one sequence of c->L content tokens for the data mode. */
 void snell_sample(int mode, int V, int L, rng_t *r, int *seq);
 
-/* Kernels. Shapes: row-major C[M][N] = alpha·op(A)[M][K]·op(B)[K][N] + beta·C (beta = 0
- * overwrites, 1 accumulates); ta/tb: 1 = transposed. _ref: plain loops, same contract. */
-void snell_gemm_f(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                  const float *B, int ldb, float beta, float *C, int ldc);
-void snell_gemm_ref_f(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                      const float *B, int ldb, float beta, float *C, int ldc);
-void snell_gemm_d(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
-                  const double *B, int ldb, double beta, double *C, int ldc);
-void snell_gemm_ref_d(int ta, int tb, int M, int N, int K, double alpha, const double *A,
-                      int lda, const double *B, int ldb, double beta, double *C, int ldc);
 /* Adam over n values (overwrites w, m, v); t = 1 for the first step. */
 void snell_adam_f(float *w, const float *g, float *m, float *v, long n, double lr, long t);
 void snell_adam_d(double *w, const double *g, double *m, double *v, long n, double lr, long t);

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cblas.h>
+#include "attnsweep/kernels.h"
 #include "attnsweep/model.h"
 #include "snell2021.h"
 
@@ -18,25 +18,29 @@ static inline float fast_tanhf(float x) { return 1.0f - 2.0f / (expf(2.0f * x) +
 
 #define R float
 #define SN(x) x##_f
-#define CBLAS_GEMM cblas_sgemm
+#define KGEMM kern_gemm_f
+#define KGEMM_REF kern_gemm_ref_f
 #define RTANH fast_tanhf
 #define REXP expf
 #include "snell2021_impl.h"
 #undef R
 #undef SN
-#undef CBLAS_GEMM
+#undef KGEMM
+#undef KGEMM_REF
 #undef RTANH
 #undef REXP
 
 #define R double
 #define SN(x) x##_d
-#define CBLAS_GEMM cblas_dgemm
+#define KGEMM kern_gemm_d
+#define KGEMM_REF kern_gemm_ref_d
 #define RTANH tanh
 #define REXP exp
 #include "snell2021_impl.h"
 #undef R
 #undef SN
-#undef CBLAS_GEMM
+#undef KGEMM
+#undef KGEMM_REF
 #undef RTANH
 #undef REXP
 
@@ -111,33 +115,50 @@ static const char *const precision_choices[] = {"float", "double", NULL};
 static const char *const attend_choices[] = {"encoder", "embedding", NULL};
 
 static const param_def_t snell_params[] = {
-    {"vocab", "task", PARAM_INT, 40, 1, 100000, 0, NULL, 1,
-     "V: content tokens (EOS and SOS come on top)"},
-    {"seq_len", "task", PARAM_INT, 40, 1, 10000, 0, NULL, 1, "L: tokens per sequence"},
-    {"data_mode", "task", PARAM_ENUM, 0, 0, 0, 0, mode_choices, 1,
-     "perm: a permutation of all V tokens (L = V); distinct: L distinct of V; iid: uniform"},
-    {"train_size", "task", PARAM_INT, 0, 0, 1e9, 0, NULL, 1,
-     "0: fresh sequences every step; N: a fixed training set of N sequences"},
-    {"eval_size", "task", PARAM_INT, 256, 1, 1e7, 0, NULL, 1,
-     "held-out sequences (stream EVAL) for test_*, attn_acc and ktiw"},
-    {"embed_dim", "model", PARAM_INT, 256, 1, 65536, 0, NULL, 1, "E: shared embedding size"},
-    {"hidden_dim", "model", PARAM_INT, 256, 1, 65536, 0, NULL, 1, "H: LSTM hidden size"},
-    {"uniform_attn", "model", PARAM_BOOL, 0, 0, 1, 0, NULL, 1,
-     "ablation: attention fixed uniform over the source"},
-    {"attend_to", "model", PARAM_ENUM, 0, 0, 0, 0, attend_choices, 1,
-     "attention keys and values: encoder outputs h_s, or the source embeddings e_s"},
-    {"embed_std", "model", PARAM_REAL, 1.0, 0, 1e6, 1, NULL, 1,
-     "embedding init N(0, embed_std^2) (PyTorch default 1)"},
-    {"init_scale", "model", PARAM_REAL, 1.0, 0, 1e6, 1, NULL, 1,
-     "scales the U(+-1/sqrt(fan_in)) init of every other weight (PyTorch default 1)"},
-    {"precision", "model", PARAM_ENUM, 0, 0, 0, 0, precision_choices, 1,
-     "arithmetic of weights and activations"},
-    {"batch_size", "train", PARAM_INT, 128, 1, 1e6, 0, NULL, 1,
-     "sequences per Adam step (drawn from stream BATCH)"},
+    {.name = "vocab", .section = "task", .type = PARAM_INT, .def = 40, .min = 1, .max = 100000,
+     .help = "V: content tokens (EOS and SOS come on top)"},
+    {.name = "seq_len", .section = "task", .type = PARAM_INT, .def = 40, .min = 1, .max = 10000,
+     .help = "L: tokens per sequence"},
+    {.name = "data_mode", .section = "task", .type = PARAM_ENUM, .choices = mode_choices, .def = 0,
+     .help = "perm: a permutation of all V tokens (L = V); distinct: L distinct of V; iid: "
+             "uniform"},
+    {.name = "train_size", .section = "task", .type = PARAM_INT, .def = 0, .min = 0, .max = 1e9,
+     .help = "0: fresh sequences every step; N: a fixed training set of N sequences"},
+    {.name = "eval_size", .section = "task", .type = PARAM_INT, .def = 256, .min = 1, .max = 1e7,
+     .help = "held-out sequences (stream EVAL) for test_*, attn_acc and ktiw"},
+    {.name = "embed_dim", .section = "model", .type = PARAM_INT, .def = 256, .min = 1, .max = 65536,
+     .help = "E: shared embedding size"},
+    {.name = "hidden_dim", .section = "model", .type = PARAM_INT, .def = 256, .min = 1,
+     .max = 65536,
+     .help = "H: LSTM hidden size"},
+    {.name = "uniform_attn", .section = "model", .type = PARAM_BOOL, .def = 0,
+     .help = "ablation: attention fixed uniform over the source"},
+    {.name = "attend_to", .section = "model", .type = PARAM_ENUM, .choices = attend_choices,
+     .def = 0,
+     .help = "attention keys and values: encoder outputs h_s, or the source embeddings e_s"},
+    {.name = "embed_std", .section = "model", .type = PARAM_REAL, .def = 1.0, .min = 0, .max = 1e6,
+     .min_exclusive = 1,
+     .help = "embedding init N(0, embed_std^2) (PyTorch default 1)"},
+    {.name = "init_scale", .section = "model", .type = PARAM_REAL, .def = 1.0, .min = 0,
+     .max = 1e6, .min_exclusive = 1,
+     .help = "scales the U(+-1/sqrt(fan_in)) init of every other weight (PyTorch default 1)"},
+    {.name = "precision", .section = "model", .type = PARAM_ENUM, .choices = precision_choices,
+     .def = 0,
+     .help = "arithmetic of weights and activations"},
+    {.name = "batch_size", .section = "train", .type = PARAM_INT, .def = 128, .min = 1, .max = 1e6,
+     .help = "sequences per Adam step (drawn from stream BATCH)"},
 };
 
-static const char *const snell_metrics[] = {
-    "train_loss", "train_acc", "test_loss", "test_acc", "test_seq_acc", "attn_acc", "ktiw",
+static const metric_def_t snell_metrics[] = {
+    {"train_loss", "mean token cross-entropy on a fixed probe of training sequences", "1"},
+    {"train_acc", "fraction of target tokens predicted correctly, training probe", "1"},
+    {"test_loss", "mean token cross-entropy on the held-out sequences", "1"},
+    {"test_acc", "fraction of target tokens predicted correctly, held-out sequences", "1"},
+    {"test_seq_acc", "fraction of held-out sequences copied without an error", "1"},
+    {"attn_acc", "fraction of target positions whose largest attention weight is on the source "
+     "token to copy", "1"},
+    {"ktiw", "mean log-odds of the correct token with attention set one-hot on it (knowing to "
+     "translate individual words)", "1"},
 };
 enum { M_TRAIN_LOSS, M_TRAIN_ACC, M_TEST_LOSS, M_TEST_ACC, M_SEQ_ACC, M_ATTN_ACC, M_KTIW, M_N };
 
@@ -295,6 +316,7 @@ static int snell_eval(void *state, double *metrics, char *err, size_t errlen)
 }
 
 const model_family_t snell2021_family = {
+    .abi = ATTNSWEEP_MODEL_ABI,
     .name = "snell2021",
     .summary = "copying with one attention head, LSTM enc/dec, KTIW probe (Snell et al. 2021)",
     .params = snell_params,

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "attnsweep/rng.h"
-#include "attnsweep/task.h"
+#include "task.h"
 
 void task_split(const task_config_t *c, long *n_train, long *n_valid, long *n_test)
 {

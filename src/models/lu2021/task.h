@@ -2,8 +2,8 @@
  * family's task). A sentence is one topic word of its class plus m non-topic words drawn uniformly
  * with replacement; everything comes from (seed, RNG_STREAM_DATA) and the sizes alone.
  * Word ids: topic words first (topic k owns ids k·W .. k·W+W-1), then the V_n non-topic words. */
-#ifndef ATTNSWEEP_TASK_H
-#define ATTNSWEEP_TASK_H
+#ifndef ATTNSWEEP_LU2021_TASK_H
+#define ATTNSWEEP_LU2021_TASK_H
 #include <stddef.h>
 #include <stdint.h>
 

@@ -1,18 +1,49 @@
-/* cli — the command line: the only code that prints to the user and chooses exit codes.
- * cli.c parses the command and implements train/help/version; cli_sweep.c implements the MPI
- * commands (run) and the file/plan tools (plan, status). */
+/* cli — the command line: the only code that prints to the user and chooses exit codes. cli.c
+ * reads a command's options (getopt_long over its option table, which is also its --help) and
+ * calls it; the commands live in cli_run.c (run) and cli_tools.c (plan, status, train, keys). */
 #ifndef ATTNSWEEP_CLI_H
 #define ATTNSWEEP_CLI_H
+#include "attnsweep/grid.h"
 
 enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
+enum { CLI_OPT_SET = 1, CLI_OPT_FIRST = 256 }; /* a command's option ids start at CLI_OPT_FIRST */
+#define CLI_MAX_GIVEN 512
+
+/* One option of a command: --name [ARG], its id, and its line in --help. */
+typedef struct {
+    const char *name, *arg; /* arg: the value's name in --help, NULL for a flag */
+    int id;                 /* CLI_OPT_SET: collected into cli_args_t.sets */
+    const char *help;
+} cli_option_t;
+
+/* A command's arguments, read before the command runs. */
+typedef struct {
+    int argc;                 /* the command's argv (argv[0] = its name), as given */
+    char **argv;
+    int n_pos, n_sets, n_given;
+    const char *pos[4];       /* positional arguments */
+    const char *sets[CLI_MAX_GIVEN]; /* --set values, in order */
+    struct { int id; const char *arg; } given[CLI_MAX_GIVEN]; /* the other options, in order */
+} cli_args_t;
+
+typedef struct {
+    const char *name;
+    int (*fn)(const cli_args_t *a);
+    const char *usage, *about; /* "attnsweep plan SPEC [options]"; one line on what it does */
+    const cli_option_t *opts;  /* terminated by {NULL} */
+    int min_pos, max_pos;      /* positional arguments */
+} cli_command_t;
+
+extern const cli_command_t cli_run_command, cli_plan_command, cli_status_command,
+    cli_train_command, cli_keys_command;
 
 int cli_main(int argc, char **argv);
-int cli_run(int argc, char **argv);    /* attnsweep run SPEC [--out F] [--resume] ... */
-int cli_plan(int argc, char **argv);   /* attnsweep plan SPEC [--set k=v]... [-np N] */
-int cli_status(int argc, char **argv); /* attnsweep status FILE */
-
-/* Collects repeated `--set section.key=value` options: returns 1 and advances *i if argv[*i] is
- * one (either "--set x" or "--set=x"), 0 if not, -1 if its value is missing. */
-int cli_take_set(int argc, char **argv, int *i, const char **sets, int *n_sets, int max_sets);
+/* "attnsweep CMD: <message> (see attnsweep CMD --help)" on stderr; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...);
+/* Option name's value as a number in [lo, hi]: CLI_OK, or the error printed and CLI_USAGE. */
+int cli_number(const char *cmd, const char *name, const char *text, double lo, double hi,
+               double *out);
+/* Load the spec with the given --set options and expand its grid; prints the error. */
+int cli_load(const cli_args_t *a, spec_t *spec, grid_t *grid);
 
 #endif

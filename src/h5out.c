@@ -10,7 +10,8 @@
 #include <hdf5_hl.h>
 #include "attnsweep/h5out.h"
 
-#define MAX_METRICS 32
+#define MAX_METRICS MODEL_MAX_METRICS
+#define METADATA_BYTES 2048.0 /* object header, attributes and B-tree share of one dataset */
 #define STATUS_CODES "0=pending,1=done,2=failed,3=diverged,4=interrupted"
 
 /* The per-run summary datasets, in write order; status is written last (the commit). */
@@ -42,6 +43,27 @@ struct h5out {
     hid_t t_host, t_msg;
     float *buf; /* [n_metrics * n_points] */
 };
+
+static size_t kind_bytes(int kind)
+{
+    static const size_t bytes[] = {[K_I8] = 1, [K_I32] = 4, [K_U32] = 4, [K_I64] = 8, [K_F64] = 8,
+                                   [K_HOST] = H5OUT_HOST_LEN, [K_MSG] = H5OUT_MESSAGE_LEN};
+    return bytes[kind];
+}
+
+static long enum_len(const param_def_t *d);
+
+double h5out_estimate_bytes(const grid_t *g)
+{
+    const model_family_t *f = g->spec->family;
+    double per_run = 4.0 * f->n_metrics * g->n_points; /* float32 traces */
+    for (int i = 0; i < g->n_defs; i++)
+        per_run += g->defs[i].type == PARAM_ENUM ? (double)enum_len(&g->defs[i]) : 8.0;
+    for (int s = 0; s < S_N; s++) per_run += (double)kind_bytes(summary_sets[s].kind);
+    double datasets = g->n_defs + S_N + f->n_metrics + 1;
+    return per_run * (double)g->n_runs + 8.0 * g->n_points +
+           (double)(g->spec->text ? strlen(g->spec->text) : 0) + METADATA_BYTES * datasets;
+}
 
 /* HDF5 prints its error stack by default; library code must not print. */
 static void quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
@@ -938,6 +960,9 @@ int h5out_inspect(const char *path, int verify, h5out_info_t *in, char *err, siz
         in->messages[(size_t)i * H5OUT_MESSAGE_LEN + H5OUT_MESSAGE_LEN - 1] = '\0';
         int s = in->status[i];
         if (s >= 0 && s < RUN_N_STATUS) in->counts[s]++;
+        in->n_finished += run_status_finished(s);
+        in->n_started += in->attempts[i] > 0;
+        if (in->attempts[i] > in->max_attempts) in->max_attempts = in->attempts[i];
         in->crc_ok[i] = 1;
     }
     hsize_t dims[1];

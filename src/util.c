@@ -1,6 +1,8 @@
-/* util — run status names, the clocks, sleeping and the CRC-32 (util.h). The CRC is zlib's, so a
+/* util — run status names, the clocks, sleeping, formatting for people and the CRC-32 (util.h). The CRC is zlib's, so a
  * reader can check /runs/trace_crc32 with zlib.crc32 (Python) or any IEEE CRC-32. */
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <time.h>
 #include <zlib.h>
 #include "attnsweep/util.h"
@@ -34,6 +36,26 @@ void util_sleep_ns(long ns)
     struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
+}
+
+void util_fmt_duration(double s, char *buf, size_t n)
+{
+    if (!isfinite(s) || s < 0)
+        snprintf(buf, n, "?");
+    else if (s < 120)
+        snprintf(buf, n, "%.1f s", s);
+    else if (s < 7200)
+        snprintf(buf, n, "%.1f min", s / 60);
+    else
+        snprintf(buf, n, "%.1f h", s / 3600);
+}
+
+void util_fmt_bytes(double b, char *buf, size_t n)
+{
+    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int i = 0;
+    for (; b >= 1024 && i < 4; i++) b /= 1024;
+    snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
 }
 
 uint32_t util_crc32(const void *buf, size_t len)

@@ -52,6 +52,9 @@ int h5out_close(h5out_t *h, char *err, size_t errlen);
  * (n_metrics * n_points floats): the value of /runs/trace_crc32. Pure. */
 uint32_t h5out_pack_trace(const trace_t *trace, int n_points, int n_metrics, float *buf);
 
+/* Bytes of the file h5out_create makes for g (data of every dataset plus metadata). Pure. */
+double h5out_estimate_bytes(const grid_t *g);
+
 /* ---- serial, read-only (no MPI needed) ----------------------------------------------------- */
 
 typedef struct {
@@ -67,6 +70,9 @@ typedef struct {
                             do not match the stored CRC, else 1 */
     long counts[RUN_N_STATUS]; /* runs by status */
     long n_bad_crc;      /* done or diverged runs whose trace does not match (with verify) */
+    long n_started;      /* runs with at least one attempt */
+    long n_finished;     /* done, diverged or failed */
+    int max_attempts;
 } h5out_info_t;
 
 /* Open path read-only (no file locking: works while a sweep writes it), read the root attributes

@@ -1,6 +1,7 @@
 /* util — the few things every layer shares: the run status codes that /runs/status stores, one
- * monotonic clock and one CPU clock, sleeping without spinning, and the CRC-32 that guards each
- * stored trace. The bottom of the library: it includes nothing of attnsweep. */
+ * monotonic clock and one CPU clock, sleeping without spinning, durations and sizes for people,
+ * and the CRC-32 that guards each stored trace. The bottom of the library: it includes nothing
+ * of attnsweep. */
 #ifndef ATTNSWEEP_UTIL_H
 #define ATTNSWEEP_UTIL_H
 #include <stddef.h>
@@ -26,6 +27,10 @@ double util_now(void);
 double util_cpu_seconds(void);
 /* Sleep ns nanoseconds, resuming after signals. */
 void util_sleep_ns(long ns);
+
+/* For people: "12.3 s", "4.5 min", "2.1 h" ("?" if negative or not finite); "1.5 MiB". */
+void util_fmt_duration(double seconds, char *buf, size_t n);
+void util_fmt_bytes(double bytes, char *buf, size_t n);
 
 /* CRC-32 (IEEE 802.3, zlib's crc32) of len bytes. */
 uint32_t util_crc32(const void *buf, size_t len);

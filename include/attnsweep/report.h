@@ -1,0 +1,29 @@
+/* report — renders what the library computed, for people and for scripts: a plan, a results
+ * file's status, a sweep's start, progress and summary lines, a family's keys and a run's trace
+ * as CSV. The caller chooses the stream; nothing here decides anything or reads files. */
+#ifndef ATTNSWEEP_REPORT_H
+#define ATTNSWEEP_REPORT_H
+#include <stdio.h>
+#include "attnsweep/h5out.h"
+#include "attnsweep/plan.h"
+#include "attnsweep/sweep.h"
+#include "attnsweep/train.h"
+
+/* `plan`: the grid, trace, cost; with cal (may be NULL: not calibrated) the time on one core and
+ * the makespans on np ranks (np = 0: on 2, 4, 8, 16, 64); memory and output size. */
+void report_plan(FILE *out, const grid_t *g, const plan_info_t *in, const plan_calib_t *cal,
+                 int np);
+/* `status` of the file at path, as inspected (verify: the CRC line too). */
+void report_status(FILE *out, const char *path, const h5out_info_t *in, int verify);
+/* A sweep's start line(s) and progress line (events of sweep_run, rank 0). */
+void report_event(FILE *out, const sweep_config_t *cfg, const sweep_event_t *ev);
+/* The end summary of a sweep; resume_command: how to continue it (printed if it stopped). */
+void report_summary(FILE *out, const sweep_config_t *cfg, const sweep_report_t *r,
+                    double total_seconds, const char *resume_command);
+/* The keys of the common schema and of family f (as named by name), with the trace metrics;
+ * f = NULL: every built-in family. */
+void report_keys(FILE *out, const model_family_t *f, const char *name);
+/* A trace as CSV: "step,<metric>,..." then one line per filled row. */
+void report_trace_csv(FILE *out, const model_family_t *f, const trace_t *t);
+
+#endif

@@ -1,0 +1,127 @@
+/* cli_tools — the serial commands: `plan` (a spec's runs, calibrated time, memory and file size),
+ * `status` (what a results file holds), `train` (one run, trace as CSV) and `keys` (a family's
+ * spec keys). No MPI. */
+#include <stdio.h>
+#include "attnsweep/report.h"
+#include "cli.h"
+
+enum { OPT_NP = CLI_OPT_FIRST, OPT_NO_CALIB, OPT_VERIFY, OPT_RUN };
+#define SET_OPTION {"set", "SECTION.KEY=VALUE", CLI_OPT_SET, "override a spec key (repeatable)"}
+
+static int plan(const cli_args_t *a)
+{
+    int calibrate = 1, status = CLI_ERROR;
+    double np = 0;
+    spec_t spec = {0};
+    grid_t g = {0};
+    plan_info_t in;
+    plan_calib_t cal;
+    char err[1024];
+    for (int i = 0; i < a->n_given; i++)
+        if (a->given[i].id == OPT_NO_CALIB) calibrate = 0;
+        else if (cli_number("plan", "np", a->given[i].arg, 1, 1e6, &np) != CLI_OK) return CLI_USAGE;
+    if (cli_load(a, &spec, &g) != CLI_OK) goto cleanup;
+    if (plan_describe(&g, &in, err, sizeof err) != 0 ||
+        (calibrate && plan_calibrate(&g, &in, &cal, err, sizeof err) != 0)) {
+        fprintf(stderr, "attnsweep plan: %s\n", err);
+        goto cleanup;
+    }
+    report_plan(stdout, &g, &in, calibrate ? &cal : NULL, (int)np);
+    status = CLI_OK;
+cleanup:
+    grid_free(&g);
+    spec_free(&spec);
+    return status;
+}
+
+static int status(const cli_args_t *a)
+{
+    int verify = a->n_given > 0, bad;
+    char err[1024];
+    h5out_info_t in;
+    if (h5out_inspect(a->pos[0], verify, &in, err, sizeof err) != 0) {
+        fprintf(stderr, "attnsweep status: %s\n", err);
+        return CLI_ERROR;
+    }
+    report_status(stdout, a->pos[0], &in, verify);
+    bad = verify && in.n_bad_crc > 0;
+    h5out_info_free(&in);
+    return bad ? CLI_ERROR : CLI_OK;
+}
+
+static int train(const cli_args_t *a)
+{
+    int status = CLI_ERROR;
+    double run = -1;
+    spec_t spec = {0};
+    grid_t g = {0};
+    trace_t tr = {0};
+    run_result_t res;
+    params_t p;
+    for (int i = 0; i < a->n_given; i++)
+        if (cli_number("train", "run", a->given[i].arg, 0, 1e15, &run) != CLI_OK) return CLI_USAGE;
+    if (run < 0) return cli_usage_error("train", "--run ID is required");
+    if (cli_load(a, &spec, &g) != CLI_OK) goto cleanup;
+    if ((long)run >= g.n_runs || (long)run != run) {
+        fprintf(stderr, "attnsweep train: run %g does not exist: %s has %ld runs (0..%ld)\n", run,
+                a->pos[0], g.n_runs, g.n_runs - 1);
+        goto cleanup;
+    }
+    grid_run_params(&g, (long)run, &p);
+    if (train_trace_init(&tr, schema_n_points(&p), 1 + spec.family->n_metrics) != 0 ||
+        train_run(spec.family, &p, &tr, &res, NULL) != 0) {
+        fprintf(stderr, "attnsweep train: run %ld: %s\n", (long)run,
+                tr.rows ? res.message : "out of memory");
+        goto cleanup;
+    }
+    report_trace_csv(stdout, spec.family, &tr);
+    fprintf(stderr, "run %ld: %s after %ld steps in %.3f s%s%s\n", (long)run,
+            run_status_name(res.status), res.steps_done, res.wall_seconds,
+            res.message[0] ? ": " : "", res.message);
+    status = res.status == RUN_DONE || res.status == RUN_DIVERGED ? CLI_OK : CLI_ERROR;
+cleanup:
+    train_trace_free(&tr);
+    grid_free(&g);
+    spec_free(&spec);
+    return status;
+}
+
+static int keys(const cli_args_t *a)
+{
+    const char *src;
+    const model_family_t *f = NULL;
+    char err[1024];
+    if (a->n_pos && model_resolve(a->pos[0], NULL, &f, &src, err, sizeof err) != 0) {
+        fprintf(stderr, "attnsweep keys: %s\n", err);
+        return CLI_ERROR;
+    }
+    report_keys(stdout, f, a->n_pos ? a->pos[0] : NULL);
+    return CLI_OK;
+}
+
+static const cli_option_t plan_opts[] = {
+    SET_OPTION, {"np", "N", OPT_NP, "estimate the time on N ranks only"},
+    {"no-calibrate", NULL, OPT_NO_CALIB, "skip the timing"}, {NULL}};
+static const cli_option_t status_opts[] = {
+    {"verify", NULL, OPT_VERIFY, "recompute every finished run's trace CRC"}, {NULL}};
+static const cli_option_t train_opts[] = {
+    {"run", "ID", OPT_RUN, "the run id (row-major position in the grid, from 0)"}, SET_OPTION,
+    {NULL}};
+static const cli_option_t no_opts[] = {{NULL}};
+
+const cli_command_t cli_plan_command = {
+    .name = "plan", .fn = plan, .opts = plan_opts, .min_pos = 1, .max_pos = 1,
+    .usage = "attnsweep plan SPEC [options]",
+    .about = "runs, estimated time, memory and file size of a spec; no training"};
+const cli_command_t cli_status_command = {
+    .name = "status", .fn = status, .opts = status_opts, .min_pos = 1, .max_pos = 1,
+    .usage = "attnsweep status FILE [--verify]",
+    .about = "what a results file holds: done/pending/failed/diverged runs"};
+const cli_command_t cli_train_command = {
+    .name = "train", .fn = train, .opts = train_opts, .min_pos = 1, .max_pos = 1,
+    .usage = "attnsweep train SPEC --run ID [options]",
+    .about = "one run of a spec, serially, its trace as CSV on stdout"};
+const cli_command_t cli_keys_command = {
+    .name = "keys", .fn = keys, .opts = no_opts, .min_pos = 0, .max_pos = 1,
+    .usage = "attnsweep keys [MODEL | plugin:PATH.so]",
+    .about = "every spec key of a model family, with default and meaning"};

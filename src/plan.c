@@ -1,0 +1,116 @@
+/* plan — the cost of a sweep before it runs (plan.h): a pass over the grid's cost and memory
+ * models, then a calibration that trains two shortened runs in this process and fits
+ * seconds = a + b·cost through them. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "attnsweep/h5out.h"
+#include "attnsweep/plan.h"
+#include "attnsweep/train.h"
+
+#define CALIB_MIN_SECONDS 0.1 /* steps are timed until they take at least this long */
+
+int plan_describe(const grid_t *g, plan_info_t *info, char *err, size_t errlen)
+{
+    const model_family_t *f = g->spec->family;
+    *info = (plan_info_t){.n_runs = g->n_runs};
+    for (long id = 0; id < g->n_runs; id++) {
+        params_t p;
+        grid_run_params(g, id, &p);
+        double c = grid_run_cost(g, id);
+        if (id == 0 || c < info->cost_min) info->cost_min = c, info->id_cheapest = id;
+        if (id == 0 || c > info->cost_max) info->cost_max = c, info->id_costliest = id;
+        info->cost_total += c;
+        size_t m = f->memory ? f->memory(&p) : 0;
+        if (m > info->memory_max) info->memory_max = m;
+    }
+    info->output_bytes = h5out_estimate_bytes(g);
+    if (!(info->output_bytes > 0)) {
+        snprintf(err, errlen, "cannot estimate the output size");
+        return -1;
+    }
+    return 0;
+}
+
+/* CPU seconds of run id cut to its first `steps` steps, best of two; -1 with err if it fails. */
+static double time_run(const grid_t *g, long id, long steps, char *err, size_t errlen)
+{
+    params_t p;
+    trace_t tr = {0};
+    run_result_t res;
+    double best = INFINITY;
+    grid_run_params(g, id, &p);
+    params_set(&p, "steps", (double)steps);
+    if (train_trace_init(&tr, schema_n_points(&p), 1 + g->spec->family->n_metrics) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int rep = 0; rep < 2; rep++) {
+        double t = util_cpu_seconds();
+        int rc = train_run(g->spec->family, &p, &tr, &res, NULL);
+        t = util_cpu_seconds() - t;
+        if (rc != 0 || res.status == RUN_FAILED) {
+            snprintf(err, errlen, "run %ld failed during calibration: %s", id, res.message);
+            best = -1;
+            break;
+        }
+        if (t < best) best = t;
+    }
+    train_trace_free(&tr);
+    return best;
+}
+
+/* Full-run seconds of run id: t(0) + steps/k × (t(k) - t(0)), where t(k) is the time of init + k
+ * steps (+ their evals); k grows ×4 from 10 until t(k) - t(0) > CALIB_MIN_SECONDS or k = steps. */
+static double estimate_run(const grid_t *g, long id, char *err, size_t errlen)
+{
+    params_t p;
+    grid_run_params(g, id, &p);
+    long steps = params_geti(&p, "steps"), k = 0;
+    double t0 = time_run(g, id, 0, err, errlen), tk = t0;
+    if (t0 < 0) return -1;
+    while (k < steps) {
+        k = k == 0 ? 10 : 4 * k;
+        if (k > steps) k = steps;
+        if ((tk = time_run(g, id, k, err, errlen)) < 0) return -1;
+        if (tk - t0 > CALIB_MIN_SECONDS) break;
+    }
+    if (k == 0) return t0;
+    double per = (tk - t0) / (double)k;
+    return t0 + (per > 0 ? per : 0) * (double)steps;
+}
+
+int plan_calibrate(const grid_t *g, const plan_info_t *info, plan_calib_t *c, char *err,
+                   size_t errlen)
+{
+    char scratch[256];
+    long lo = info->id_cheapest, hi = info->id_costliest;
+    *c = (plan_calib_t){.id_lo = lo, .id_hi = hi};
+    (void)time_run(g, lo, 1, scratch, sizeof scratch); /* warm up: page faults, BLAS set-up */
+    c->secs_lo = estimate_run(g, lo, err, errlen);
+    c->secs_hi = lo == hi ? c->secs_lo : estimate_run(g, hi, err, errlen);
+    if (c->secs_lo < 0 || c->secs_hi < 0) return -1;
+    double dc = info->cost_max - info->cost_min;
+    c->b = dc > 0 ? (c->secs_hi - c->secs_lo) / dc : 0;
+    if (c->b < 0) c->b = 0;
+    c->a = c->secs_lo - c->b * info->cost_min;
+    if (c->a < 0) c->a = 0;
+    if (dc <= 0 && info->cost_min > 0) { /* one cost for every run: all of it is per-cost */
+        c->b = c->secs_lo / info->cost_min;
+        c->a = 0;
+    }
+    return 0;
+}
+
+double plan_seconds(const plan_calib_t *c, double cost) { return c->a + c->b * cost; }
+
+double plan_makespan(const grid_t *g, const plan_calib_t *c, int np, sched_mode_t mode)
+{
+    double *secs = malloc(sizeof *secs * (size_t)(g->n_runs > 0 ? g->n_runs : 1));
+    if (!secs) return -1;
+    for (long id = 0; id < g->n_runs; id++) secs[id] = plan_seconds(c, grid_run_cost(g, id));
+    int workers = np <= 1 ? 1 : mode == SCHED_STATIC ? np : np - 1;
+    double m = sched_lpt_makespan(secs, g->n_runs, workers);
+    free(secs);
+    return m;
+}

@@ -1,0 +1,393 @@
+/* sweep — the sweep engine (sweep.h): signals as stop requests, rank 0's todo for the output file,
+ * the per-run work (train, then write the run with its status last), progress events with an
+ * ETA, and the collective start and end around sched_run. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "attnsweep/h5out.h"
+#include "attnsweep/sweep.h"
+#include "attnsweep/train.h"
+
+/* ---- signals ------------------------------------------------------------------------------- */
+
+static sweep_stop_t *g_stop;
+static unsigned g_grace;
+
+static void on_stop_signal(int sig)
+{
+    if (!g_stop) return;
+    g_stop->signal = sig;
+    if (g_stop->stop)
+        g_stop->interrupt = 1;
+    else if (g_grace > 0)
+        alarm(g_grace);
+    else
+        g_stop->interrupt = 1;
+    g_stop->stop = 1;
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    if (g_stop && g_stop->stop) g_stop->interrupt = 1;
+}
+
+int sweep_process_setup(sweep_stop_t *st, double grace)
+{
+    struct sigaction sa;
+    setenv("OMPI_MCA_io", "romio321", 0);
+    if (getenv("OMPI_COMM_WORLD_SIZE") && prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return -1;
+    g_stop = st;
+    g_grace = grace > 0 ? (unsigned)ceil(grace) : 0;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sa.sa_handler = on_stop_signal;
+    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGUSR1, &sa, NULL) != 0 ||
+        sigaction(SIGINT, &sa, NULL) != 0)
+        return -1;
+    sa.sa_handler = on_alarm;
+    return sigaction(SIGALRM, &sa, NULL) != 0 ? -1 : 0;
+}
+
+/* Append s to buf, single-quoted for a POSIX shell when it needs quoting. */
+static void append_quoted(char *buf, size_t n, const char *s)
+{
+    size_t u = strlen(buf);
+    if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
+                  == strlen(s)) {
+        snprintf(buf + u, n - u, "%s", s);
+        return;
+    }
+    if (u + 1 < n) buf[u++] = '\'';
+    for (const char *c = s; *c && u + 5 < n; c++) {
+        if (*c == '\'') {
+            memcpy(buf + u, "'\\''", 4);
+            u += 4;
+        } else {
+            buf[u++] = *c;
+        }
+    }
+    if (u + 1 < n) buf[u++] = '\'';
+    buf[u < n ? u : n - 1] = '\0';
+}
+
+void sweep_command_line(int argc, char *const *argv, int with_resume, char *buf, size_t n)
+{
+    int has_resume = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--resume") == 0) has_resume = 1;
+        if (with_resume && strcmp(argv[i], "--overwrite") == 0) continue;
+        if (buf[0]) strncat(buf, " ", n - strlen(buf) - 1);
+        append_quoted(buf, n, argv[i]);
+    }
+    if (with_resume && !has_resume) strncat(buf, " --resume", n - strlen(buf) - 1);
+}
+
+/* ---- what to do (rank 0) ---------------------------------------------------------------------- */
+
+void sweep_todo_free(sweep_todo_t *todo)
+{
+    free(todo->todo);
+    free(todo->attempts);
+    memset(todo, 0, sizeof *todo);
+}
+
+static int todo_alloc(sweep_todo_t *todo, long n_runs)
+{
+    todo->n_runs = n_runs;
+    todo->todo = malloc(sizeof *todo->todo * (size_t)(n_runs > 0 ? n_runs : 1));
+    todo->attempts = calloc((size_t)(n_runs > 0 ? n_runs : 1), sizeof *todo->attempts);
+    return todo->todo && todo->attempts ? 0 : -1;
+}
+
+/* Which runs of an existing file are still to do: all but the done ones and (unless
+ * rerun_diverged) the diverged ones; a kept run whose trace fails its CRC is done again. */
+static int todo_continue(const grid_t *g, const sweep_config_t *cfg, sweep_todo_t *todo,
+                         char *err, size_t errlen)
+{
+    h5out_info_t in;
+    char e[1024];
+    int rc = -1;
+    if (h5out_inspect(cfg->out, 1, &in, e, sizeof e) != 0) {
+        snprintf(err, errlen, "cannot resume: %s", e);
+        return -1;
+    }
+    if (strcmp(in.spec_sha256, g->spec->sha256) != 0) {
+        snprintf(err, errlen, "cannot resume %s: it was written by a different spec (spec_sha256 "
+                 "%.12s…, from %s) than %s (%.12s…). The file is left untouched. Resume with the "
+                 "original spec and the same --set options (the file's 'spec' attribute holds "
+                 "its text), or write to a new --out file.", cfg->out, in.spec_sha256,
+                 in.spec_path ? in.spec_path : "?", g->spec->path, g->spec->sha256);
+        goto cleanup;
+    }
+    if (in.n_runs != g->n_runs || in.n_points != g->n_points ||
+        in.n_metrics != g->spec->family->n_metrics) {
+        snprintf(err, errlen, "cannot resume %s: same spec, but its shape (%ld runs × %d points × "
+                 "%d metrics) differs from this build's (%ld × %d × %d): another attnsweep "
+                 "version wrote it", cfg->out, in.n_runs, in.n_points, in.n_metrics, g->n_runs,
+                 g->n_points, g->spec->family->n_metrics);
+        goto cleanup;
+    }
+    if (todo_alloc(todo, g->n_runs) != 0) {
+        snprintf(err, errlen, "out of memory for %ld runs", g->n_runs);
+        goto cleanup;
+    }
+    for (long id = 0; id < in.n_runs; id++) {
+        int keep_div = in.status[id] == RUN_DIVERGED && !cfg->rerun_diverged;
+        todo->attempts[id] = in.attempts[id];
+        if ((in.status[id] != RUN_DONE && !keep_div) || !in.crc_ok[id])
+            todo->todo[todo->n_todo++] = id;
+        else if (keep_div)
+            todo->n_diverged_kept++;
+        else
+            todo->n_done_before++;
+    }
+    todo->n_bad_crc = in.n_bad_crc;
+    rc = 0;
+cleanup:
+    h5out_info_free(&in);
+    return rc;
+}
+
+int sweep_todo_make(const grid_t *g, const sweep_config_t *cfg, sweep_todo_t *todo, char *err,
+                    size_t errlen)
+{
+    struct stat st;
+    int exists = stat(cfg->out, &st) == 0;
+    memset(todo, 0, sizeof *todo);
+    if (cfg->resume && cfg->overwrite) {
+        snprintf(err, errlen, "--resume and --overwrite exclude each other");
+        return -1;
+    }
+    if (exists && !cfg->resume && !cfg->overwrite) {
+        snprintf(err, errlen, "%s already exists: add --resume to continue that sweep, "
+                 "--overwrite to replace it, or choose another --out", cfg->out);
+        return -1;
+    }
+    if (cfg->resume && exists) return todo_continue(g, cfg, todo, err, errlen);
+    todo->fresh = 1;
+    todo->missing = cfg->resume;
+    if (todo_alloc(todo, g->n_runs) != 0) {
+        snprintf(err, errlen, "out of memory for %ld runs", g->n_runs);
+        return -1;
+    }
+    for (long id = 0; id < g->n_runs; id++) todo->todo[id] = id;
+    todo->n_todo = g->n_runs;
+    return 0;
+}
+
+/* Rank 0's todo (or its failure) to every rank. */
+static int todo_bcast(MPI_Comm comm, int rank, int ok, const grid_t *g, sweep_todo_t *todo)
+{
+    long hdr[7] = {ok, todo->fresh, todo->missing, todo->n_todo, todo->n_done_before,
+                   todo->n_diverged_kept, todo->n_bad_crc};
+    if (MPI_Bcast(hdr, 7, MPI_LONG, 0, comm) != MPI_SUCCESS) return -1;
+    if (hdr[0] != 0) return 1; /* rank 0 refused: its message says why */
+    if (rank != 0) {
+        if (todo_alloc(todo, g->n_runs) != 0) return -1;
+        todo->fresh = (int)hdr[1];
+        todo->missing = (int)hdr[2];
+        todo->n_todo = hdr[3];
+        todo->n_done_before = hdr[4];
+        todo->n_diverged_kept = hdr[5];
+        todo->n_bad_crc = hdr[6];
+    }
+    if ((todo->n_todo > 0 &&
+         MPI_Bcast(todo->todo, (int)todo->n_todo, MPI_LONG, 0, comm) != MPI_SUCCESS) ||
+        MPI_Bcast(todo->attempts, (int)g->n_runs, MPI_INT32_T, 0, comm) != MPI_SUCCESS)
+        return -1;
+    return 0;
+}
+
+/* ---- the work of one run --------------------------------------------------------------------- */
+
+typedef struct {
+    const grid_t *grid;
+    h5out_t *out;
+    trace_t trace;
+    int32_t *attempts; /* [n_runs], as in the file */
+    const volatile sig_atomic_t *interrupt;
+    int rank;
+    char host[H5OUT_HOST_LEN];
+    char err[512];
+} worker_t;
+
+static int work_one(void *ctx, long id, sched_result_t *r)
+{
+    worker_t *w = ctx;
+    params_t p;
+    run_result_t res;
+    char e[384];
+    double t0 = util_now();
+
+    w->attempts[id]++;
+    if (h5out_write_attempt(w->out, id, w->attempts[id], e, sizeof e) != 0) {
+        snprintf(w->err, sizeof w->err, "rank %d, run %ld: %s", w->rank, id, e);
+        return -1;
+    }
+    double t_write = util_now() - t0;
+    grid_run_params(w->grid, id, &p);
+    /* An internal error of this run (e.g. out of memory) is a failed run, not a failed sweep. */
+    if (train_run(w->grid->spec->family, &p, &w->trace, &res, w->interrupt) != 0)
+        res.status = RUN_FAILED;
+    double t1 = util_now();
+    if (h5out_write_run(w->out, id, &w->trace, &res, w->rank, w->host, w->attempts[id], NULL, e,
+                        sizeof e) != 0) {
+        snprintf(w->err, sizeof w->err, "rank %d, run %ld: %s", w->rank, id, e);
+        return -1;
+    }
+    r->status = res.status;
+    r->run_seconds = res.wall_seconds;
+    r->write_seconds = t_write + util_now() - t1;
+    return 0;
+}
+
+/* ---- progress ------------------------------------------------------------------------------- */
+
+typedef struct {
+    sweep_event_fn fn;
+    void *ctx;
+    sweep_event_t ev;
+} progress_t;
+
+static void on_progress(void *ctx, const sched_progress_t *p)
+{
+    progress_t *pg = ctx;
+    /* From the estimated cost still to do (LPT hands out the long runs first, so counting runs
+     * would be too optimistic early on). */
+    pg->ev.eta = (p->cost_done > 0 && p->cost_total >= p->cost_done)
+                     ? p->elapsed * (p->cost_total - p->cost_done) / p->cost_done
+                     : NAN;
+    pg->ev.kind = SWEEP_EVENT_PROGRESS;
+    pg->ev.progress = p;
+    pg->fn(pg->ctx, &pg->ev);
+}
+
+/* ---- the sweep -------------------------------------------------------------------------------- */
+
+/* Every rank's rc to all: 0 if all are 0, else the smallest (an error somewhere is everywhere's). */
+static int agree(MPI_Comm comm, int rc)
+{
+    int all = rc;
+    if (MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) return -1;
+    return all;
+}
+
+static void utc_now(char *buf, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Create or open the file as the todo says (collective). */
+static int open_output(MPI_Comm comm, const grid_t *g, const sweep_config_t *cfg,
+                       const sweep_todo_t *todo, worker_t *w, int size, char *err, size_t errlen)
+{
+    if (!todo->fresh) return h5out_open(&w->out, cfg->out, comm, g, err, errlen);
+    char utc[32];
+    utc_now(utc, sizeof utc);
+    h5out_meta_t meta = {cfg->command_line ? cfg->command_line : "", utc, w->host, size};
+    return h5out_create(&w->out, cfg->out, comm, g, &meta, err, errlen);
+}
+
+int sweep_run(MPI_Comm comm, const grid_t *g, const sweep_config_t *cfg, sweep_event_fn on_event,
+              void *event_ctx, sweep_report_t *rep, char *err, size_t errlen)
+{
+    int rank = 0, size = 1, rc = -1;
+    sweep_todo_t todo = {0};
+    worker_t w = {.grid = g};
+    double *cost = NULL, t_open;
+
+    memset(rep, 0, sizeof *rep);
+    err[0] = '\0';
+    if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS || MPI_Comm_size(comm, &size) != MPI_SUCCESS) {
+        snprintf(err, errlen, "MPI_Comm_rank/size failed");
+        return -1;
+    }
+    rep->n_ranks = size;
+    w.rank = rank;
+    w.interrupt = cfg->stop ? &cfg->stop->interrupt : NULL;
+    gethostname(w.host, sizeof w.host - 1);
+
+    int ok = rank == 0 ? sweep_todo_make(g, cfg, &todo, err, errlen) : 0;
+    int b = todo_bcast(comm, rank, ok, g, &todo);
+    if (b != 0) {
+        if (b < 0) snprintf(err, errlen, "rank %d: MPI_Bcast of the todo failed (or out of "
+                            "memory)", rank);
+        goto cleanup;
+    }
+    w.attempts = todo.attempts;
+    cost = malloc(sizeof *cost * (size_t)(todo.n_todo > 0 ? todo.n_todo : 1));
+    int local = cost && train_trace_init(&w.trace, g->n_points, 1 + g->spec->family->n_metrics) == 0
+                    ? 0 : -1;
+    if (agree(comm, local) != 0) {
+        snprintf(err, errlen, "rank %d: out of memory for %ld runs", rank, g->n_runs);
+        goto cleanup;
+    }
+    for (long k = 0; k < todo.n_todo; k++) cost[k] = grid_run_cost(g, todo.todo[k]);
+
+    t_open = util_now();
+    if (open_output(comm, g, cfg, &todo, &w, size, err, errlen) != 0) goto cleanup;
+    rep->open_seconds = util_now() - t_open;
+
+    progress_t pg = {.fn = on_event, .ctx = event_ctx,
+                     .ev = {.todo = &todo, .n_ranks = size,
+                            .n_workers = size == 1 ? 1 : cfg->schedule == SCHED_STATIC ? size
+                                                                                        : size - 1}};
+    if (rank == 0 && on_event) {
+        pg.ev.kind = SWEEP_EVENT_START;
+        on_event(event_ctx, &pg.ev);
+    }
+    sched_config_t sc = {
+        .comm = comm, .mode = cfg->schedule, .ids = todo.todo, .cost = cost, .n = todo.n_todo,
+        .work = work_one, .work_ctx = &w,
+        .progress = on_event && cfg->progress_every > 0 ? on_progress : NULL, .progress_ctx = &pg,
+        .progress_every = cfg->progress_every, .stop = cfg->stop ? &cfg->stop->stop : NULL,
+    };
+    int src = sched_run(&sc, &rep->sched);
+
+    double t_close = util_now();
+    char cerr[256] = "";
+    int crc = h5out_close(w.out, cerr, sizeof cerr);
+    w.out = NULL;
+    rep->close_seconds = util_now() - t_close;
+    if (agree(comm, src == 0 && crc == 0 ? 0 : -1) != 0) {
+        rep->local_error = (src != 0 && w.err[0]) || crc != 0;
+        if (src != 0 && w.err[0])
+            snprintf(err, errlen, "%s", w.err);
+        else if (crc != 0)
+            snprintf(err, errlen, "rank %d: %s", rank, cerr);
+        else if (rep->sched.error_run >= 0)
+            snprintf(err, errlen, "stopped by an error on rank %d at run %ld (message above); the "
+                     "file holds every run done so far: fix the cause and add --resume",
+                     rep->sched.error_rank, rep->sched.error_run);
+        else
+            snprintf(err, errlen, "the sweep failed on another rank (message above)");
+        goto cleanup;
+    }
+    const long *bs = rep->sched.by_status;
+    rep->n_done_total = todo.n_done_before + bs[RUN_DONE];
+    rep->n_left = todo.n_todo - bs[RUN_DONE] - (cfg->rerun_diverged ? 0 : bs[RUN_DIVERGED]);
+    rep->stopped = rep->sched.stopped || (cfg->stop && cfg->stop->stop) ||
+                   bs[RUN_INTERRUPTED] > 0;
+    rc = 0;
+cleanup:
+    if (w.out) {
+        char e[256];
+        h5out_close(w.out, e, sizeof e);
+    }
+    train_trace_free(&w.trace);
+    free(cost);
+    sweep_todo_free(&todo);
+    return rc;
+}

@@ -1,6 +1,7 @@
-/* cli — the command line: the only code that prints to the user and chooses exit codes. cli.c
+/* cli — the command line: the only code that prints to the user and chooses exit codes. main.c
  * reads a command's options (getopt_long over its option table, which is also its --help) and
- * calls it; the commands live in cli_run.c (run) and cli_tools.c (plan, status, train, keys). */
+ * calls it; the commands live in cli_run.c (run) and cli_tools.c (plan, status, train, keys);
+ * cli.c holds what they share. */
 #ifndef ATTNSWEEP_CLI_H
 #define ATTNSWEEP_CLI_H
 #include "attnsweep/grid.h"
@@ -37,7 +38,6 @@ typedef struct {
 extern const cli_command_t cli_run_command, cli_plan_command, cli_status_command,
     cli_train_command, cli_keys_command;
 
-int cli_main(int argc, char **argv);
 /* "attnsweep CMD: <message> (see attnsweep CMD --help)" on stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...);
 /* Option name's value as a number in [lo, hi]: CLI_OK, or the error printed and CLI_USAGE. */

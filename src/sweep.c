@@ -300,94 +300,121 @@ static int open_output(MPI_Comm comm, const grid_t *g, const sweep_config_t *cfg
     return h5out_create(&w->out, cfg->out, comm, g, &meta, err, errlen);
 }
 
-int sweep_run(MPI_Comm comm, const grid_t *g, const sweep_config_t *cfg, sweep_event_fn on_event,
-              void *event_ctx, sweep_report_t *rep, char *err, size_t errlen)
-{
-    int rank = 0, size = 1, rc = -1;
-    sweep_todo_t todo = {0};
-    worker_t w = {.grid = g};
-    double *cost = NULL, t_open;
+/* One invocation's state on this rank. */
+typedef struct {
+    MPI_Comm comm;
+    int rank, size;
+    const grid_t *grid;
+    const sweep_config_t *cfg;
+    sweep_todo_t todo;
+    worker_t w;
+    double *cost; /* [n_todo] estimated cost of each run to do */
+} sweep_t;
 
-    memset(rep, 0, sizeof *rep);
-    err[0] = '\0';
-    if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS || MPI_Comm_size(comm, &size) != MPI_SUCCESS) {
-        snprintf(err, errlen, "MPI_Comm_rank/size failed");
+/* Rank 0 decides what to do, every rank learns it and gets its buffers. */
+static int sweep_prepare(sweep_t *s, char *err, size_t errlen)
+{
+    const grid_t *g = s->grid;
+    int ok = s->rank == 0 ? sweep_todo_make(g, s->cfg, &s->todo, err, errlen) : 0;
+    int b = todo_bcast(s->comm, s->rank, ok, g, &s->todo);
+    if (b != 0) {
+        if (b < 0) snprintf(err, errlen, "rank %d: MPI_Bcast of the runs to do failed (or out of "
+                            "memory)", s->rank);
         return -1;
     }
-    rep->n_ranks = size;
-    w.rank = rank;
-    w.interrupt = cfg->stop ? &cfg->stop->interrupt : NULL;
-    gethostname(w.host, sizeof w.host - 1);
-
-    int ok = rank == 0 ? sweep_todo_make(g, cfg, &todo, err, errlen) : 0;
-    int b = todo_bcast(comm, rank, ok, g, &todo);
-    if (b != 0) {
-        if (b < 0) snprintf(err, errlen, "rank %d: MPI_Bcast of the todo failed (or out of "
-                            "memory)", rank);
-        goto cleanup;
+    s->w.attempts = s->todo.attempts;
+    s->cost = malloc(sizeof *s->cost * (size_t)(s->todo.n_todo > 0 ? s->todo.n_todo : 1));
+    int local = s->cost && train_trace_init(&s->w.trace, g->n_points,
+                                            1 + g->spec->family->n_metrics) == 0 ? 0 : -1;
+    if (agree(s->comm, local) != 0) {
+        snprintf(err, errlen, "rank %d: out of memory for %ld runs", s->rank, g->n_runs);
+        return -1;
     }
-    w.attempts = todo.attempts;
-    cost = malloc(sizeof *cost * (size_t)(todo.n_todo > 0 ? todo.n_todo : 1));
-    int local = cost && train_trace_init(&w.trace, g->n_points, 1 + g->spec->family->n_metrics) == 0
-                    ? 0 : -1;
-    if (agree(comm, local) != 0) {
-        snprintf(err, errlen, "rank %d: out of memory for %ld runs", rank, g->n_runs);
-        goto cleanup;
-    }
-    for (long k = 0; k < todo.n_todo; k++) cost[k] = grid_run_cost(g, todo.todo[k]);
+    for (long k = 0; k < s->todo.n_todo; k++) s->cost[k] = grid_run_cost(g, s->todo.todo[k]);
+    return 0;
+}
 
-    t_open = util_now();
-    if (open_output(comm, g, cfg, &todo, &w, size, err, errlen) != 0) goto cleanup;
-    rep->open_seconds = util_now() - t_open;
-
+/* The start event, then every run through sched_run. Returns sched_run's status. */
+static int sweep_dispatch(sweep_t *s, sweep_event_fn on_event, void *event_ctx,
+                          sweep_report_t *rep)
+{
+    const sweep_config_t *cfg = s->cfg;
     progress_t pg = {.fn = on_event, .ctx = event_ctx,
-                     .ev = {.todo = &todo, .n_ranks = size,
-                            .n_workers = size == 1 ? 1 : cfg->schedule == SCHED_STATIC ? size
-                                                                                        : size - 1}};
-    if (rank == 0 && on_event) {
+                     .ev = {.todo = &s->todo, .n_ranks = s->size,
+                            .n_workers = s->size == 1 ? 1 : cfg->schedule == SCHED_STATIC
+                                                                ? s->size : s->size - 1}};
+    if (s->rank == 0 && on_event) {
         pg.ev.kind = SWEEP_EVENT_START;
         on_event(event_ctx, &pg.ev);
     }
     sched_config_t sc = {
-        .comm = comm, .mode = cfg->schedule, .ids = todo.todo, .cost = cost, .n = todo.n_todo,
-        .work = work_one, .work_ctx = &w,
+        .comm = s->comm, .mode = cfg->schedule, .ids = s->todo.todo, .cost = s->cost,
+        .n = s->todo.n_todo, .work = work_one, .work_ctx = &s->w,
         .progress = on_event && cfg->progress_every > 0 ? on_progress : NULL, .progress_ctx = &pg,
         .progress_every = cfg->progress_every, .stop = cfg->stop ? &cfg->stop->stop : NULL,
     };
-    int src = sched_run(&sc, &rep->sched);
+    return sched_run(&sc, &rep->sched);
+}
 
-    double t_close = util_now();
+/* Close the file, agree on the outcome, fill the report. */
+static int sweep_finish(sweep_t *s, int sched_rc, sweep_report_t *rep, char *err, size_t errlen)
+{
+    const sweep_config_t *cfg = s->cfg;
     char cerr[256] = "";
-    int crc = h5out_close(w.out, cerr, sizeof cerr);
-    w.out = NULL;
-    rep->close_seconds = util_now() - t_close;
-    if (agree(comm, src == 0 && crc == 0 ? 0 : -1) != 0) {
-        rep->local_error = (src != 0 && w.err[0]) || crc != 0;
-        if (src != 0 && w.err[0])
-            snprintf(err, errlen, "%s", w.err);
+    double t = util_now();
+    int crc = h5out_close(s->w.out, cerr, sizeof cerr);
+    s->w.out = NULL;
+    rep->close_seconds = util_now() - t;
+    if (agree(s->comm, sched_rc == 0 && crc == 0 ? 0 : -1) != 0) {
+        rep->local_error = (sched_rc != 0 && s->w.err[0]) || crc != 0;
+        if (sched_rc != 0 && s->w.err[0])
+            snprintf(err, errlen, "%s", s->w.err);
         else if (crc != 0)
-            snprintf(err, errlen, "rank %d: %s", rank, cerr);
+            snprintf(err, errlen, "rank %d: %s", s->rank, cerr);
         else if (rep->sched.error_run >= 0)
             snprintf(err, errlen, "stopped by an error on rank %d at run %ld (message above); the "
                      "file holds every run done so far: fix the cause and add --resume",
                      rep->sched.error_rank, rep->sched.error_run);
         else
             snprintf(err, errlen, "the sweep failed on another rank (message above)");
-        goto cleanup;
+        return -1;
     }
     const long *bs = rep->sched.by_status;
-    rep->n_done_total = todo.n_done_before + bs[RUN_DONE];
-    rep->n_left = todo.n_todo - bs[RUN_DONE] - (cfg->rerun_diverged ? 0 : bs[RUN_DIVERGED]);
+    rep->n_done_total = s->todo.n_done_before + bs[RUN_DONE];
+    rep->n_left = s->todo.n_todo - bs[RUN_DONE] - (cfg->rerun_diverged ? 0 : bs[RUN_DIVERGED]);
     rep->stopped = rep->sched.stopped || (cfg->stop && cfg->stop->stop) ||
                    bs[RUN_INTERRUPTED] > 0;
-    rc = 0;
-cleanup:
-    if (w.out) {
-        char e[256];
-        h5out_close(w.out, e, sizeof e);
+    return 0;
+}
+
+int sweep_run(MPI_Comm comm, const grid_t *g, const sweep_config_t *cfg, sweep_event_fn on_event,
+              void *event_ctx, sweep_report_t *rep, char *err, size_t errlen)
+{
+    sweep_t s = {.comm = comm, .grid = g, .cfg = cfg, .w = {.grid = g}};
+    int rc = -1;
+
+    memset(rep, 0, sizeof *rep);
+    err[0] = '\0';
+    if (MPI_Comm_rank(comm, &s.rank) != MPI_SUCCESS || MPI_Comm_size(comm, &s.size) != MPI_SUCCESS) {
+        snprintf(err, errlen, "MPI_Comm_rank/size failed");
+        return -1;
     }
-    train_trace_free(&w.trace);
-    free(cost);
-    sweep_todo_free(&todo);
+    rep->n_ranks = s.size;
+    s.w.rank = s.rank;
+    s.w.interrupt = cfg->stop ? &cfg->stop->interrupt : NULL;
+    gethostname(s.w.host, sizeof s.w.host - 1);
+    if (sweep_prepare(&s, err, errlen) != 0) goto cleanup;
+    double t_open = util_now();
+    if (open_output(comm, g, cfg, &s.todo, &s.w, s.size, err, errlen) != 0) goto cleanup;
+    rep->open_seconds = util_now() - t_open;
+    rc = sweep_finish(&s, sweep_dispatch(&s, on_event, event_ctx, rep), rep, err, errlen);
+cleanup:
+    if (s.w.out) {
+        char e[256];
+        h5out_close(s.w.out, e, sizeof e);
+    }
+    train_trace_free(&s.w.trace);
+    free(s.cost);
+    sweep_todo_free(&s.todo);
     return rc;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dispatch.sh — the sweep engine's three benchmarks (issue 3), numbers taken from the `summary:`
+# dispatch.sh — the sweep engine's three benchmarks (dispatch, scaling, HDF5 share), from the `summary:`
 # lines that `attnsweep run` prints:
 #   1. dispatch overhead: 5,000 lu2021 runs of 1 step each (a tiny task) on 3 ranks → runs/s,
 #      dynamic (rank 0 coordinates, 2 workers) and static (3 workers, no messages);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# lu2021.sh — benchmark driver for issue 2: `attnsweep train` against the same lu2021 model in
+# lu2021.sh — the lu2021 speed benchmark: `attnsweep train` against the same lu2021 model in
 # PyTorch (bench/lu2021_torch.py), same config and steps, for D ∈ {16,128,512} × N ∈ {2000,20000}
 # plus the default config of examples/lu2021.ini. Per run: steps/s, the PyTorch/attnsweep ratio
 # (median of back-to-back pairs), attnsweep's FLOP rate against the measured single-core SGEMM
@@ -254,7 +254,7 @@ def exec_flops(a):
 # The minimum a double-precision implementation needs (bytes): parameters E, keys (V·(D+Dk)),
 # q, U; gradients gE (V·D) and per-word score gradients (V); scores and exp-scores (2·V); the
 # data (int32 ids N·L + labels N); activations of a block of 256 sentences (A 256·L, H and dH
-# 256·D, logits and dlogits 256·K), a few kB to a few MB. The issue asks for RSS ≈ this + a few MB.
+# 256·D, logits and dlogits 256·K), a few kB to a few MB. The goal is RSS ≈ this + a few MB.
 def mem_needed(a):
     d = dims(a)
     L, D, Dk, K, V, N = (d[k] for k in "L D Dk K V N".split())

@@ -1,6 +1,7 @@
 # lu2021 reproduction (label `slow`, ~10 s each on one quiet core): `attnsweep train` on the
-# authors' synthetic configuration with each classifier, checked against the paper summary's
-# table by tests/lu2021_repro.py (convergence step, final attention, monotone attention, SEN).
+# authors' synthetic configuration with each classifier, checked against what the authors' code
+# gives on it (docs/models.md) by tests/lu2021_repro.py (convergence step, final attention,
+# monotone attention, SEN).
 foreach(variant IN ITEMS "fixed;lu2021" "linear;lu2021-tc" "mlp;lu2021-mlp")
   list(GET variant 0 cls)
   list(GET variant 1 ini)

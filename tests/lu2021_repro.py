@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """lu2021_repro — runs `attnsweep train SPEC --run 0` on the authors' synthetic configuration
-(examples/lu2021*.ini) and checks its trace against what the authors' code shows
-(papers/lu2021-topic-attention.md): test accuracy >= 0.99, the step where the loss first drops
+(examples/lu2021*.ini) and checks its trace against what the authors' code shows on it
+(docs/models.md, "What we reproduce"): test accuracy >= 0.99, the step where the loss first drops
 below 0.01 within a band around the paper's, topic attention rising monotonically to the paper's
 final value (+-0.06), and the SEN identity within 1 % (relative) once the topic score passes 0.5.
 

@@ -510,7 +510,7 @@ Test(spec, loads_a_file_with_its_path_in_every_location_and_its_bytes_as_text) {
     char path[] = "/tmp/attnsweep_test_spec_XXXXXX";
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
-    /* spec_load uses the built-in registry: a real family, keys fixed by the team brief */
+    /* spec_load uses the built-in registry: a real family (lu2021) and its real keys */
     const char *text = "# lu2021\n[model]\nmodel = lu2021\nembed_dim = 5, 10\n[train]\nsteps = 10\n";
     FILE *fp = fdopen(fd, "w");
     fputs(text, fp);

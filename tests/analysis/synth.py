@@ -1,6 +1,6 @@
-"""synth — writes a synthetic results.h5 in exactly the layout of the team brief ("THE OUTPUT
-FILE LAYOUT"), without MPI or the C program. Used by the analysis tests for families the tiny
-real sweep does not cover (sakamoto2024, snell2021), and to make partial/odd files on demand.
+"""synth — writes a synthetic results.h5 in exactly the layout `attnsweep run` writes
+(docs/file-format.md), without MPI or the C program. Used by the analysis tests for families the
+tiny real sweep does not cover (sakamoto2024, snell2021), and to make partial/odd files on demand.
 The numbers follow simple closed forms so a test can predict them."""
 import itertools
 

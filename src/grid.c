@@ -68,6 +68,46 @@ static void grid_describe_run(const grid_t *g, long id, char *buf, size_t len)
     if (g->n_dims && u >= 0 && (size_t)u < len) snprintf(buf + u, len - (size_t)u, ")");
 }
 
+/* Check every run (each value, then the family's cross-key rules) and sum the costs and the
+ * trace length. 0, or -1 with err naming the first bad run and how many there are. */
+static int grid_check_runs(grid_t *g, char *err, size_t errlen)
+{
+    const spec_t *s = g->spec;
+    long n_bad = 0, first_bad = -1;
+    char first_msg[512] = "";
+    for (long id = 0; id < g->n_runs; id++) {
+        params_t p;
+        char msg[512];
+        int bad = 0;
+        grid_run_params(g, id, &p);
+        for (int i = 0; i < g->n_defs && !bad; i++)
+            bad = param_check(&g->defs[i], p.v[i], msg, sizeof msg) != 0;
+        if (!bad && s->family->check) {
+            msg[0] = '\0';
+            bad = s->family->check(&p, msg, sizeof msg) != 0;
+        }
+        if (bad) {
+            if (first_bad < 0) {
+                first_bad = id;
+                snprintf(first_msg, sizeof first_msg, "%s", msg);
+            }
+            n_bad++;
+            continue;
+        }
+        int np = schema_n_points(&p);
+        if (np > g->n_points) g->n_points = np;
+        g->total_cost += grid_cost_of(g, &p);
+    }
+    if (!n_bad) return 0;
+    char run[512];
+    grid_describe_run(g, first_bad, run, sizeof run);
+    int u = snprintf(err, errlen, "%s: %s: %s", s->path, run, first_msg);
+    if (n_bad > 1 && u >= 0 && (size_t)u < errlen)
+        snprintf(err + u, errlen - (size_t)u, " (%ld of the %ld runs are invalid; this is the "
+                 "first)", n_bad, g->n_runs);
+    return -1;
+}
+
 int grid_init(grid_t *g, const spec_t *s, char *err, size_t errlen)
 {
     int rc = -1;
@@ -107,40 +147,7 @@ int grid_init(grid_t *g, const spec_t *s, char *err, size_t errlen)
         g->n_dims++;
     }
 
-    long n_bad = 0, first_bad = -1;
-    char first_msg[512] = "";
-    for (long id = 0; id < g->n_runs; id++) {
-        params_t p;
-        char msg[512];
-        int bad = 0;
-        grid_run_params(g, id, &p);
-        for (int i = 0; i < g->n_defs && !bad; i++)
-            bad = param_check(&g->defs[i], p.v[i], msg, sizeof msg) != 0;
-        if (!bad && s->family->check) {
-            msg[0] = '\0';
-            bad = s->family->check(&p, msg, sizeof msg) != 0;
-        }
-        if (bad) {
-            if (first_bad < 0) {
-                first_bad = id;
-                snprintf(first_msg, sizeof first_msg, "%s", msg);
-            }
-            n_bad++;
-            continue;
-        }
-        int np = schema_n_points(&p);
-        if (np > g->n_points) g->n_points = np;
-        g->total_cost += grid_cost_of(g, &p);
-    }
-    if (n_bad) {
-        char run[512];
-        grid_describe_run(g, first_bad, run, sizeof run);
-        int u = snprintf(err, errlen, "%s: %s: %s", s->path, run, first_msg);
-        if (n_bad > 1 && u >= 0 && (size_t)u < errlen)
-            snprintf(err + u, errlen - (size_t)u, " (%ld of the %ld runs are invalid; this is "
-                     "the first)", n_bad, g->n_runs);
-        goto cleanup;
-    }
+    if (grid_check_runs(g, err, errlen) != 0) goto cleanup;
     rc = 0;
 cleanup:
     if (rc) {

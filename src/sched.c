@@ -279,89 +279,92 @@ static double fifo_pop(inflight_t *f)
 
 /* Rank 0 of a dynamic sweep. Every TAG_REQ is answered with a run id or -1, except a FINAL one
  * (the worker's last report); the loop ends when every worker has sent its FINAL. */
+/* Rank 0's state in dynamic mode. */
+typedef struct {
+    const sched_config_t *cfg;
+    int size, n_final, stopping;
+    sched_queue_t q;
+    inflight_t *inflight; /* [size] costs of the runs each worker holds */
+    tally_t *t;
+} coord_t;
+
+/* One worker's request: tally the run it reports, answer with its next run (or stop). */
+static int coord_answer(coord_t *c, const double *msg, int src)
+{
+    int flags = (int)msg[MSG_FLAGS];
+    if (msg[MSG_ID] >= 0) {
+        double cost = fifo_pop(&c->inflight[src]);
+        if (!(flags & FLAG_ERROR)) {
+            sched_result_t r = {(int)msg[MSG_STATUS], msg[MSG_RUN_S], msg[MSG_WRITE_S]};
+            tally_add(c->t, &r);
+            c->t->cost_done += cost;
+        }
+    }
+    if (flags & FLAG_ERROR) {
+        c->stopping = 1;
+        if (c->t->error_run < 0) c->t->error_run = (long)msg[MSG_ID];
+    }
+    if (flags & FLAG_STOP) c->stopping = 1;
+    if (flags & FLAG_FINAL) {
+        c->n_final++;
+        return 0;
+    }
+    /* A request ahead of time (the worker is busy) gets a run only while more runs remain than
+     * workers: the last ones go to whoever is idle first, as in LPT. */
+    double cost = 0;
+    long remaining = c->q.n - c->q.next;
+    long long next = (c->stopping || remaining == 0) ? REPLY_STOP
+                     : ((flags & FLAG_AHEAD) && remaining < c->size - 1) ? REPLY_LATER
+                                                                          : sched_next_run(&c->q, &cost);
+    if (next >= 0) fifo_push(&c->inflight[src], cost);
+    return MPI_Send(&next, 1, MPI_LONG_LONG, src, TAG_RUN, c->cfg->comm) == MPI_SUCCESS ? 0 : -1;
+}
+
 static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, double t0,
                            int *stopped)
 {
-    sched_queue_t q;
-    double msg[MSG_LEN], last = t0;
+    coord_t c = {.cfg = cfg, .size = size, .t = t};
+    double msg[MSG_LEN], last = t0, total = sum_cost(cfg->cost, cfg->n);
     MPI_Request req = MPI_REQUEST_NULL;
     MPI_Status st;
-    int n_final = 0, stopping = 0, rc = 0;
+    int rc = -1;
     long ns = SLEEP_MIN_NS;
-    double total = sum_cost(cfg->cost, cfg->n);
-    inflight_t *inflight = calloc((size_t)size, sizeof *inflight);
 
-    if (!inflight) return -1;
-    if (sched_queue_init(&q, cfg->ids, cfg->cost, cfg->n) != 0) {
-        free(inflight);
+    if (!(c.inflight = calloc((size_t)size, sizeof *c.inflight))) return -1;
+    if (sched_queue_init(&c.q, cfg->ids, cfg->cost, cfg->n) != 0) {
+        free(c.inflight);
         return -1;
     }
     if (MPI_Irecv(msg, MSG_LEN, MPI_DOUBLE, MPI_ANY_SOURCE, TAG_REQ, cfg->comm, &req) !=
-        MPI_SUCCESS) {
-        rc = -1;
+        MPI_SUCCESS)
         goto cleanup;
-    }
-    while (n_final < size - 1) {
+    while (c.n_final < size - 1) {
         int flag = 0;
-        if (MPI_Test(&req, &flag, &st) != MPI_SUCCESS) {
-            rc = -1;
-            goto cleanup;
-        }
-        if (cfg->stop && *cfg->stop && !stopping) stopping = 1;
+        if (MPI_Test(&req, &flag, &st) != MPI_SUCCESS) goto cleanup;
+        if (cfg->stop && *cfg->stop) c.stopping = 1;
         if (!flag) {
-            progress_call(cfg, t, cfg->n, total, t0, size - 1, stopping, 0, &last);
+            progress_call(cfg, t, cfg->n, total, t0, size - 1, c.stopping, 0, &last);
             util_sleep_ns(ns);
             if (ns < SLEEP_MAX_NS) ns *= 2;
             continue;
         }
         ns = SLEEP_MIN_NS;
-        int flags = (int)msg[MSG_FLAGS], src = st.MPI_SOURCE;
-        if (msg[MSG_ID] >= 0) {
-            double c = fifo_pop(&inflight[src]);
-            if (!(flags & FLAG_ERROR)) {
-                sched_result_t r = {(int)msg[MSG_STATUS], msg[MSG_RUN_S], msg[MSG_WRITE_S]};
-                tally_add(t, &r);
-                t->cost_done += c;
-            }
-        }
-        if (flags & FLAG_ERROR) {
-            stopping = 1;
-            if (t->error_run < 0) t->error_run = (long)msg[MSG_ID];
-        }
-        if (flags & FLAG_STOP) stopping = 1;
-        if (flags & FLAG_FINAL) {
-            n_final++;
-        } else {
-            /* A request ahead of time (the worker is busy) gets a run only while more runs
-             * remain than workers: the last ones go to whoever is idle first, as in LPT. */
-            double c = 0;
-            long remaining = q.n - q.next;
-            long long next = (stopping || remaining == 0) ? REPLY_STOP
-                             : ((flags & FLAG_AHEAD) && remaining < size - 1)
-                                 ? REPLY_LATER
-                                 : sched_next_run(&q, &c);
-            if (next >= 0) fifo_push(&inflight[src], c);
-            if (MPI_Send(&next, 1, MPI_LONG_LONG, src, TAG_RUN, cfg->comm) != MPI_SUCCESS) {
-                rc = -1;
-                goto cleanup;
-            }
-        }
-        if (n_final < size - 1 &&
+        if (coord_answer(&c, msg, st.MPI_SOURCE) != 0) goto cleanup;
+        if (c.n_final < size - 1 &&
             MPI_Irecv(msg, MSG_LEN, MPI_DOUBLE, MPI_ANY_SOURCE, TAG_REQ, cfg->comm, &req) !=
-                MPI_SUCCESS) {
-            rc = -1;
+                MPI_SUCCESS)
             goto cleanup;
-        }
-        progress_call(cfg, t, cfg->n, total, t0, size - 1, stopping, 0, &last);
+        progress_call(cfg, t, cfg->n, total, t0, size - 1, c.stopping, 0, &last);
     }
-    *stopped = stopping && t->finished < cfg->n;
+    *stopped = c.stopping && t->finished < cfg->n;
+    rc = 0;
 cleanup:
-    free(inflight);
+    free(c.inflight);
     if (rc != 0 && req != MPI_REQUEST_NULL) {
         MPI_Cancel(&req);
         MPI_Request_free(&req);
     }
-    sched_queue_free(&q);
+    sched_queue_free(&c.q);
     return rc;
 }
 
@@ -510,83 +513,50 @@ static int drain_stops(MPI_Comm comm)
     }
 }
 
-int sched_run(const sched_config_t *cfg, sched_summary_t *sum)
+/* Reduce the ranks' tallies into sum (complete on rank 0; others keep their own). rc: this rank's
+ * outcome. Returns rc, -2 when another rank failed, -1 on an MPI error. */
+static int gather_summary(const sched_config_t *cfg, int rank, int size, int rc, int stopped,
+                          const tally_t *t, sched_summary_t *sum)
 {
-    int rank, size, rc = 0, stopped = 0;
-    tally_t t = {0};
-    t.error_run = -1;
-    memset(sum, 0, sizeof *sum);
-    sum->error_run = -1;
-    sum->error_rank = -1;
-    if (MPI_Comm_rank(cfg->comm, &rank) != MPI_SUCCESS ||
-        MPI_Comm_size(cfg->comm, &size) != MPI_SUCCESS)
-        return -1;
-    double t0 = util_now();
-    int n_workers;
-
-    if (size == 1) {
-        n_workers = 1;
-        rc = run_serial(cfg, &t, t0, &stopped);
-    } else if (cfg->mode == SCHED_STATIC) {
-        n_workers = size;
-        rc = run_static(cfg, rank, size, &t, t0, &stopped);
-    } else {
-        n_workers = size - 1;
-        rc = rank == 0 ? run_coordinator(cfg, size, &t, t0, &stopped) : run_worker(cfg, &t);
-    }
-
-    /* Sleep until everyone is done, then reduce the tallies on rank 0. */
-    if (size > 1) {
-        if (sched_quiet_barrier(cfg->comm) != 0) return -1;
-        if (cfg->mode == SCHED_STATIC && drain_stops(cfg->comm) != 0) return -1;
-    }
-    double wall = util_now() - t0;
-
     /* Dynamic: rank 0 tallied every finished run from the messages, so the workers contribute
      * only their busy time (and rank 0, which trains nothing, none). */
-    int dyn = size > 1 && cfg->mode == SCHED_DYNAMIC;
-    int counts_here = !dyn || rank == 0;
-    double busy = (dyn && rank == 0) ? 0.0 : t.busy;
-    double busy_max = busy, busy_sum = busy;
+    int dyn = size > 1 && cfg->mode == SCHED_DYNAMIC, counts_here = !dyn || rank == 0;
+    double busy = (dyn && rank == 0) ? 0.0 : t->busy, busy_max = busy, busy_sum = busy;
     struct {
         double v;
         int rank;
-    } err_in = {rc != 0 ? (double)t.error_run : -1.0, rc != 0 ? rank : size}, err_out = err_in;
+    } err_in = {rc != 0 ? (double)t->error_run : -1.0, rc != 0 ? rank : size}, err_out = err_in;
     double local[4] = {0, 0, 0, (double)stopped}, glob[4];
     long st_local[RUN_N_STATUS] = {0}, st_sum[RUN_N_STATUS];
     if (counts_here) {
-        local[0] = (double)t.finished;
-        local[1] = t.run_seconds;
-        local[2] = t.write_seconds;
-        memcpy(st_local, t.by_status, sizeof st_local);
+        local[0] = (double)t->finished;
+        local[1] = t->run_seconds;
+        local[2] = t->write_seconds;
+        memcpy(st_local, t->by_status, sizeof st_local);
     }
     memcpy(glob, local, sizeof glob);
     memcpy(st_sum, st_local, sizeof st_sum);
-    if (size > 1) {
-        if (MPI_Reduce(&busy, &busy_max, 1, MPI_DOUBLE, MPI_MAX, 0, cfg->comm) != MPI_SUCCESS ||
-            MPI_Reduce(&busy, &busy_sum, 1, MPI_DOUBLE, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
-            MPI_Reduce(local, glob, 4, MPI_DOUBLE, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
-            MPI_Reduce(st_local, st_sum, RUN_N_STATUS, MPI_LONG, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
-            MPI_Allreduce(&err_in, &err_out, 1, MPI_DOUBLE_INT, MPI_MINLOC, cfg->comm) !=
-                MPI_SUCCESS)
-            return -1;
-    }
-    sum->wall = wall;
-    sum->n_workers = n_workers;
+    if (size > 1 &&
+        (MPI_Reduce(&busy, &busy_max, 1, MPI_DOUBLE, MPI_MAX, 0, cfg->comm) != MPI_SUCCESS ||
+         MPI_Reduce(&busy, &busy_sum, 1, MPI_DOUBLE, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
+         MPI_Reduce(local, glob, 4, MPI_DOUBLE, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
+         MPI_Reduce(st_local, st_sum, RUN_N_STATUS, MPI_LONG, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
+         MPI_Allreduce(&err_in, &err_out, 1, MPI_DOUBLE_INT, MPI_MINLOC, cfg->comm) != MPI_SUCCESS))
+        return -1;
     if (rank == 0) {
         sum->finished = (long)glob[0];
         memcpy(sum->by_status, st_sum, sizeof st_sum);
         sum->run_seconds = glob[1];
         sum->write_seconds = glob[2];
         sum->busy_max = busy_max;
-        sum->busy_mean = busy_sum / n_workers;
+        sum->busy_mean = busy_sum / sum->n_workers;
         sum->stopped = glob[3] > 0;
     } else {
-        sum->finished = t.finished;
-        memcpy(sum->by_status, t.by_status, sizeof t.by_status);
-        sum->run_seconds = t.run_seconds;
-        sum->write_seconds = t.write_seconds;
-        sum->busy_max = sum->busy_mean = t.busy;
+        sum->finished = t->finished;
+        memcpy(sum->by_status, t->by_status, sizeof t->by_status);
+        sum->run_seconds = t->run_seconds;
+        sum->write_seconds = t->write_seconds;
+        sum->busy_max = sum->busy_mean = t->busy;
         sum->stopped = stopped;
     }
     if (err_out.rank < size) {
@@ -595,4 +565,34 @@ int sched_run(const sched_config_t *cfg, sched_summary_t *sum)
         return rc != 0 ? rc : -2;
     }
     return rc;
+}
+
+int sched_run(const sched_config_t *cfg, sched_summary_t *sum)
+{
+    int rank, size, rc = 0, stopped = 0;
+    tally_t t = {.error_run = -1};
+    memset(sum, 0, sizeof *sum);
+    sum->error_run = -1;
+    sum->error_rank = -1;
+    if (MPI_Comm_rank(cfg->comm, &rank) != MPI_SUCCESS ||
+        MPI_Comm_size(cfg->comm, &size) != MPI_SUCCESS)
+        return -1;
+    double t0 = util_now();
+    if (size == 1) {
+        sum->n_workers = 1;
+        rc = run_serial(cfg, &t, t0, &stopped);
+    } else if (cfg->mode == SCHED_STATIC) {
+        sum->n_workers = size;
+        rc = run_static(cfg, rank, size, &t, t0, &stopped);
+    } else {
+        sum->n_workers = size - 1;
+        rc = rank == 0 ? run_coordinator(cfg, size, &t, t0, &stopped) : run_worker(cfg, &t);
+    }
+    /* Sleep until everyone is done, then reduce the tallies on rank 0. */
+    if (size > 1) {
+        if (sched_quiet_barrier(cfg->comm) != 0) return -1;
+        if (cfg->mode == SCHED_STATIC && drain_stops(cfg->comm) != 0) return -1;
+    }
+    sum->wall = util_now() - t0;
+    return gather_summary(cfg, rank, size, rc, stopped, &t, sum);
 }

@@ -1,5 +1,4 @@
-/* h5out — the sweep's one shared HDF5 file (layout: team brief "OUTPUT FILE LAYOUT", README
- * section "output"). Every dataset is created collectively and allocated at full size with fill
+/* h5out — the sweep's one shared HDF5 file (layout: docs/file-format.md). Every dataset is created collectively and allocated at full size with fill
  * values; after that setup (flushed to disk) only raw data is written, with independent MPI-IO
  * by the rank that trained the run, status last as the commit point. No metadata changes after
  * creation, so a sweep killed at any moment leaves a file whose committed runs are intact.

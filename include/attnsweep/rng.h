@@ -1,6 +1,6 @@
 /* rng — the only source of randomness in attnsweep. A run's data and initial weights come from
  * independent streams keyed by (seed, stream id) alone, never by rank, time or schedule, so a
- * run is bit-identical wherever and whenever it trains (DESIGN.md §2). Generator: xoshiro256**
+ * run is bit-identical wherever and whenever it trains. Generator: xoshiro256**
  * seeded through SplitMix64 of (seed, stream); normals by Box–Muller (both values used). */
 #ifndef ATTNSWEEP_RNG_H
 #define ATTNSWEEP_RNG_H

@@ -11,7 +11,7 @@
 #include "attnsweep/h5out.h"
 
 #define MAX_METRICS MODEL_MAX_METRICS
-#define METADATA_BYTES 2048.0 /* object header, attributes and B-tree share of one dataset */
+#define METADATA_BYTES 640.0 /* object header and attributes of one dataset (measured) */
 #define STATUS_CODES "0=pending,1=done,2=failed,3=diverged,4=interrupted"
 
 /* The per-run summary datasets, in write order; status is written last (the commit). */

@@ -1,9 +1,10 @@
 /* test_h5out — the MPI-free part of the output module (h5out.h): how one run's trace is packed
  * into the float32 rows the file stores (metric-major, NaN past the filled points) and the CRC
- * that /runs/trace_crc32 holds, and the status names. File I/O itself needs MPI: see
- * tests/sweep.cmake. */
+ * that /runs/trace_crc32 holds, the output size estimate, and the serial reader on a file
+ * version 1 wrote. Writing needs MPI: see tests/sweep.cmake. */
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <criterion/criterion.h>
 #include "attnsweep/h5out.h"
 
@@ -63,17 +64,46 @@ Test(h5out, trace_crc_is_the_crc32_of_the_packed_rows_and_sees_one_changed_value
     train_trace_free(&t);
 }
 
-Test(h5out, crc32_matches_the_ieee_check_value)
+Test(h5out, the_size_estimate_is_within_a_fifth_of_a_real_file)
 {
-    cr_expect_eq(util_crc32("123456789", 9), 0xCBF43926u);
+    spec_t spec;
+    grid_t g;
+    char err[512];
+    struct stat st;
+    cr_assert_eq(spec_load(&spec, ATTNSWEEP_SOURCE_DIR "/examples/demo.ini", NULL, 0, err,
+                           sizeof err), 0, "%s", err);
+    cr_assert_eq(grid_init(&g, &spec, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(stat(ATTNSWEEP_SOURCE_DIR "/tests/data/demo-v1.h5", &st), 0);
+    double est = h5out_estimate_bytes(&g), real = (double)st.st_size;
+    cr_expect(est > 0.8 * real && est < 1.2 * real, "estimate %.0f B, the demo file %.0f B", est,
+              real);
+    grid_free(&g);
+    spec_free(&spec);
 }
 
-Test(h5out, status_names_match_the_codes_attribute)
+Test(h5out, inspect_reads_a_version_1_file_counts_and_verifies_it)
 {
-    cr_expect_str_eq(run_status_name(RUN_PENDING), "pending");
-    cr_expect_str_eq(run_status_name(RUN_DONE), "done");
-    cr_expect_str_eq(run_status_name(RUN_FAILED), "failed");
-    cr_expect_str_eq(run_status_name(RUN_DIVERGED), "diverged");
-    cr_expect_str_eq(run_status_name(RUN_INTERRUPTED), "interrupted");
-    cr_expect_str_eq(run_status_name(7), "?");
+    h5out_info_t in;
+    char err[512];
+    cr_assert_eq(h5out_inspect(ATTNSWEEP_SOURCE_DIR "/tests/data/demo-v1.h5", 1, &in, err,
+                               sizeof err), 0, "%s", err);
+    cr_expect_eq(in.n_runs, 24);
+    cr_expect_eq(in.counts[RUN_DONE], 24);
+    cr_expect_eq(in.n_finished, 24);
+    cr_expect_eq(in.n_started, 24);
+    cr_expect_eq(in.max_attempts, 1);
+    cr_expect_eq(in.n_bad_crc, 0);
+    cr_expect_eq(in.n_points, 101);
+    cr_expect_str_eq(in.model, "lu2021");
+    h5out_info_free(&in);
+}
+
+Test(h5out, inspect_refuses_a_missing_file_and_a_file_that_is_not_hdf5)
+{
+    h5out_info_t in;
+    char err[512];
+    cr_expect_neq(h5out_inspect("/nonexistent/x.h5", 0, &in, err, sizeof err), 0);
+    cr_expect(strstr(err, "cannot open it"), "%s", err);
+    cr_expect_neq(h5out_inspect(ATTNSWEEP_SOURCE_DIR "/README.md", 0, &in, err, sizeof err), 0);
+    cr_expect(strstr(err, "not an HDF5 file"), "%s", err);
 }

@@ -219,30 +219,3 @@ Test(train, lu2021_with_a_huge_learning_rate_diverges_and_keeps_its_trace)
     cr_expect_neq(res.message[0], '\0');
     train_trace_free(&t);
 }
-
-Test(train, crc32_matches_the_standard_check_value)
-{
-    cr_expect_eq(util_crc32("123456789", 9), 0xCBF43926u);
-    cr_expect_eq(util_crc32("", 0), 0u);
-}
-
-Test(train, the_schema_puts_the_common_keys_first_then_the_family_keys_at_their_defaults)
-{
-    run_params_t rp;
-    params_for(&rp, &mock_family);
-    cr_assert_eq(rp.p.n, schema_n_common + mock_family.n_params);
-    for (int i = 0; i < schema_n_common; i++)
-        cr_assert_str_eq(rp.defs[i].name, schema_common[i].name);
-    for (int i = 0; i < mock_family.n_params; i++) {
-        cr_assert_str_eq(rp.defs[schema_n_common + i].name, mock_family.params[i].name);
-        cr_assert_eq(rp.p.v[schema_n_common + i], mock_family.params[i].def);
-    }
-    cr_assert_eq(rp.p.defs, rp.defs);
-    param_def_t small[2];
-    char err[160];
-    cr_assert_eq(schema_build(mock_family.params, mock_family.n_params, small, 2, err, sizeof err),
-                 -1, "a buffer too small is refused");
-    cr_assert_eq(params_set(&rp.p, "no_such_key", 1.0), -1);
-    cr_assert_eq(params_set(&rp.p, "steps", 7.0), 0);
-    cr_assert_eq(params_geti(&rp.p, "steps"), 7);
-}

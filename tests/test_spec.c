@@ -204,12 +204,15 @@ Test(spec, suggests_lr_for_a_misspelled_learning_rate) {
 
 Test(spec, rejects_a_bad_number) {
     expect_error("[model]\nmodel = toy\n[task]\nvocab_size = 1O0\n", "toy.ini:4", "vocab_size",
-                 "expected a number", "'1O0'");
+                 "expected an integer, got '1O0'");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nlr = 0.1O\n", "toy.ini:4",
+                 "lr: expected a number, got '0.1O'");
 }
 
 Test(spec, rejects_a_number_out_of_range_or_not_an_integer) {
     expect_error("[model]\nmodel = toy\n[task]\nvocab_size = 0\n", "toy.ini:4", "vocab_size",
-                 "expected a value in [1,");
+                 "expected an integer in [1, 1000000000], got 0");
     spec_free(&spec);
     expect_error("[model]\nmodel = toy\n[task]\nvocab_size = 10.5\n", "toy.ini:4", "vocab_size",
                  "expected an integer");
@@ -436,7 +439,7 @@ Test(spec, rejects_a_bad_override_naming_it) {
         {"training.lr=0.1", "unknown section 'training'"},
         {"train.lernrate=0.1", "unknown key 'lernrate'"},
         {"task.lr=0.1", "belongs in [train]"},
-        {"train.lr=-1", "lr: expected a value in (0,"},
+        {"train.lr=-1", "lr: expected a number in (0, 1000000], got -1"},
         {"train.=1", "no key"},
         {"grid.log_every=1,2", "cannot be swept"},
     };

@@ -4,6 +4,7 @@
  * the combined schema and expand its values. grid.c turns the result into runs. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,89 +83,81 @@ static int spec_push(double **vals, int *n, int *cap, double v)
     return 0;
 }
 
-/* Parses a whole string as a double (strtod, nothing after it). */
-static int spec_number(const char *s, double *v)
+/* Appends " (from 'item')" to a value's message: which item of the list produced it. */
+static void spec_from(char *err, size_t errlen, const char *shown)
 {
-    char buf[128], *end;
-    size_t n = strlen(s);
-    if (n == 0 || n >= sizeof buf) return -1;
-    memcpy(buf, s, n + 1);
-    char *t = spec_trim(buf);
-    if (!*t) return -1;
-    errno = 0;
-    *v = strtod(t, &end);
-    return (end == t || *end || errno == ERANGE || !isfinite(*v)) ? -1 : 0;
+    size_t u = strlen(err);
+    if (u < errlen) snprintf(err + u, errlen - u, " (from '%s')", shown);
 }
 
-/* Parses a whole string as an integer. */
-static int spec_integer(const char *s, long long *v)
+/* "needs a numeric key" for a range or a space on an enum or bool key. */
+static int spec_needs_numeric(const param_def_t *d, const char *what, char *err, size_t errlen)
 {
-    char buf[64], *end;
-    size_t n = strlen(s);
-    if (n == 0 || n >= sizeof buf) return -1;
-    memcpy(buf, s, n + 1);
-    char *t = spec_trim(buf);
-    if (!*t) return -1;
-    errno = 0;
-    *v = strtoll(t, &end, 10);
-    return (end == t || *end || errno == ERANGE) ? -1 : 0;
+    char list[160] = "false, true";
+    for (int i = 0; d->type == PARAM_ENUM && d->choices && d->choices[i]; i++) {
+        size_t u = i ? strlen(list) : 0;
+        snprintf(list + u, sizeof list - u, "%s%s", i ? ", " : "", d->choices[i]);
+    }
+    snprintf(err, errlen, "%s: %s needs a numeric key; list the values instead, e.g. %s", d->name,
+             what, list);
+    return -1;
 }
 
-/* Splits "name(a, b, n)" (cut up in place) into its three numbers; 0 ok, -1 bad syntax. */
-static int spec_space_args(char *item, double *a, double *b, long long *count)
+/* Splits "name(a, b, n)" (cut up in place) into its three trimmed argument texts; 0 ok, -1 bad
+ * syntax. */
+static int spec_space_args(char *item, char *args[3])
 {
     char *open = strchr(item, '('), *close = strrchr(item, ')');
-    char *args[3];
     int n_args = 0;
     if (!open || !close || close < open || spec_trim(close + 1)[0] != '\0') return -1;
     *close = '\0';
     for (char *p = open + 1;;) {
         char *comma = strchr(p, ',');
         if (n_args == 3) return -1;
-        args[n_args++] = p;
+        if (comma) *comma = '\0';
+        args[n_args++] = spec_trim(p);
         if (!comma) break;
-        *comma = '\0';
         p = comma + 1;
     }
-    if (n_args != 3 || spec_number(args[0], a) || spec_number(args[1], b) ||
-        spec_integer(args[2], count))
-        return -1;
-    return 0;
+    return n_args == 3 && *args[0] && *args[1] && *args[2] ? 0 : -1;
 }
 
-/* logspace(a, b, n) / linspace(a, b, n): n points from a to b inclusive, the ends exact;
- * rounded to the nearest integer for integer keys. item is the trimmed item text. */
-static int spec_expand_space(const param_def_t *d, char *item, int is_log, double **vals,
-                             int *n, int *cap, char *err, size_t errlen)
+/* logspace(a, b, n) / linspace(a, b, n): n points from a to b inclusive, the ends exact (read as
+ * the key reads a value: exact integers for an INT key); the points between are rounded to the
+ * nearest integer for INT keys. n is checked against the per-key limit before anything is
+ * allocated. item is the trimmed item text, shown its quoted copy for messages. */
+static int spec_expand_space(const param_def_t *d, char *item, const char *shown, int is_log,
+                             double **vals, int *n, int *cap, char *err, size_t errlen)
 {
     const char *fn = is_log ? "logspace" : "linspace";
-    char shown[96];
+    char *args[3], got[64];
     double a, b;
-    long long count;
-    snprintf(shown, sizeof shown, "%s", item);
-    if (d->type == PARAM_ENUM || d->type == PARAM_BOOL) {
-        char list[160] = "false, true";
-        for (int i = 0; d->type == PARAM_ENUM && d->choices && d->choices[i]; i++) {
-            size_t u = i ? strlen(list) : 0;
-            snprintf(list + u, sizeof list - u, "%s%s", i ? ", " : "", d->choices[i]);
-        }
-        snprintf(err, errlen, "%s: %s() needs a numeric key; list the values instead, e.g. %s",
-                 d->name, fn, list);
-        return -1;
-    }
-    if (spec_space_args(item, &a, &b, &count)) {
+    long long count = 0;
+    if (d->type == PARAM_ENUM || d->type == PARAM_BOOL)
+        return spec_needs_numeric(d, is_log ? "logspace()" : "linspace()", err, errlen);
+    if (spec_space_args(item, args)) {
         snprintf(err, errlen, "%s: expected %s(a, b, n) with numbers a, b and an integer n >= 1, "
                  "got '%s'", d->name, fn, shown);
         return -1;
     }
-    if (count < 1 || count > SPEC_MAX_VALUES) {
-        snprintf(err, errlen, "%s: %s(a, b, n) needs 1 <= n <= %d, got n = %lld", d->name, fn,
-                 SPEC_MAX_VALUES, count);
+    param_num_t r = param_read_integer(args[2], strlen(args[2]), &count);
+    if (r != PARAM_NUM_OK || count < 1 || count > SPEC_MAX_VALUES) {
+        param_quote(args[2], strlen(args[2]), got, sizeof got);
+        snprintf(err, errlen, "%s: %s(a, b, n) needs an integer n with 1 <= n <= %d, got n = %s",
+                 d->name, fn, SPEC_MAX_VALUES, got);
+        return -1;
+    }
+    if (count > SPEC_MAX_VALUES - *n) {
+        snprintf(err, errlen, "%s: more than %d values", d->name, SPEC_MAX_VALUES);
+        return -1;
+    }
+    if (param_parse(d, args[0], &a, err, errlen) || param_parse(d, args[1], &b, err, errlen)) {
+        spec_from(err, errlen, shown);
         return -1;
     }
     if (is_log && !(a > 0 && b > 0)) {
-        snprintf(err, errlen, "%s: logspace(a, b, n) needs a > 0 and b > 0, got a = %g, b = %g",
-                 d->name, a, b);
+        snprintf(err, errlen, "%s: logspace(a, b, n) needs a > 0 and b > 0, got a = %s, b = %s",
+                 d->name, args[0], args[1]);
         return -1;
     }
     double la = is_log ? log10(a) : a, lb = is_log ? log10(b) : b;
@@ -185,38 +178,65 @@ static int spec_expand_space(const param_def_t *d, char *item, int is_log, doubl
     return 0;
 }
 
-/* a..b, inclusive, integer ends. */
-static int spec_expand_range(const param_def_t *d, char *item, char *dots, double **vals, int *n,
-                             int *cap, char *err, size_t errlen)
+/* a..b, inclusive: integer ends read exactly; the count b - a is taken in unsigned arithmetic
+ * (no overflow for any two int64 ends) and checked, with the ends, before anything is
+ * allocated. */
+static int spec_expand_range(const param_def_t *d, char *item, char *dots, const char *shown,
+                             double **vals, int *n, int *cap, char *err, size_t errlen)
 {
-    long long a, b;
-    if (d->type == PARAM_ENUM || d->type == PARAM_BOOL) {
-        snprintf(err, errlen, "%s: a range a..b needs a numeric key; list the values instead, "
-                 "e.g. %s", d->name, d->type == PARAM_BOOL ? "false, true" : "a, b");
-        return -1;
-    }
+    long long a = 0, b = 0;
+    if (d->type == PARAM_ENUM || d->type == PARAM_BOOL)
+        return spec_needs_numeric(d, "a range a..b", err, errlen);
     *dots = '\0';
-    if (spec_integer(item, &a) || spec_integer(dots + 2, &b)) {
-        *dots = '.';
-        snprintf(err, errlen, "%s: expected a range of two integers like 0..9, got '%s'", d->name,
-                 item);
+    char *ta = spec_trim(item), *tb = spec_trim(dots + 2);
+    param_num_t ra = param_read_integer(ta, strlen(ta), &a);
+    param_num_t rb = param_read_integer(tb, strlen(tb), &b);
+    if (ra == PARAM_NUM_FRACTION || rb == PARAM_NUM_FRACTION) {
+        char hint[160] = "", qa[48], qb[48];
+        if (d->type == PARAM_REAL)
+            snprintf(hint, sizeof hint, "; for real values write linspace(%s, %s, n)",
+                     param_quote(ta, strlen(ta), qa, sizeof qa),
+                     param_quote(tb, strlen(tb), qb, sizeof qb));
+        snprintf(err, errlen, "%s: a range a..b steps by 1 between integer ends, got '%s'%s",
+                 d->name, shown, hint);
         return -1;
     }
-    *dots = '.';
+    if (ra == PARAM_NUM_TOO_LARGE || rb == PARAM_NUM_TOO_LARGE) {
+        double ignored; /* param_parse words the message: the key's range and the end in full */
+        param_parse(d, ra == PARAM_NUM_TOO_LARGE ? ta : tb, &ignored, err, errlen);
+        spec_from(err, errlen, shown);
+        return -1;
+    }
+    if (ra != PARAM_NUM_OK || rb != PARAM_NUM_OK) {
+        snprintf(err, errlen, "%s: expected a range of two integers like 0..9, got '%s'", d->name,
+                 shown);
+        return -1;
+    }
     if (a > b) {
         snprintf(err, errlen,
                  "%s: reversed range '%s': the start must not exceed the end (write %lld..%lld)",
-                 d->name, item, b, a);
+                 d->name, shown, b, a);
         return -1;
     }
-    if (b - a >= SPEC_MAX_VALUES) {
-        snprintf(err, errlen, "%s: range '%s' has more than %d values", d->name, item,
-                 SPEC_MAX_VALUES);
+    unsigned long long span = (unsigned long long)b - (unsigned long long)a; /* values - 1 */
+    if (span >= SPEC_MAX_VALUES) {
+        char count[24] = "18446744073709551616"; /* span + 1 when it wraps: INT64_MIN..INT64_MAX */
+        if (span != ULLONG_MAX) snprintf(count, sizeof count, "%llu", span + 1);
+        snprintf(err, errlen, "%s: range '%s' has %s values; a key takes at most %d", d->name,
+                 shown, count, SPEC_MAX_VALUES);
         return -1;
     }
-    for (long long v = a; v <= b; v++)
-        if (spec_push(vals, n, cap, (double)v)) {
-            snprintf(err, errlen, "%s: out of memory expanding '%s'", d->name, item);
+    if (span >= (unsigned long long)(SPEC_MAX_VALUES - *n)) {
+        snprintf(err, errlen, "%s: more than %d values", d->name, SPEC_MAX_VALUES);
+        return -1;
+    }
+    if (param_check_integer(d, a, err, errlen) || param_check_integer(d, b, err, errlen)) {
+        spec_from(err, errlen, shown);
+        return -1;
+    }
+    for (unsigned long long i = 0; i <= span; i++)
+        if (spec_push(vals, n, cap, (double)(a + (long long)i))) {
+            snprintf(err, errlen, "%s: out of memory expanding '%s'", d->name, shown);
             return -1;
         }
     return 0;
@@ -227,7 +247,7 @@ int spec_parse_values(const param_def_t *d, const char *text, double **out, int 
 {
     double *vals = NULL, *sorted = NULL;
     int nv = 0, cap = 0, rc = -1;
-    char *buf = strdup(text ? text : "");
+    char *buf = strdup(text ? text : ""), list[128]; /* list: the whole text, for messages */
     *out = NULL;
     *n = 0;
     if (!buf) {
@@ -235,6 +255,7 @@ int spec_parse_values(const param_def_t *d, const char *text, double **out, int 
         goto cleanup;
     }
     char *all = spec_trim(buf);
+    param_quote(all, strlen(all), list, sizeof list);
     if (!*all) {
         snprintf(err, errlen, "%s: expected %s, got nothing", d->name, spec_value_hint);
         goto cleanup;
@@ -253,19 +274,20 @@ int spec_parse_values(const param_def_t *d, const char *text, double **out, int 
         char *item = spec_trim(p);
         int first = nv;
         if (!*item) {
-            snprintf(err, errlen, "%s: empty item in the list '%s'; expected %s", d->name, text,
+            snprintf(err, errlen, "%s: empty item in the list '%s'; expected %s", d->name, list,
                      spec_value_hint);
             goto cleanup;
         }
         char shown[96]; /* the item as written, for messages (expansion cuts it up) */
-        snprintf(shown, sizeof shown, "%s", item);
+        param_quote(item, strlen(item), shown, sizeof shown);
         char *dots = strstr(item, "..");
         int expanded = 1;
         if (strncmp(item, "logspace", 8) == 0 || strncmp(item, "linspace", 8) == 0) {
-            if (spec_expand_space(d, item, item[1] == 'o', &vals, &nv, &cap, err, errlen))
+            if (spec_expand_space(d, item, shown, item[1] == 'o', &vals, &nv, &cap, err, errlen))
                 goto cleanup;
         } else if (dots) {
-            if (spec_expand_range(d, item, dots, &vals, &nv, &cap, err, errlen)) goto cleanup;
+            if (spec_expand_range(d, item, dots, shown, &vals, &nv, &cap, err, errlen))
+                goto cleanup;
         } else {
             double v;
             expanded = 0;
@@ -286,8 +308,7 @@ int spec_parse_values(const param_def_t *d, const char *text, double **out, int 
         }
         for (int i = first; i < nv; i++)
             if (param_check(d, vals[i], err, errlen)) {
-                size_t u = strlen(err);
-                if (expanded) snprintf(err + u, errlen - u, " (from '%s')", shown);
+                if (expanded) spec_from(err, errlen, shown);
                 goto cleanup;
             }
         if (last) break;
@@ -306,7 +327,7 @@ int spec_parse_values(const param_def_t *d, const char *text, double **out, int 
             char v[64];
             param_format(d, sorted[i], v, sizeof v);
             snprintf(err, errlen, "%s: the value %s appears more than once in '%s'; list each "
-                     "value once", d->name, v, text);
+                     "value once", d->name, v, list);
             goto cleanup;
         }
     *out = vals;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <criterion/criterion.h>
 #include "attnsweep/spec.h"
 #include "attnsweep/train.h"
@@ -238,7 +239,10 @@ Test(spec, rejects_a_reversed_range) {
 
 Test(spec, rejects_a_range_with_non_integer_ends) {
     expect_error("[model]\nmodel = toy\n[grid]\nseed = 0..2.5\n", "toy.ini:4", "seed",
-                 "two integers");
+                 "between integer ends, got '0..2.5'");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[grid]\nseed = 0..x\n", "toy.ini:4", "seed",
+                 "expected a range of two integers like 0..9, got '0..x'");
 }
 
 Test(spec, rejects_a_duplicate_key_in_the_same_section_naming_both_lines) {
@@ -332,8 +336,11 @@ Test(spec, rejects_an_over_long_value_line_with_its_line_number) {
 }
 
 Test(spec, rejects_logspace_with_a_non_positive_end_or_bad_arguments) {
-    expect_error("[model]\nmodel = toy\n[train]\nlr = logspace(0, 1, 3)\n", "toy.ini:4", "lr",
-                 "a > 0 and b > 0");
+    expect_error("[model]\nmodel = toy\n[train]\nmax_seconds = logspace(0, 1, 3)\n", "toy.ini:4",
+                 "max_seconds: logspace(a, b, n) needs a > 0 and b > 0, got a = 0, b = 1");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nlr = logspace(0, 1, 3)\n", "toy.ini:4",
+                 "lr: expected a number in (0, 1000000], got 0 (from 'logspace(0, 1, 3)')");
     spec_free(&spec);
     expect_error("[model]\nmodel = toy\n[train]\nlr = logspace(1e-3, 1)\n", "toy.ini:4", "lr",
                  "logspace(a, b, n)");
@@ -352,7 +359,132 @@ Test(spec, rejects_a_range_or_logspace_on_an_enum_key) {
 
 Test(spec, rejects_an_over_large_range) {
     expect_error("[model]\nmodel = toy\n[grid]\nseed = 0..99999999\n", "toy.ini:4", "seed",
-                 "more than");
+                 "range '0..99999999' has 100000000 values; a key takes at most 1000000");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[grid]\nseed = 5, 0..999999\n", "toy.ini:4",
+                 "seed: more than 1000000 values");
+}
+
+/* Ends near the int64 limits: the count b - a must not overflow, and it is checked before any
+ * allocation (the address-space cap makes an expansion attempt fail fast instead of eating GBs). */
+Test(spec, counts_a_range_near_the_int64_limits_before_allocating) {
+    struct rlimit cap = {.rlim_cur = 1L << 30, .rlim_max = 1L << 30};
+    cr_assert_eq(setrlimit(RLIMIT_AS, &cap), 0);
+    const char *ranges[][2] = {
+        {"-1..9223372036854775807", "has 9223372036854775809 values; a key takes at most 1000000"},
+        {"-9223372036854775808..9223372036854775807", "has 18446744073709551616 values"},
+        {"0..9223372036854775807", "has 9223372036854775808 values"},
+        {"-9223372036854775808..0", "has 9223372036854775809 values"},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        double *v = NULL;
+        int n = 0;
+        cr_assert_neq(spec_parse_values(&toy_params[0], ranges[i][0], &v, &n, err, sizeof err), 0,
+                      "accepted %s", ranges[i][0]);
+        cr_assert_null(v);
+        cr_assert(strstr(err, ranges[i][1]), "%s: %s", ranges[i][0], err);
+    }
+    expect_error("[model]\nmodel = toy\n[grid]\nseed = -1..9223372036854775807\n", "toy.ini:4",
+                 "seed: range '-1..9223372036854775807' has 9223372036854775809 values");
+}
+
+Test(spec, checks_range_ends_exactly_against_the_key_range) {
+    expect_error("[model]\nmodel = toy\n[grid]\nseed = 9007199254740990..9007199254740993\n",
+                 "toy.ini:4", "seed: expected an integer in [0, 9007199254740991], got "
+                 "9007199254740993 (from '9007199254740990..9007199254740993')");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[grid]\nseed = 0..99999999999999999999\n", "toy.ini:4",
+                 "seed: expected an integer in [0, 9007199254740991], got 99999999999999999999 "
+                 "(from '0..99999999999999999999')");
+    spec_free(&spec);
+    cr_assert_eq(load("[model]\nmodel = toy\n[grid]\nseed = 9007199254740989..9007199254740991, "
+                      "1e3..1.002e3\n"), 0, "%s", err);
+    const spec_entry_t *e = entry("seed");
+    cr_assert_eq(e->n_values, 6);
+    cr_assert_eq(e->values[2], 9007199254740991.0);
+    cr_assert_eq(e->values[5], 1002.0);
+}
+
+Test(spec, rejects_a_range_with_real_ends_suggesting_linspace_for_a_real_key) {
+    expect_error("[model]\nmodel = toy\n[train]\nlr = 0.5..3\n", "toy.ini:4",
+                 "lr: a range a..b steps by 1 between integer ends, got '0.5..3'; for real values "
+                 "write linspace(0.5, 3, n)");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nsteps = 1..2.5\n", "toy.ini:4",
+                 "steps: a range a..b steps by 1 between integer ends, got '1..2.5'");
+    cr_assert_null(strstr(err, "linspace"), "%s", err);
+}
+
+Test(spec, rejects_space_counts_that_are_not_whole_or_past_the_limit_before_allocating) {
+    struct rlimit cap = {.rlim_cur = 1L << 30, .rlim_max = 1L << 30};
+    cr_assert_eq(setrlimit(RLIMIT_AS, &cap), 0);
+    const char *bad[][2] = {
+        {"logspace(1e-3, 1, 99999999999999999999)", "got n = 99999999999999999999"},
+        {"linspace(0.1, 1, 2000000)", "got n = 2000000"},
+        {"linspace(0.1, 1, 0)", "got n = 0"},
+        {"linspace(0.1, 1, -5)", "got n = -5"},
+        {"logspace(1e-3, 1, 2.5)", "got n = 2.5"},
+        {"logspace(1e-3, 1, 0x10)", "got n = 0x10"},
+        {"0.5, linspace(0.1, 1, 1000000)", "more than 1000000 values"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double *v = NULL;
+        int n = 0;
+        cr_assert_neq(spec_parse_values(&toy_params[5], bad[i][0], &v, &n, err, sizeof err), 0,
+                      "accepted %s", bad[i][0]);
+        cr_assert(strstr(err, bad[i][1]), "%s: %s", bad[i][0], err);
+        if (i < 6) cr_assert(strstr(err, "needs an integer n with 1 <= n <= 1000000"), "%s", err);
+    }
+    double *v = NULL;
+    int n = 0;
+    cr_assert_eq(spec_parse_values(&toy_params[5], "logspace(1e-3, 1, 1e1)", &v, &n, err,
+                                   sizeof err), 0, "%s", err);
+    cr_assert_eq(n, 10, "n = 1e1 is a whole number");
+    free(v);
+}
+
+Test(spec, reads_space_ends_as_the_key_reads_a_value) {
+    expect_error("[model]\nmodel = toy\n[train]\nlr = logspace(0x1p-10, 1, 3)\n", "toy.ini:4",
+                 "lr: expected a number, got '0x1p-10'; write numbers in decimal (from "
+                 "'logspace(0x1p-10, 1, 3)')");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nlr = linspace(0.1, inf, 3)\n", "toy.ini:4",
+                 "lr: expected a finite number, got 'inf'");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nlr = linspace(0.1, 1e999, 3)\n", "toy.ini:4",
+                 "lr: expected a number in (0, 1000000], got 1e999");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nsteps = linspace(0.5, 10, 3)\n", "toy.ini:4",
+                 "steps: expected an integer, got 0.5 (from 'linspace(0.5, 10, 3)')");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nseed = linspace(0, 9007199254740993, 3)\n",
+                 "toy.ini:4", "got 9007199254740993 (from");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nlr = logspace(1e-3, 1e9, 3)\n", "toy.ini:4",
+                 "lr: expected a number in (0, 1000000], got 1000000000 (from 'logspace(1e-3, 1e9, 3)')");
+}
+
+Test(spec, reads_integer_keys_in_exponent_notation_and_minus_zero_as_zero) {
+    cr_assert_eq(load("[model]\nmodel = toy\n[train]\nsteps = 1e3, 2.5e3, -0\n"), 0, "%s", err);
+    const spec_entry_t *e = entry("steps");
+    cr_assert(e->values[0] == 1000 && e->values[1] == 2500 && e->values[2] == 0);
+    cr_assert(!signbit(e->values[2]));
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nmax_seconds = 0, -0\n", "toy.ini:4",
+                 "max_seconds: the value 0 appears more than once in '0, -0'");
+}
+
+Test(spec, quotes_control_characters_in_a_value_list_escaped) {
+    double *v = NULL;
+    int n = 0;
+    const char *bad[] = {"1, \x0e\x19, 3", "1, , \x1b[2J", "0..\x07", "linspace(1, 2, \x08)",
+                         "5, 5 \x7f, 5"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_neq(spec_parse_values(&toy_params[0], bad[i], &v, &n, err, sizeof err), 0);
+        for (const char *p = err; *p; p++)
+            cr_assert((unsigned char)*p >= 0x20 && *p != 0x7f, "raw byte in: %s", err);
+        cr_assert(strstr(err, "\\x"), "no escape in: %s", err);
+    }
 }
 
 Test(spec, leaves_the_spec_empty_and_freeable_after_an_error) {

@@ -62,6 +62,72 @@ static void spec_cut_hash_comment(char *v)
         }
 }
 
+/* Quotes a NUL-terminated input string for a message (param_quote). */
+static const char *spec_q(const char *text, char *buf, size_t len)
+{
+    return param_quote(text, strlen(text), buf, len);
+}
+
+/* ---------------------------------------------------------------- lines and text */
+
+/* The line at text[0..len): its length without the line end, and in *next with it. A line ends
+ * at "\n", "\r\n" or a lone "\r" (classic Mac files), or at the end of the text. */
+static size_t spec_line(const char *text, size_t len, size_t *next)
+{
+    size_t i = 0;
+    while (i < len && text[i] != '\n' && text[i] != '\r') i++;
+    *next = i;
+    if (i < len) *next += (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n') ? 2 : 1;
+    return i;
+}
+
+/* Start of line number `line` (1-based) of text, and its length in *n; NULL past the end. */
+static const char *spec_line_at(const char *text, size_t len, int line, size_t *n)
+{
+    size_t pos = 0, next = 0;
+    for (int l = 1; l < line && pos < len; l++) {
+        spec_line(text + pos, len - pos, &next);
+        pos += next;
+    }
+    if (pos >= len) return NULL;
+    *n = spec_line(text + pos, len - pos, &next);
+    return text + pos;
+}
+
+/* "byte 9 is 0x0e, a control character" for s[k], the first byte param_text_len stops at. */
+static void spec_bad_byte(const char *s, size_t n, size_t k, char *buf, size_t len)
+{
+    unsigned char c = (unsigned char)s[k];
+    int control = c < 0x20 || c == 0x7f ||
+                  (c == 0xc2 && k + 1 < n && (unsigned char)s[k + 1] >= 0x80 &&
+                   (unsigned char)s[k + 1] <= 0x9f); /* C1: U+0080..U+009F */
+    snprintf(buf, len, "byte %zu is 0x%02x, %s", k + 1, c,
+             control ? "a control character" : "not UTF-8");
+}
+
+/* A spec is UTF-8 text: names the first line holding a control character (other than tab) or
+ * bytes that are not UTF-8, and quotes it escaped from up to 40 bytes before the bad byte.
+ * Messages from later steps quote text that passed this check. */
+static int spec_check_text(const char *path, const char *text, size_t len, char *err,
+                           size_t errlen)
+{
+    size_t pos = 0, next;
+    for (int line = 1; pos < len; line++, pos += next) {
+        const char *s = text + pos;
+        size_t n = spec_line(s, len - pos, &next), k = param_text_len(s, n);
+        if (k == n) continue;
+        size_t from = k > 40 ? k - 40 : 0;
+        while (from < k && ((unsigned char)s[from] & 0xc0) == 0x80) from++; /* whole characters */
+        char what[64], shown[112];
+        spec_bad_byte(s, n, k, what, sizeof what);
+        snprintf(err, errlen, "%s:%d: this line is not text: %s: '%s%s'; a spec is a UTF-8 text "
+                 "file", path, line, what, from ? "..." : "",
+                 param_quote(s + from, n - from, shown, sizeof shown));
+        return -1;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- value lists */
 
 static int spec_cmp_double(const void *a, const void *b)
@@ -450,19 +516,19 @@ static void spec_fail(spec_reader_t *r, int line, const char *fmt, ...)
 }
 
 /* fgets-style reader for ini_parse_stream: hands inih one line at a time, so r->line is the
- * line of every handler call (the packaged libinih has no INI_HANDLER_LINENO). It also spots
- * section headers, which inih does not report, to flag unknown sections and empty [model]. */
+ * line of every handler call (the packaged libinih has no INI_HANDLER_LINENO). Lines end at LF,
+ * CRLF or CR; inih always gets the line's text and "\n". It also spots section headers, which
+ * inih does not report, to flag unknown sections and empty [model]. */
 static char *spec_read_line(char *str, int num, void *stream)
 {
     spec_reader_t *r = stream;
     if (r->pos >= r->len || num < 4) return NULL;
     const char *start = r->text + r->pos;
-    const char *nl = memchr(start, '\n', r->len - r->pos);
-    size_t n = nl ? (size_t)(nl - start) + 1 : r->len - r->pos; /* with the newline */
-    r->pos += n;
+    size_t next, n = spec_line(start, r->len - r->pos, &next);
+    r->pos += next;
     r->line++;
     r->line_start = start;
-    r->line_len = nl ? n - 1 : n;
+    r->line_len = n;
 
     const char *s = start;
     if (r->line == 1 && r->line_len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3;
@@ -470,17 +536,16 @@ static char *spec_read_line(char *str, int num, void *stream)
     while (t < start + r->line_len && (*t == ' ' || *t == '\t')) t++;
     int comment = (t < start + r->line_len && (*t == '#' || *t == ';'));
 
-    if (n > (size_t)num - 1) { /* inih's line buffer is fixed: cut, and refuse unless a comment */
+    size_t max = (size_t)num - 2; /* inih's fixed buffer holds the text, "\n" and a NUL */
+    if (n > max) { /* cut, and refuse unless a comment */
         if (!comment)
             spec_fail(r, r->line,
-                      "line is %zu characters long, the limit is %d; split a long list over "
-                      "indented continuation lines", r->line_len, num - 3);
-        n = (size_t)num - 2;
-        memcpy(str, start, n);
-        str[n++] = '\n';
-    } else {
-        memcpy(str, start, n);
+                      "line is %zu characters long, the limit is %zu; split a long list over "
+                      "indented continuation lines", n, max);
+        n = max;
     }
+    memcpy(str, start, n);
+    str[n++] = '\n';
     str[n] = '\0';
 
     if (t == s && t < start + r->line_len && *t == '[') { /* a section header at column 0 */
@@ -492,11 +557,11 @@ static char *spec_read_line(char *str, int num, void *stream)
             memcpy(name, t + 1, k);
             name[k] = '\0';
             char *nm = spec_trim(name);
-            char hint[48];
+            char hint[48], q[80];
             if (!spec_is_section(nm))
                 spec_fail(r, r->line,
                           "unknown section [%s]%s (the sections are [model], [task], [train] and "
-                          "[grid])", nm, spec_section_hint(nm, hint, sizeof hint));
+                          "[grid])", spec_q(nm, q, sizeof q), spec_section_hint(nm, hint, sizeof hint));
             if (strcmp(nm, "model") == 0) r->saw_model_section = 1;
         }
     }
@@ -626,10 +691,12 @@ static const char *spec_home_anywhere(const model_family_t *const *fam, const ch
 static int spec_apply_override(spec_reader_t *r, const model_family_t *const *fam,
                                const char *ov, char *err, size_t errlen)
 {
-    char buf[512], where[320];
-    snprintf(where, sizeof where, "--set %s", ov);
+    char buf[512], where[320], q[240];
+    snprintf(where, sizeof where, "--set %s", spec_q(ov, q, sizeof q));
     if (strlen(ov) >= sizeof buf) {
-        snprintf(err, errlen, "%.60s...: too long (limit %zu characters)", where, sizeof buf - 1);
+        char cut[64];
+        snprintf(err, errlen, "--set %s: too long (limit %zu characters)",
+                 spec_q(ov, cut, sizeof cut), sizeof buf - 1);
         return -1;
     }
     memcpy(buf, ov, strlen(ov) + 1);
@@ -680,7 +747,8 @@ static int spec_apply_override(spec_reader_t *r, const model_family_t *const *fa
         return 0;
     }
     if (strlen(key) >= sizeof r->entries[0].key) {
-        snprintf(err, errlen, "%s: unknown key '%.40s...'", where, key);
+        char cut[48];
+        snprintf(err, errlen, "%s: unknown key '%s'", where, spec_q(key, cut, sizeof cut));
         return -1;
     }
     if (spec_add_entry(&r->entries, &r->n, &r->cap, section, key, value, where)) {
@@ -727,7 +795,7 @@ static char *spec_canonical(const char *text, const char *const *ov, int n_ov)
 static int spec_resolve_family(spec_t *s, spec_reader_t *r, const model_family_t *const *fam,
                                char *err, size_t errlen)
 {
-    char names[256];
+    char names[256], q[96];
     spec_families_list(fam, names, sizeof names);
     int m = -1;
     for (int i = 0; i < r->n; i++)
@@ -735,10 +803,10 @@ static int spec_resolve_family(spec_t *s, spec_reader_t *r, const model_family_t
     if (m < 0) {
         if (!r->saw_model_section)
             snprintf(err, errlen, "%s: no [model] section; a spec needs [model] with "
-                     "model = NAME (families: %s)", s->path, names);
+                     "model = NAME (families: %s)", r->path, names);
         else
             snprintf(err, errlen, "%s: [model] has no 'model = NAME' key (families: %s)",
-                     s->path, names);
+                     r->path, names);
         return -1;
     }
     spec_entry_t *e = &r->entries[m];
@@ -749,7 +817,7 @@ static int spec_resolve_family(spec_t *s, spec_reader_t *r, const model_family_t
     }
     if (strpbrk(e->text, ",(") || strstr(e->text, "..")) {
         snprintf(err, errlen, "%s: model: expected one family name (one family per spec), got "
-                 "'%s'", e->where, e->text);
+                 "'%s'", e->where, spec_q(e->text, q, sizeof q));
         return -1;
     }
     if (strncmp(e->text, "plugin:", 7) == 0) {
@@ -771,7 +839,7 @@ static int spec_resolve_family(spec_t *s, spec_reader_t *r, const model_family_t
     }
     if (!s->family) {
         snprintf(err, errlen, "%s: model: unknown model '%s'; the families are: %s, or "
-                 "plugin:PATH.so", e->where, e->text, names);
+                 "plugin:PATH.so", e->where, spec_q(e->text, q, sizeof q), names);
         return -1;
     }
     free(e->text);
@@ -845,39 +913,49 @@ int spec_load_text_in(spec_t *s, const model_family_t *const *families, const ch
 {
     spec_reader_t r;
     int rc = -1;
+    char shown_path[256]; /* the path in messages */
     memset(s, 0, sizeof *s);
     memset(&r, 0, sizeof r);
     if (!families) families = model_families;
     if (!path) path = "<spec>";
     if (!text) text = "";
-    s->path = strdup(path);
-    s->text = spec_canonical(text, overrides, n_overrides);
-    if (!s->path || !s->text) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto cleanup;
-    }
-    spec_sha256_hex(s->text, strlen(s->text), s->sha256);
-
-    r.path = path;
+    spec_q(path, shown_path, sizeof shown_path);
+    r.path = shown_path;
     r.text = text;
     r.len = strlen(text);
     r.err = err;
     r.errlen = errlen;
+    if (spec_check_text(r.path, text, r.len, err, errlen)) goto cleanup;
+    for (int i = 0; i < n_overrides; i++) {
+        size_t n = strlen(overrides[i]), k = param_text_len(overrides[i], n);
+        char what[64], q[240];
+        if (k == n) continue;
+        spec_bad_byte(overrides[i], n, k, what, sizeof what);
+        snprintf(err, errlen, "--set %s: not one line of text: %s", spec_q(overrides[i], q, sizeof q),
+                 what);
+        goto cleanup;
+    }
+    s->path = strdup(path);
+    s->text = spec_canonical(text, overrides, n_overrides);
+    if (!s->path || !s->text) {
+        snprintf(err, errlen, "%s: out of memory", r.path);
+        goto cleanup;
+    }
+    spec_sha256_hex(s->text, strlen(s->text), s->sha256);
+
     int ret = ini_parse_stream(spec_read_line, &r, spec_handler, &r);
     if (ret < 0) {
-        snprintf(err, errlen, "%s: out of memory while parsing", path);
+        snprintf(err, errlen, "%s: out of memory while parsing", r.path);
         goto cleanup;
     }
     if (ret > 0 && (!r.err_line || ret < r.err_line)) {
         /* A line inih could not read: find its text for the message. */
-        const char *p = text;
-        for (int l = 1; l < ret && p; l++) {
-            p = strchr(p, '\n');
-            if (p) p++;
-        }
-        int n = p ? (int)strcspn(p, "\r\n") : 0;
+        size_t n = 0;
+        const char *line = spec_line_at(text, r.len, ret, &n);
+        char shown[100];
+        param_quote(line ? line : "", line ? n : 0, shown, sizeof shown);
         snprintf(err, errlen, "%s:%d: expected 'key = value', '[section]' or a comment, got "
-                 "'%.*s'", path, ret, n > 80 ? 80 : n, p ? p : "");
+                 "'%s'", r.path, ret, shown);
         goto cleanup;
     }
     if (r.err_line) goto cleanup;
@@ -910,43 +988,42 @@ int spec_load(spec_t *s, const char *path, const char *const *overrides, int n_o
               char *err, size_t errlen)
 {
     FILE *fp = NULL;
-    char *buf = NULL;
+    char *buf = NULL, shown[256];
     int rc = -1;
     long size;
     memset(s, 0, sizeof *s);
+    path = path ? path : "<spec>";
+    spec_q(path, shown, sizeof shown);
     fp = fopen(path, "rb");
     if (!fp) {
-        snprintf(err, errlen, "%s: cannot open the spec: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot open the spec: %s", shown, strerror(errno));
         goto cleanup;
     }
     struct stat st;
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file; expected a spec (.ini) file", path);
+        snprintf(err, errlen, "%s: not a regular file; expected a spec (.ini) file", shown);
         goto cleanup;
     }
     if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-        snprintf(err, errlen, "%s: cannot read the spec: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot read the spec: %s", shown, strerror(errno));
         goto cleanup;
     }
     if (size > SPEC_MAX_BYTES) {
-        snprintf(err, errlen, "%s: %ld bytes, more than a spec should be (limit %ld)", path,
+        snprintf(err, errlen, "%s: %ld bytes, more than a spec should be (limit %ld)", shown,
                  size, SPEC_MAX_BYTES);
         goto cleanup;
     }
     buf = malloc((size_t)size + 1);
     if (!buf) {
-        snprintf(err, errlen, "%s: out of memory", path);
+        snprintf(err, errlen, "%s: out of memory", shown);
         goto cleanup;
     }
     if (fread(buf, 1, (size_t)size, fp) != (size_t)size) {
-        snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: read error: %s", shown, strerror(errno));
         goto cleanup;
     }
     buf[size] = '\0';
-    if (strlen(buf) != (size_t)size) {
-        snprintf(err, errlen, "%s: contains a NUL byte: a spec is a text file", path);
-        goto cleanup;
-    }
+    if (spec_check_text(shown, buf, (size_t)size, err, errlen)) goto cleanup; /* NUL bytes too */
     rc = spec_load_text(s, path, buf, overrides, n_overrides, err, errlen);
 cleanup:
     if (fp) fclose(fp);

@@ -182,6 +182,93 @@ Test(spec, reads_windows_line_ends_a_bom_and_keys_indented_under_a_header) {
     cr_assert_str_eq(entry("vocab_size")->where, "toy.ini:4");
 }
 
+Test(spec, reads_classic_mac_line_ends_and_mixed_ones_with_the_right_line_numbers) {
+    cr_assert_eq(load("[model]\rmodel = toy\r[task]\rvocab_size = 7, 8\r"), 0, "%s", err);
+    cr_assert_eq(entry("vocab_size")->n_values, 2);
+    cr_assert_str_eq(entry("vocab_size")->where, "toy.ini:4");
+    spec_free(&spec);
+    cr_assert_eq(load("[model]\r\nmodel = toy\r[task]\n\r\nwords = 3\rvocab_size = 9"), 0, "%s",
+                 err);
+    cr_assert_str_eq(entry("words")->where, "toy.ini:5");
+    cr_assert_str_eq(entry("vocab_size")->where, "toy.ini:6");
+    cr_assert_eq(entry("vocab_size")->values[0], 9.0);
+    spec_free(&spec);
+    expect_error("[model]\rmodel = toy\rthis is not a key\r", "toy.ini:3",
+                 "expected 'key = value', '[section]' or a comment, got 'this is not a key'");
+    spec_free(&spec);
+    expect_error("[model]\rmodel = toy\r[task]\rvocab_size = 0\r", "toy.ini:4",
+                 "vocab_size: expected an integer in [1, 1000000000], got 0");
+}
+
+Test(spec, names_a_line_that_is_not_text_and_quotes_it_escaped) {
+    expect_error("[model]\nmodel = toy\n\x0e\x19garbage\x1b[2J\n",
+                 "toy.ini:3: this line is not text: byte 1 is 0x0e, a control character: "
+                 "'\\x0e\\x19garbage\\x1b[2J'; a spec is a UTF-8 text file");
+    spec_free(&spec);
+    expect_error("# caf\xe9 in Latin-1\n[model]\nmodel = toy\n",
+                 "toy.ini:1: this line is not text: byte 6 is 0xe9, not UTF-8: "
+                 "'# caf\\xe9 in Latin-1'");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n# \xc2\x9b[31m\n", "toy.ini:3", "0xc2, a control character",
+                 "'# \\xc2\\x9b[31m'");
+    spec_free(&spec);
+    char text[400] = "[model]\nmodel = toy\n# ";
+    for (int i = 0; i < 20; i++) strcat(text, "0123456789");
+    strcat(text, "\x7f tail\n");
+    expect_error(text, "toy.ini:3", "byte 203 is 0x7f, a control character: '...",
+                 "0123456789\\x7f tail'");
+    for (const char *p = err; *p; p++)
+        cr_assert((unsigned char)*p >= 0x20 && *p != 0x7f, "raw byte in: %s", err);
+    spec_free(&spec);
+    cr_assert_eq(load("# caf\xc3\xa9 \xe2\x89\xa4 \xf0\x9f\x98\x80\t(UTF-8 and a tab)\n[model]\nmodel = toy\n"),
+                 0, "%s", err);
+}
+
+Test(spec, names_the_line_of_a_nul_byte_in_a_file_on_disk) {
+    char path[] = "/tmp/attnsweep_test_spec_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    const char text[] = "[model]\nmodel = toy\nseed = 1\0002\n";
+    cr_assert_eq(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+    int rc = spec_load(&spec, path, NULL, 0, err, sizeof err);
+    remove(path);
+    cr_assert_neq(rc, 0);
+    char want[128];
+    snprintf(want, sizeof want, "%s:3: this line is not text: byte 9 is 0x00, a control character: "
+             "'seed = 1\\x002'", path);
+    cr_assert(strstr(err, want), "%s", err);
+}
+
+Test(spec, quotes_a_path_with_control_characters_escaped) {
+    err[0] = '\0';
+    cr_assert_neq(spec_load_text_in(&spec, toy_registry, "a\x1b[2Jb.ini", "[task]\nwords = 3\n",
+                                    NULL, 0, err, sizeof err), 0);
+    cr_assert(strstr(err, "a\\x1b[2Jb.ini: no [model] section"), "%s", err);
+}
+
+static void make_line(char *text, size_t width, const char *eol)
+{
+    sprintf(text, "[model]%smodel = toy%s[grid]%sseed =", eol, eol, eol);
+    size_t start = strlen(text), pad = width - strlen("seed =") - strlen(" 0, 1, 2");
+    memset(text + start, ' ', pad);
+    sprintf(text + start + pad, " 0, 1, 2%s", eol);
+}
+
+Test(spec, limits_lines_to_198_characters_whatever_the_line_end) {
+    const char *eols[] = {"\n", "\r\n", "\r"};
+    char text[512];
+    for (int k = 0; k < 3; k++) {
+        make_line(text, 198, eols[k]);
+        cr_assert_eq(load(text), 0, "198 characters, end %d: %s", k, err);
+        cr_assert_eq(entry("seed")->n_values, 3);
+        spec_free(&spec);
+        make_line(text, 199, eols[k]);
+        expect_error(text, "toy.ini:4: line is 199 characters long, the limit is 198");
+        spec_free(&spec);
+    }
+}
+
 Test(spec, accepts_a_long_comment_line) {
     char text[2000] = "[model]\nmodel = toy\n# ";
     for (int i = 0; i < 100; i++) strcat(text, "long comment ");
@@ -582,6 +669,23 @@ Test(spec, rejects_a_bad_override_naming_it) {
         snprintf(want, sizeof want, "--set %s", bad[i][0]);
         cr_assert(strstr(err, want), "error does not name the override: %s", err);
         cr_assert(strstr(err, bad[i][1]), "error lacks '%s': %s", bad[i][1], err);
+        spec_free(&spec);
+    }
+}
+
+Test(spec, rejects_an_override_that_is_not_one_line_of_text) {
+    const char *bad[][2] = {
+        {"train.lr=0.1\n[train]\nsteps=5", "--set train.lr=0.1\\x0a[train]\\x0asteps=5: not one "
+                                            "line of text: byte 13 is 0x0a, a control character"},
+        {"train.lr=0.1\x0e\x19", "byte 13 is 0x0e"},
+        {"train.l\x1b[31mr=0.1", "byte 8 is 0x1b"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *sets[] = {bad[i][0]};
+        cr_assert_neq(load_set(good, sets, 1), 0, "accepted --set %s", bad[i][0]);
+        cr_assert(strstr(err, "not one line of text") && strstr(err, bad[i][1]), "%s", err);
+        for (const char *p = err; *p; p++)
+            cr_assert((unsigned char)*p >= 0x20, "raw byte in: %s", err);
         spec_free(&spec);
     }
 }

@@ -561,7 +561,8 @@ static char *spec_read_line(char *str, int num, void *stream)
             if (!spec_is_section(nm))
                 spec_fail(r, r->line,
                           "unknown section [%s]%s (the sections are [model], [task], [train] and "
-                          "[grid])", spec_q(nm, q, sizeof q), spec_section_hint(nm, hint, sizeof hint));
+                          "[grid])", spec_q(nm, q, sizeof q),
+                          spec_section_hint(nm, hint, sizeof hint));
             if (strcmp(nm, "model") == 0) r->saw_model_section = 1;
         }
     }
@@ -931,8 +932,8 @@ int spec_load_text_in(spec_t *s, const model_family_t *const *families, const ch
         char what[64], q[240];
         if (k == n) continue;
         spec_bad_byte(overrides[i], n, k, what, sizeof what);
-        snprintf(err, errlen, "--set %s: not one line of text: %s", spec_q(overrides[i], q, sizeof q),
-                 what);
+        snprintf(err, errlen, "--set %s: not one line of text: %s",
+                 spec_q(overrides[i], q, sizeof q), what);
         goto cleanup;
     }
     s->path = strdup(path);

@@ -128,7 +128,8 @@ Test(param, rejects_hexadecimal_numbers_for_integer_and_real_keys) {
 
 Test(param, rejects_underscores_blanks_and_other_forms_outside_the_grammar) {
     const char *bad[] = {"1_000", "1 000", "0. 5", "1e", "e5", ".", "+", "-", "1e+", "--1",
-                         "+-1", "1,5", "1e5.5", "5e1e2", "0b101", "1d3", "\xef\xbc\x91" /* fullwidth 1 */};
+                         "+-1", "1,5", "1e5.5", "5e1e2", "0b101", "1d3",
+                         "\xef\xbc\x91" /* fullwidth 1 */};
     double v;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cr_assert_neq(parse(SHIFT, bad[i], &v), 0, "accepted '%s'", bad[i]);
@@ -246,7 +247,8 @@ Test(param, reads_integers_exactly_past_what_a_double_holds) {
     const struct { const char *text; param_num_t want; } bad[] = {
         {"9223372036854775808", PARAM_NUM_TOO_LARGE}, {"-9223372036854775809", PARAM_NUM_TOO_LARGE},
         {"1e19", PARAM_NUM_TOO_LARGE}, {"1e999999999999999999999", PARAM_NUM_TOO_LARGE},
-        {"1.5", PARAM_NUM_FRACTION}, {".5", PARAM_NUM_FRACTION}, {"1e-999999999999", PARAM_NUM_FRACTION},
+        {"1.5", PARAM_NUM_FRACTION}, {".5", PARAM_NUM_FRACTION},
+        {"1e-999999999999", PARAM_NUM_FRACTION},
         {"0x10", PARAM_NUM_SYNTAX}, {" 1", PARAM_NUM_SYNTAX}, {"", PARAM_NUM_SYNTAX},
         {"-inf", PARAM_NUM_NONFINITE},
     };
@@ -260,15 +262,19 @@ Test(param, reads_integers_exactly_past_what_a_double_holds) {
 Test(param, names_integers_past_the_range_in_full) {
     double v;
     cr_assert_neq(parse(SEED, "9007199254740993", &v), 0);
-    cr_assert_str_eq(err, "seed: expected an integer in [0, 9007199254740991], got 9007199254740993");
+    cr_assert_str_eq(err, "seed: expected an integer in [0, 9007199254740991], "
+                          "got 9007199254740993");
     cr_assert_neq(parse(SEED, "99999999999999999999999", &v), 0);
-    cr_assert_str_eq(err, "seed: expected an integer in [0, 9007199254740991], got 99999999999999999999999");
+    cr_assert_str_eq(err, "seed: expected an integer in [0, 9007199254740991], "
+                          "got 99999999999999999999999");
     cr_assert_eq(parse(SEED, "9007199254740991", &v), 0, "%s", err);
     cr_assert_eq(v, 9007199254740991.0);
     cr_assert_neq(param_check(&defs[SEED], 9007199254740992.0, err, sizeof err), 0);
-    cr_assert_str_eq(err, "seed: expected an integer in [0, 9007199254740991], got 9007199254740992");
+    cr_assert_str_eq(err, "seed: expected an integer in [0, 9007199254740991], "
+                          "got 9007199254740992");
     cr_assert_neq(param_check_integer(&defs[SEED], LLONG_MIN, err, sizeof err), 0);
-    cr_assert_str_eq(err, "seed: expected an integer in [0, 9007199254740991], got -9223372036854775808");
+    cr_assert_str_eq(err, "seed: expected an integer in [0, 9007199254740991], "
+                          "got -9223372036854775808");
     cr_assert_eq(param_check_integer(&defs[OFFSET], -5, err, sizeof err), 0);
 }
 

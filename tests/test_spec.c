@@ -220,8 +220,8 @@ Test(spec, names_a_line_that_is_not_text_and_quotes_it_escaped) {
     for (const char *p = err; *p; p++)
         cr_assert((unsigned char)*p >= 0x20 && *p != 0x7f, "raw byte in: %s", err);
     spec_free(&spec);
-    cr_assert_eq(load("# caf\xc3\xa9 \xe2\x89\xa4 \xf0\x9f\x98\x80\t(UTF-8 and a tab)\n[model]\nmodel = toy\n"),
-                 0, "%s", err);
+    cr_assert_eq(load("# caf\xc3\xa9 \xe2\x89\xa4 \xf0\x9f\x98\x80\t(UTF-8 and a tab)\n"
+                      "[model]\nmodel = toy\n"), 0, "%s", err);
 }
 
 Test(spec, names_the_line_of_a_nul_byte_in_a_file_on_disk) {
@@ -548,7 +548,8 @@ Test(spec, reads_space_ends_as_the_key_reads_a_value) {
                  "toy.ini:4", "got 9007199254740993 (from");
     spec_free(&spec);
     expect_error("[model]\nmodel = toy\n[train]\nlr = logspace(1e-3, 1e9, 3)\n", "toy.ini:4",
-                 "lr: expected a number in (0, 1000000], got 1000000000 (from 'logspace(1e-3, 1e9, 3)')");
+                 "lr: expected a number in (0, 1000000], got 1000000000 "
+                 "(from 'logspace(1e-3, 1e9, 3)')");
 }
 
 Test(spec, reads_integer_keys_in_exponent_notation_and_minus_zero_as_zero) {

@@ -4,6 +4,7 @@
  * the combined schema and expand its values. grid.c turns the result into runs. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,6 +62,72 @@ static void spec_cut_hash_comment(char *v)
         }
 }
 
+/* Quotes a NUL-terminated input string for a message (param_quote). */
+static const char *spec_q(const char *text, char *buf, size_t len)
+{
+    return param_quote(text, strlen(text), buf, len);
+}
+
+/* ---------------------------------------------------------------- lines and text */
+
+/* The line at text[0..len): its length without the line end, and in *next with it. A line ends
+ * at "\n", "\r\n" or a lone "\r" (classic Mac files), or at the end of the text. */
+static size_t spec_line(const char *text, size_t len, size_t *next)
+{
+    size_t i = 0;
+    while (i < len && text[i] != '\n' && text[i] != '\r') i++;
+    *next = i;
+    if (i < len) *next += (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n') ? 2 : 1;
+    return i;
+}
+
+/* Start of line number `line` (1-based) of text, and its length in *n; NULL past the end. */
+static const char *spec_line_at(const char *text, size_t len, int line, size_t *n)
+{
+    size_t pos = 0, next = 0;
+    for (int l = 1; l < line && pos < len; l++) {
+        spec_line(text + pos, len - pos, &next);
+        pos += next;
+    }
+    if (pos >= len) return NULL;
+    *n = spec_line(text + pos, len - pos, &next);
+    return text + pos;
+}
+
+/* "byte 9 is 0x0e, a control character" for s[k], the first byte param_text_len stops at. */
+static void spec_bad_byte(const char *s, size_t n, size_t k, char *buf, size_t len)
+{
+    unsigned char c = (unsigned char)s[k];
+    int control = c < 0x20 || c == 0x7f ||
+                  (c == 0xc2 && k + 1 < n && (unsigned char)s[k + 1] >= 0x80 &&
+                   (unsigned char)s[k + 1] <= 0x9f); /* C1: U+0080..U+009F */
+    snprintf(buf, len, "byte %zu is 0x%02x, %s", k + 1, c,
+             control ? "a control character" : "not UTF-8");
+}
+
+/* A spec is UTF-8 text: names the first line holding a control character (other than tab) or
+ * bytes that are not UTF-8, and quotes it escaped from up to 40 bytes before the bad byte.
+ * Messages from later steps quote text that passed this check. */
+static int spec_check_text(const char *path, const char *text, size_t len, char *err,
+                           size_t errlen)
+{
+    size_t pos = 0, next;
+    for (int line = 1; pos < len; line++, pos += next) {
+        const char *s = text + pos;
+        size_t n = spec_line(s, len - pos, &next), k = param_text_len(s, n);
+        if (k == n) continue;
+        size_t from = k > 40 ? k - 40 : 0;
+        while (from < k && ((unsigned char)s[from] & 0xc0) == 0x80) from++; /* whole characters */
+        char what[64], shown[112];
+        spec_bad_byte(s, n, k, what, sizeof what);
+        snprintf(err, errlen, "%s:%d: this line is not text: %s: '%s%s'; a spec is a UTF-8 text "
+                 "file", path, line, what, from ? "..." : "",
+                 param_quote(s + from, n - from, shown, sizeof shown));
+        return -1;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- value lists */
 
 static int spec_cmp_double(const void *a, const void *b)
@@ -82,89 +149,81 @@ static int spec_push(double **vals, int *n, int *cap, double v)
     return 0;
 }
 
-/* Parses a whole string as a double (strtod, nothing after it). */
-static int spec_number(const char *s, double *v)
+/* Appends " (from 'item')" to a value's message: which item of the list produced it. */
+static void spec_from(char *err, size_t errlen, const char *shown)
 {
-    char buf[128], *end;
-    size_t n = strlen(s);
-    if (n == 0 || n >= sizeof buf) return -1;
-    memcpy(buf, s, n + 1);
-    char *t = spec_trim(buf);
-    if (!*t) return -1;
-    errno = 0;
-    *v = strtod(t, &end);
-    return (end == t || *end || errno == ERANGE || !isfinite(*v)) ? -1 : 0;
+    size_t u = strlen(err);
+    if (u < errlen) snprintf(err + u, errlen - u, " (from '%s')", shown);
 }
 
-/* Parses a whole string as an integer. */
-static int spec_integer(const char *s, long long *v)
+/* "needs a numeric key" for a range or a space on an enum or bool key. */
+static int spec_needs_numeric(const param_def_t *d, const char *what, char *err, size_t errlen)
 {
-    char buf[64], *end;
-    size_t n = strlen(s);
-    if (n == 0 || n >= sizeof buf) return -1;
-    memcpy(buf, s, n + 1);
-    char *t = spec_trim(buf);
-    if (!*t) return -1;
-    errno = 0;
-    *v = strtoll(t, &end, 10);
-    return (end == t || *end || errno == ERANGE) ? -1 : 0;
+    char list[160] = "false, true";
+    for (int i = 0; d->type == PARAM_ENUM && d->choices && d->choices[i]; i++) {
+        size_t u = i ? strlen(list) : 0;
+        snprintf(list + u, sizeof list - u, "%s%s", i ? ", " : "", d->choices[i]);
+    }
+    snprintf(err, errlen, "%s: %s needs a numeric key; list the values instead, e.g. %s", d->name,
+             what, list);
+    return -1;
 }
 
-/* Splits "name(a, b, n)" (cut up in place) into its three numbers; 0 ok, -1 bad syntax. */
-static int spec_space_args(char *item, double *a, double *b, long long *count)
+/* Splits "name(a, b, n)" (cut up in place) into its three trimmed argument texts; 0 ok, -1 bad
+ * syntax. */
+static int spec_space_args(char *item, char *args[3])
 {
     char *open = strchr(item, '('), *close = strrchr(item, ')');
-    char *args[3];
     int n_args = 0;
     if (!open || !close || close < open || spec_trim(close + 1)[0] != '\0') return -1;
     *close = '\0';
     for (char *p = open + 1;;) {
         char *comma = strchr(p, ',');
         if (n_args == 3) return -1;
-        args[n_args++] = p;
+        if (comma) *comma = '\0';
+        args[n_args++] = spec_trim(p);
         if (!comma) break;
-        *comma = '\0';
         p = comma + 1;
     }
-    if (n_args != 3 || spec_number(args[0], a) || spec_number(args[1], b) ||
-        spec_integer(args[2], count))
-        return -1;
-    return 0;
+    return n_args == 3 && *args[0] && *args[1] && *args[2] ? 0 : -1;
 }
 
-/* logspace(a, b, n) / linspace(a, b, n): n points from a to b inclusive, the ends exact;
- * rounded to the nearest integer for integer keys. item is the trimmed item text. */
-static int spec_expand_space(const param_def_t *d, char *item, int is_log, double **vals,
-                             int *n, int *cap, char *err, size_t errlen)
+/* logspace(a, b, n) / linspace(a, b, n): n points from a to b inclusive, the ends exact (read as
+ * the key reads a value: exact integers for an INT key); the points between are rounded to the
+ * nearest integer for INT keys. n is checked against the per-key limit before anything is
+ * allocated. item is the trimmed item text, shown its quoted copy for messages. */
+static int spec_expand_space(const param_def_t *d, char *item, const char *shown, int is_log,
+                             double **vals, int *n, int *cap, char *err, size_t errlen)
 {
     const char *fn = is_log ? "logspace" : "linspace";
-    char shown[96];
+    char *args[3], got[64];
     double a, b;
-    long long count;
-    snprintf(shown, sizeof shown, "%s", item);
-    if (d->type == PARAM_ENUM || d->type == PARAM_BOOL) {
-        char list[160] = "false, true";
-        for (int i = 0; d->type == PARAM_ENUM && d->choices && d->choices[i]; i++) {
-            size_t u = i ? strlen(list) : 0;
-            snprintf(list + u, sizeof list - u, "%s%s", i ? ", " : "", d->choices[i]);
-        }
-        snprintf(err, errlen, "%s: %s() needs a numeric key; list the values instead, e.g. %s",
-                 d->name, fn, list);
-        return -1;
-    }
-    if (spec_space_args(item, &a, &b, &count)) {
+    long long count = 0;
+    if (d->type == PARAM_ENUM || d->type == PARAM_BOOL)
+        return spec_needs_numeric(d, is_log ? "logspace()" : "linspace()", err, errlen);
+    if (spec_space_args(item, args)) {
         snprintf(err, errlen, "%s: expected %s(a, b, n) with numbers a, b and an integer n >= 1, "
                  "got '%s'", d->name, fn, shown);
         return -1;
     }
-    if (count < 1 || count > SPEC_MAX_VALUES) {
-        snprintf(err, errlen, "%s: %s(a, b, n) needs 1 <= n <= %d, got n = %lld", d->name, fn,
-                 SPEC_MAX_VALUES, count);
+    param_num_t r = param_read_integer(args[2], strlen(args[2]), &count);
+    if (r != PARAM_NUM_OK || count < 1 || count > SPEC_MAX_VALUES) {
+        param_quote(args[2], strlen(args[2]), got, sizeof got);
+        snprintf(err, errlen, "%s: %s(a, b, n) needs an integer n with 1 <= n <= %d, got n = %s",
+                 d->name, fn, SPEC_MAX_VALUES, got);
+        return -1;
+    }
+    if (count > SPEC_MAX_VALUES - *n) {
+        snprintf(err, errlen, "%s: more than %d values", d->name, SPEC_MAX_VALUES);
+        return -1;
+    }
+    if (param_parse(d, args[0], &a, err, errlen) || param_parse(d, args[1], &b, err, errlen)) {
+        spec_from(err, errlen, shown);
         return -1;
     }
     if (is_log && !(a > 0 && b > 0)) {
-        snprintf(err, errlen, "%s: logspace(a, b, n) needs a > 0 and b > 0, got a = %g, b = %g",
-                 d->name, a, b);
+        snprintf(err, errlen, "%s: logspace(a, b, n) needs a > 0 and b > 0, got a = %s, b = %s",
+                 d->name, args[0], args[1]);
         return -1;
     }
     double la = is_log ? log10(a) : a, lb = is_log ? log10(b) : b;
@@ -185,38 +244,65 @@ static int spec_expand_space(const param_def_t *d, char *item, int is_log, doubl
     return 0;
 }
 
-/* a..b, inclusive, integer ends. */
-static int spec_expand_range(const param_def_t *d, char *item, char *dots, double **vals, int *n,
-                             int *cap, char *err, size_t errlen)
+/* a..b, inclusive: integer ends read exactly; the count b - a is taken in unsigned arithmetic
+ * (no overflow for any two int64 ends) and checked, with the ends, before anything is
+ * allocated. */
+static int spec_expand_range(const param_def_t *d, char *item, char *dots, const char *shown,
+                             double **vals, int *n, int *cap, char *err, size_t errlen)
 {
-    long long a, b;
-    if (d->type == PARAM_ENUM || d->type == PARAM_BOOL) {
-        snprintf(err, errlen, "%s: a range a..b needs a numeric key; list the values instead, "
-                 "e.g. %s", d->name, d->type == PARAM_BOOL ? "false, true" : "a, b");
-        return -1;
-    }
+    long long a = 0, b = 0;
+    if (d->type == PARAM_ENUM || d->type == PARAM_BOOL)
+        return spec_needs_numeric(d, "a range a..b", err, errlen);
     *dots = '\0';
-    if (spec_integer(item, &a) || spec_integer(dots + 2, &b)) {
-        *dots = '.';
-        snprintf(err, errlen, "%s: expected a range of two integers like 0..9, got '%s'", d->name,
-                 item);
+    char *ta = spec_trim(item), *tb = spec_trim(dots + 2);
+    param_num_t ra = param_read_integer(ta, strlen(ta), &a);
+    param_num_t rb = param_read_integer(tb, strlen(tb), &b);
+    if (ra == PARAM_NUM_FRACTION || rb == PARAM_NUM_FRACTION) {
+        char hint[160] = "", qa[48], qb[48];
+        if (d->type == PARAM_REAL)
+            snprintf(hint, sizeof hint, "; for real values write linspace(%s, %s, n)",
+                     param_quote(ta, strlen(ta), qa, sizeof qa),
+                     param_quote(tb, strlen(tb), qb, sizeof qb));
+        snprintf(err, errlen, "%s: a range a..b steps by 1 between integer ends, got '%s'%s",
+                 d->name, shown, hint);
         return -1;
     }
-    *dots = '.';
+    if (ra == PARAM_NUM_TOO_LARGE || rb == PARAM_NUM_TOO_LARGE) {
+        double ignored; /* param_parse words the message: the key's range and the end in full */
+        param_parse(d, ra == PARAM_NUM_TOO_LARGE ? ta : tb, &ignored, err, errlen);
+        spec_from(err, errlen, shown);
+        return -1;
+    }
+    if (ra != PARAM_NUM_OK || rb != PARAM_NUM_OK) {
+        snprintf(err, errlen, "%s: expected a range of two integers like 0..9, got '%s'", d->name,
+                 shown);
+        return -1;
+    }
     if (a > b) {
         snprintf(err, errlen,
                  "%s: reversed range '%s': the start must not exceed the end (write %lld..%lld)",
-                 d->name, item, b, a);
+                 d->name, shown, b, a);
         return -1;
     }
-    if (b - a >= SPEC_MAX_VALUES) {
-        snprintf(err, errlen, "%s: range '%s' has more than %d values", d->name, item,
-                 SPEC_MAX_VALUES);
+    unsigned long long span = (unsigned long long)b - (unsigned long long)a; /* values - 1 */
+    if (span >= SPEC_MAX_VALUES) {
+        char count[24] = "18446744073709551616"; /* span + 1 when it wraps: INT64_MIN..INT64_MAX */
+        if (span != ULLONG_MAX) snprintf(count, sizeof count, "%llu", span + 1);
+        snprintf(err, errlen, "%s: range '%s' has %s values; a key takes at most %d", d->name,
+                 shown, count, SPEC_MAX_VALUES);
         return -1;
     }
-    for (long long v = a; v <= b; v++)
-        if (spec_push(vals, n, cap, (double)v)) {
-            snprintf(err, errlen, "%s: out of memory expanding '%s'", d->name, item);
+    if (span >= (unsigned long long)(SPEC_MAX_VALUES - *n)) {
+        snprintf(err, errlen, "%s: more than %d values", d->name, SPEC_MAX_VALUES);
+        return -1;
+    }
+    if (param_check_integer(d, a, err, errlen) || param_check_integer(d, b, err, errlen)) {
+        spec_from(err, errlen, shown);
+        return -1;
+    }
+    for (unsigned long long i = 0; i <= span; i++)
+        if (spec_push(vals, n, cap, (double)(a + (long long)i))) {
+            snprintf(err, errlen, "%s: out of memory expanding '%s'", d->name, shown);
             return -1;
         }
     return 0;
@@ -227,7 +313,7 @@ int spec_parse_values(const param_def_t *d, const char *text, double **out, int 
 {
     double *vals = NULL, *sorted = NULL;
     int nv = 0, cap = 0, rc = -1;
-    char *buf = strdup(text ? text : "");
+    char *buf = strdup(text ? text : ""), list[128]; /* list: the whole text, for messages */
     *out = NULL;
     *n = 0;
     if (!buf) {
@@ -235,6 +321,7 @@ int spec_parse_values(const param_def_t *d, const char *text, double **out, int 
         goto cleanup;
     }
     char *all = spec_trim(buf);
+    param_quote(all, strlen(all), list, sizeof list);
     if (!*all) {
         snprintf(err, errlen, "%s: expected %s, got nothing", d->name, spec_value_hint);
         goto cleanup;
@@ -253,19 +340,20 @@ int spec_parse_values(const param_def_t *d, const char *text, double **out, int 
         char *item = spec_trim(p);
         int first = nv;
         if (!*item) {
-            snprintf(err, errlen, "%s: empty item in the list '%s'; expected %s", d->name, text,
+            snprintf(err, errlen, "%s: empty item in the list '%s'; expected %s", d->name, list,
                      spec_value_hint);
             goto cleanup;
         }
         char shown[96]; /* the item as written, for messages (expansion cuts it up) */
-        snprintf(shown, sizeof shown, "%s", item);
+        param_quote(item, strlen(item), shown, sizeof shown);
         char *dots = strstr(item, "..");
         int expanded = 1;
         if (strncmp(item, "logspace", 8) == 0 || strncmp(item, "linspace", 8) == 0) {
-            if (spec_expand_space(d, item, item[1] == 'o', &vals, &nv, &cap, err, errlen))
+            if (spec_expand_space(d, item, shown, item[1] == 'o', &vals, &nv, &cap, err, errlen))
                 goto cleanup;
         } else if (dots) {
-            if (spec_expand_range(d, item, dots, &vals, &nv, &cap, err, errlen)) goto cleanup;
+            if (spec_expand_range(d, item, dots, shown, &vals, &nv, &cap, err, errlen))
+                goto cleanup;
         } else {
             double v;
             expanded = 0;
@@ -286,8 +374,7 @@ int spec_parse_values(const param_def_t *d, const char *text, double **out, int 
         }
         for (int i = first; i < nv; i++)
             if (param_check(d, vals[i], err, errlen)) {
-                size_t u = strlen(err);
-                if (expanded) snprintf(err + u, errlen - u, " (from '%s')", shown);
+                if (expanded) spec_from(err, errlen, shown);
                 goto cleanup;
             }
         if (last) break;
@@ -306,7 +393,7 @@ int spec_parse_values(const param_def_t *d, const char *text, double **out, int 
             char v[64];
             param_format(d, sorted[i], v, sizeof v);
             snprintf(err, errlen, "%s: the value %s appears more than once in '%s'; list each "
-                     "value once", d->name, v, text);
+                     "value once", d->name, v, list);
             goto cleanup;
         }
     *out = vals;
@@ -429,19 +516,19 @@ static void spec_fail(spec_reader_t *r, int line, const char *fmt, ...)
 }
 
 /* fgets-style reader for ini_parse_stream: hands inih one line at a time, so r->line is the
- * line of every handler call (the packaged libinih has no INI_HANDLER_LINENO). It also spots
- * section headers, which inih does not report, to flag unknown sections and empty [model]. */
+ * line of every handler call (the packaged libinih has no INI_HANDLER_LINENO). Lines end at LF,
+ * CRLF or CR; inih always gets the line's text and "\n". It also spots section headers, which
+ * inih does not report, to flag unknown sections and empty [model]. */
 static char *spec_read_line(char *str, int num, void *stream)
 {
     spec_reader_t *r = stream;
     if (r->pos >= r->len || num < 4) return NULL;
     const char *start = r->text + r->pos;
-    const char *nl = memchr(start, '\n', r->len - r->pos);
-    size_t n = nl ? (size_t)(nl - start) + 1 : r->len - r->pos; /* with the newline */
-    r->pos += n;
+    size_t next, n = spec_line(start, r->len - r->pos, &next);
+    r->pos += next;
     r->line++;
     r->line_start = start;
-    r->line_len = nl ? n - 1 : n;
+    r->line_len = n;
 
     const char *s = start;
     if (r->line == 1 && r->line_len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3;
@@ -449,17 +536,16 @@ static char *spec_read_line(char *str, int num, void *stream)
     while (t < start + r->line_len && (*t == ' ' || *t == '\t')) t++;
     int comment = (t < start + r->line_len && (*t == '#' || *t == ';'));
 
-    if (n > (size_t)num - 1) { /* inih's line buffer is fixed: cut, and refuse unless a comment */
+    size_t max = (size_t)num - 2; /* inih's fixed buffer holds the text, "\n" and a NUL */
+    if (n > max) { /* cut, and refuse unless a comment */
         if (!comment)
             spec_fail(r, r->line,
-                      "line is %zu characters long, the limit is %d; split a long list over "
-                      "indented continuation lines", r->line_len, num - 3);
-        n = (size_t)num - 2;
-        memcpy(str, start, n);
-        str[n++] = '\n';
-    } else {
-        memcpy(str, start, n);
+                      "line is %zu characters long, the limit is %zu; split a long list over "
+                      "indented continuation lines", n, max);
+        n = max;
     }
+    memcpy(str, start, n);
+    str[n++] = '\n';
     str[n] = '\0';
 
     if (t == s && t < start + r->line_len && *t == '[') { /* a section header at column 0 */
@@ -471,11 +557,12 @@ static char *spec_read_line(char *str, int num, void *stream)
             memcpy(name, t + 1, k);
             name[k] = '\0';
             char *nm = spec_trim(name);
-            char hint[48];
+            char hint[48], q[80];
             if (!spec_is_section(nm))
                 spec_fail(r, r->line,
                           "unknown section [%s]%s (the sections are [model], [task], [train] and "
-                          "[grid])", nm, spec_section_hint(nm, hint, sizeof hint));
+                          "[grid])", spec_q(nm, q, sizeof q),
+                          spec_section_hint(nm, hint, sizeof hint));
             if (strcmp(nm, "model") == 0) r->saw_model_section = 1;
         }
     }
@@ -605,10 +692,12 @@ static const char *spec_home_anywhere(const model_family_t *const *fam, const ch
 static int spec_apply_override(spec_reader_t *r, const model_family_t *const *fam,
                                const char *ov, char *err, size_t errlen)
 {
-    char buf[512], where[320];
-    snprintf(where, sizeof where, "--set %s", ov);
+    char buf[512], where[320], q[240];
+    snprintf(where, sizeof where, "--set %s", spec_q(ov, q, sizeof q));
     if (strlen(ov) >= sizeof buf) {
-        snprintf(err, errlen, "%.60s...: too long (limit %zu characters)", where, sizeof buf - 1);
+        char cut[64];
+        snprintf(err, errlen, "--set %s: too long (limit %zu characters)",
+                 spec_q(ov, cut, sizeof cut), sizeof buf - 1);
         return -1;
     }
     memcpy(buf, ov, strlen(ov) + 1);
@@ -659,7 +748,8 @@ static int spec_apply_override(spec_reader_t *r, const model_family_t *const *fa
         return 0;
     }
     if (strlen(key) >= sizeof r->entries[0].key) {
-        snprintf(err, errlen, "%s: unknown key '%.40s...'", where, key);
+        char cut[48];
+        snprintf(err, errlen, "%s: unknown key '%s'", where, spec_q(key, cut, sizeof cut));
         return -1;
     }
     if (spec_add_entry(&r->entries, &r->n, &r->cap, section, key, value, where)) {
@@ -706,7 +796,7 @@ static char *spec_canonical(const char *text, const char *const *ov, int n_ov)
 static int spec_resolve_family(spec_t *s, spec_reader_t *r, const model_family_t *const *fam,
                                char *err, size_t errlen)
 {
-    char names[256];
+    char names[256], q[96];
     spec_families_list(fam, names, sizeof names);
     int m = -1;
     for (int i = 0; i < r->n; i++)
@@ -714,10 +804,10 @@ static int spec_resolve_family(spec_t *s, spec_reader_t *r, const model_family_t
     if (m < 0) {
         if (!r->saw_model_section)
             snprintf(err, errlen, "%s: no [model] section; a spec needs [model] with "
-                     "model = NAME (families: %s)", s->path, names);
+                     "model = NAME (families: %s)", r->path, names);
         else
             snprintf(err, errlen, "%s: [model] has no 'model = NAME' key (families: %s)",
-                     s->path, names);
+                     r->path, names);
         return -1;
     }
     spec_entry_t *e = &r->entries[m];
@@ -728,7 +818,7 @@ static int spec_resolve_family(spec_t *s, spec_reader_t *r, const model_family_t
     }
     if (strpbrk(e->text, ",(") || strstr(e->text, "..")) {
         snprintf(err, errlen, "%s: model: expected one family name (one family per spec), got "
-                 "'%s'", e->where, e->text);
+                 "'%s'", e->where, spec_q(e->text, q, sizeof q));
         return -1;
     }
     if (strncmp(e->text, "plugin:", 7) == 0) {
@@ -750,7 +840,7 @@ static int spec_resolve_family(spec_t *s, spec_reader_t *r, const model_family_t
     }
     if (!s->family) {
         snprintf(err, errlen, "%s: model: unknown model '%s'; the families are: %s, or "
-                 "plugin:PATH.so", e->where, e->text, names);
+                 "plugin:PATH.so", e->where, spec_q(e->text, q, sizeof q), names);
         return -1;
     }
     free(e->text);
@@ -824,39 +914,49 @@ int spec_load_text_in(spec_t *s, const model_family_t *const *families, const ch
 {
     spec_reader_t r;
     int rc = -1;
+    char shown_path[256]; /* the path in messages */
     memset(s, 0, sizeof *s);
     memset(&r, 0, sizeof r);
     if (!families) families = model_families;
     if (!path) path = "<spec>";
     if (!text) text = "";
-    s->path = strdup(path);
-    s->text = spec_canonical(text, overrides, n_overrides);
-    if (!s->path || !s->text) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto cleanup;
-    }
-    spec_sha256_hex(s->text, strlen(s->text), s->sha256);
-
-    r.path = path;
+    spec_q(path, shown_path, sizeof shown_path);
+    r.path = shown_path;
     r.text = text;
     r.len = strlen(text);
     r.err = err;
     r.errlen = errlen;
+    if (spec_check_text(r.path, text, r.len, err, errlen)) goto cleanup;
+    for (int i = 0; i < n_overrides; i++) {
+        size_t n = strlen(overrides[i]), k = param_text_len(overrides[i], n);
+        char what[64], q[240];
+        if (k == n) continue;
+        spec_bad_byte(overrides[i], n, k, what, sizeof what);
+        snprintf(err, errlen, "--set %s: not one line of text: %s",
+                 spec_q(overrides[i], q, sizeof q), what);
+        goto cleanup;
+    }
+    s->path = strdup(path);
+    s->text = spec_canonical(text, overrides, n_overrides);
+    if (!s->path || !s->text) {
+        snprintf(err, errlen, "%s: out of memory", r.path);
+        goto cleanup;
+    }
+    spec_sha256_hex(s->text, strlen(s->text), s->sha256);
+
     int ret = ini_parse_stream(spec_read_line, &r, spec_handler, &r);
     if (ret < 0) {
-        snprintf(err, errlen, "%s: out of memory while parsing", path);
+        snprintf(err, errlen, "%s: out of memory while parsing", r.path);
         goto cleanup;
     }
     if (ret > 0 && (!r.err_line || ret < r.err_line)) {
         /* A line inih could not read: find its text for the message. */
-        const char *p = text;
-        for (int l = 1; l < ret && p; l++) {
-            p = strchr(p, '\n');
-            if (p) p++;
-        }
-        int n = p ? (int)strcspn(p, "\r\n") : 0;
+        size_t n = 0;
+        const char *line = spec_line_at(text, r.len, ret, &n);
+        char shown[100];
+        param_quote(line ? line : "", line ? n : 0, shown, sizeof shown);
         snprintf(err, errlen, "%s:%d: expected 'key = value', '[section]' or a comment, got "
-                 "'%.*s'", path, ret, n > 80 ? 80 : n, p ? p : "");
+                 "'%s'", r.path, ret, shown);
         goto cleanup;
     }
     if (r.err_line) goto cleanup;
@@ -889,43 +989,42 @@ int spec_load(spec_t *s, const char *path, const char *const *overrides, int n_o
               char *err, size_t errlen)
 {
     FILE *fp = NULL;
-    char *buf = NULL;
+    char *buf = NULL, shown[256];
     int rc = -1;
     long size;
     memset(s, 0, sizeof *s);
+    path = path ? path : "<spec>";
+    spec_q(path, shown, sizeof shown);
     fp = fopen(path, "rb");
     if (!fp) {
-        snprintf(err, errlen, "%s: cannot open the spec: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot open the spec: %s", shown, strerror(errno));
         goto cleanup;
     }
     struct stat st;
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file; expected a spec (.ini) file", path);
+        snprintf(err, errlen, "%s: not a regular file; expected a spec (.ini) file", shown);
         goto cleanup;
     }
     if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-        snprintf(err, errlen, "%s: cannot read the spec: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot read the spec: %s", shown, strerror(errno));
         goto cleanup;
     }
     if (size > SPEC_MAX_BYTES) {
-        snprintf(err, errlen, "%s: %ld bytes, more than a spec should be (limit %ld)", path,
+        snprintf(err, errlen, "%s: %ld bytes, more than a spec should be (limit %ld)", shown,
                  size, SPEC_MAX_BYTES);
         goto cleanup;
     }
     buf = malloc((size_t)size + 1);
     if (!buf) {
-        snprintf(err, errlen, "%s: out of memory", path);
+        snprintf(err, errlen, "%s: out of memory", shown);
         goto cleanup;
     }
     if (fread(buf, 1, (size_t)size, fp) != (size_t)size) {
-        snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: read error: %s", shown, strerror(errno));
         goto cleanup;
     }
     buf[size] = '\0';
-    if (strlen(buf) != (size_t)size) {
-        snprintf(err, errlen, "%s: contains a NUL byte: a spec is a text file", path);
-        goto cleanup;
-    }
+    if (spec_check_text(shown, buf, (size_t)size, err, errlen)) goto cleanup; /* NUL bytes too */
     rc = spec_load_text(s, path, buf, overrides, n_overrides, err, errlen);
 cleanup:
     if (fp) fclose(fp);

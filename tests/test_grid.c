@@ -211,6 +211,24 @@ Test(grid, rejects_a_single_run_that_fails_the_family_check) {
     cr_assert(strstr(err, "run 0: words must be < vocab_size (got 5 >= 3)"), "%s", err);
 }
 
+Test(grid, keeps_seeds_up_to_2_53_minus_1_exact_and_names_them_in_full) {
+    load("[model]\nmodel = toy\n[task]\nvocab_size = 100\nwords = 5, 200\n"
+         "[grid]\nseed = 9007199254740990..9007199254740991, 1e15\n", NULL, 0);
+    cr_assert_neq(grid_init(&grid, &spec, err, sizeof err), 0);
+    /* order words, seed: run 3 is (200, 9007199254740990), the first bad one */
+    cr_assert(strstr(err, "run 3 (words=200, seed=9007199254740990)"), "%s", err);
+    spec_free(&spec);
+    load("[model]\nmodel = toy\n[grid]\nseed = 9007199254740990..9007199254740991, 1e15\n",
+         NULL, 0);
+    cr_assert_eq(grid_init(&grid, &spec, err, sizeof err), 0, "%s", err);
+    const long long want[] = {9007199254740990LL, 9007199254740991LL, 1000000000000000LL};
+    for (long id = 0; id < 3; id++) {
+        params_t p;
+        grid_run_params(&grid, id, &p);
+        cr_assert_eq((long long)get(&p, "seed"), want[id], "run %ld: %.17g", id, get(&p, "seed"));
+    }
+}
+
 Test(grid, rejects_a_grid_with_too_many_runs) {
     load("[model]\nmodel = toy\n[grid]\nseed = 0..99999\nvocab_size = 100..999\n", NULL, 0);
     cr_assert_neq(grid_init(&grid, &spec, err, sizeof err), 0);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <criterion/criterion.h>
 #include "attnsweep/spec.h"
 #include "attnsweep/train.h"
@@ -181,6 +182,93 @@ Test(spec, reads_windows_line_ends_a_bom_and_keys_indented_under_a_header) {
     cr_assert_str_eq(entry("vocab_size")->where, "toy.ini:4");
 }
 
+Test(spec, reads_classic_mac_line_ends_and_mixed_ones_with_the_right_line_numbers) {
+    cr_assert_eq(load("[model]\rmodel = toy\r[task]\rvocab_size = 7, 8\r"), 0, "%s", err);
+    cr_assert_eq(entry("vocab_size")->n_values, 2);
+    cr_assert_str_eq(entry("vocab_size")->where, "toy.ini:4");
+    spec_free(&spec);
+    cr_assert_eq(load("[model]\r\nmodel = toy\r[task]\n\r\nwords = 3\rvocab_size = 9"), 0, "%s",
+                 err);
+    cr_assert_str_eq(entry("words")->where, "toy.ini:5");
+    cr_assert_str_eq(entry("vocab_size")->where, "toy.ini:6");
+    cr_assert_eq(entry("vocab_size")->values[0], 9.0);
+    spec_free(&spec);
+    expect_error("[model]\rmodel = toy\rthis is not a key\r", "toy.ini:3",
+                 "expected 'key = value', '[section]' or a comment, got 'this is not a key'");
+    spec_free(&spec);
+    expect_error("[model]\rmodel = toy\r[task]\rvocab_size = 0\r", "toy.ini:4",
+                 "vocab_size: expected an integer in [1, 1000000000], got 0");
+}
+
+Test(spec, names_a_line_that_is_not_text_and_quotes_it_escaped) {
+    expect_error("[model]\nmodel = toy\n\x0e\x19garbage\x1b[2J\n",
+                 "toy.ini:3: this line is not text: byte 1 is 0x0e, a control character: "
+                 "'\\x0e\\x19garbage\\x1b[2J'; a spec is a UTF-8 text file");
+    spec_free(&spec);
+    expect_error("# caf\xe9 in Latin-1\n[model]\nmodel = toy\n",
+                 "toy.ini:1: this line is not text: byte 6 is 0xe9, not UTF-8: "
+                 "'# caf\\xe9 in Latin-1'");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n# \xc2\x9b[31m\n", "toy.ini:3", "0xc2, a control character",
+                 "'# \\xc2\\x9b[31m'");
+    spec_free(&spec);
+    char text[400] = "[model]\nmodel = toy\n# ";
+    for (int i = 0; i < 20; i++) strcat(text, "0123456789");
+    strcat(text, "\x7f tail\n");
+    expect_error(text, "toy.ini:3", "byte 203 is 0x7f, a control character: '...",
+                 "0123456789\\x7f tail'");
+    for (const char *p = err; *p; p++)
+        cr_assert((unsigned char)*p >= 0x20 && *p != 0x7f, "raw byte in: %s", err);
+    spec_free(&spec);
+    cr_assert_eq(load("# caf\xc3\xa9 \xe2\x89\xa4 \xf0\x9f\x98\x80\t(UTF-8 and a tab)\n"
+                      "[model]\nmodel = toy\n"), 0, "%s", err);
+}
+
+Test(spec, names_the_line_of_a_nul_byte_in_a_file_on_disk) {
+    char path[] = "/tmp/attnsweep_test_spec_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    const char text[] = "[model]\nmodel = toy\nseed = 1\0002\n";
+    cr_assert_eq(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+    int rc = spec_load(&spec, path, NULL, 0, err, sizeof err);
+    remove(path);
+    cr_assert_neq(rc, 0);
+    char want[128];
+    snprintf(want, sizeof want, "%s:3: this line is not text: byte 9 is 0x00, a control character: "
+             "'seed = 1\\x002'", path);
+    cr_assert(strstr(err, want), "%s", err);
+}
+
+Test(spec, quotes_a_path_with_control_characters_escaped) {
+    err[0] = '\0';
+    cr_assert_neq(spec_load_text_in(&spec, toy_registry, "a\x1b[2Jb.ini", "[task]\nwords = 3\n",
+                                    NULL, 0, err, sizeof err), 0);
+    cr_assert(strstr(err, "a\\x1b[2Jb.ini: no [model] section"), "%s", err);
+}
+
+static void make_line(char *text, size_t width, const char *eol)
+{
+    sprintf(text, "[model]%smodel = toy%s[grid]%sseed =", eol, eol, eol);
+    size_t start = strlen(text), pad = width - strlen("seed =") - strlen(" 0, 1, 2");
+    memset(text + start, ' ', pad);
+    sprintf(text + start + pad, " 0, 1, 2%s", eol);
+}
+
+Test(spec, limits_lines_to_198_characters_whatever_the_line_end) {
+    const char *eols[] = {"\n", "\r\n", "\r"};
+    char text[512];
+    for (int k = 0; k < 3; k++) {
+        make_line(text, 198, eols[k]);
+        cr_assert_eq(load(text), 0, "198 characters, end %d: %s", k, err);
+        cr_assert_eq(entry("seed")->n_values, 3);
+        spec_free(&spec);
+        make_line(text, 199, eols[k]);
+        expect_error(text, "toy.ini:4: line is 199 characters long, the limit is 198");
+        spec_free(&spec);
+    }
+}
+
 Test(spec, accepts_a_long_comment_line) {
     char text[2000] = "[model]\nmodel = toy\n# ";
     for (int i = 0; i < 100; i++) strcat(text, "long comment ");
@@ -204,12 +292,15 @@ Test(spec, suggests_lr_for_a_misspelled_learning_rate) {
 
 Test(spec, rejects_a_bad_number) {
     expect_error("[model]\nmodel = toy\n[task]\nvocab_size = 1O0\n", "toy.ini:4", "vocab_size",
-                 "expected a number", "'1O0'");
+                 "expected an integer, got '1O0'");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nlr = 0.1O\n", "toy.ini:4",
+                 "lr: expected a number, got '0.1O'");
 }
 
 Test(spec, rejects_a_number_out_of_range_or_not_an_integer) {
     expect_error("[model]\nmodel = toy\n[task]\nvocab_size = 0\n", "toy.ini:4", "vocab_size",
-                 "expected a value in [1,");
+                 "expected an integer in [1, 1000000000], got 0");
     spec_free(&spec);
     expect_error("[model]\nmodel = toy\n[task]\nvocab_size = 10.5\n", "toy.ini:4", "vocab_size",
                  "expected an integer");
@@ -235,7 +326,10 @@ Test(spec, rejects_a_reversed_range) {
 
 Test(spec, rejects_a_range_with_non_integer_ends) {
     expect_error("[model]\nmodel = toy\n[grid]\nseed = 0..2.5\n", "toy.ini:4", "seed",
-                 "two integers");
+                 "between integer ends, got '0..2.5'");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[grid]\nseed = 0..x\n", "toy.ini:4", "seed",
+                 "expected a range of two integers like 0..9, got '0..x'");
 }
 
 Test(spec, rejects_a_duplicate_key_in_the_same_section_naming_both_lines) {
@@ -329,8 +423,11 @@ Test(spec, rejects_an_over_long_value_line_with_its_line_number) {
 }
 
 Test(spec, rejects_logspace_with_a_non_positive_end_or_bad_arguments) {
-    expect_error("[model]\nmodel = toy\n[train]\nlr = logspace(0, 1, 3)\n", "toy.ini:4", "lr",
-                 "a > 0 and b > 0");
+    expect_error("[model]\nmodel = toy\n[train]\nmax_seconds = logspace(0, 1, 3)\n", "toy.ini:4",
+                 "max_seconds: logspace(a, b, n) needs a > 0 and b > 0, got a = 0, b = 1");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nlr = logspace(0, 1, 3)\n", "toy.ini:4",
+                 "lr: expected a number in (0, 1000000], got 0 (from 'logspace(0, 1, 3)')");
     spec_free(&spec);
     expect_error("[model]\nmodel = toy\n[train]\nlr = logspace(1e-3, 1)\n", "toy.ini:4", "lr",
                  "logspace(a, b, n)");
@@ -349,7 +446,133 @@ Test(spec, rejects_a_range_or_logspace_on_an_enum_key) {
 
 Test(spec, rejects_an_over_large_range) {
     expect_error("[model]\nmodel = toy\n[grid]\nseed = 0..99999999\n", "toy.ini:4", "seed",
-                 "more than");
+                 "range '0..99999999' has 100000000 values; a key takes at most 1000000");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[grid]\nseed = 5, 0..999999\n", "toy.ini:4",
+                 "seed: more than 1000000 values");
+}
+
+/* Ends near the int64 limits: the count b - a must not overflow, and it is checked before any
+ * allocation (the address-space cap makes an expansion attempt fail fast instead of eating GBs). */
+Test(spec, counts_a_range_near_the_int64_limits_before_allocating) {
+    struct rlimit cap = {.rlim_cur = 1L << 30, .rlim_max = 1L << 30};
+    cr_assert_eq(setrlimit(RLIMIT_AS, &cap), 0);
+    const char *ranges[][2] = {
+        {"-1..9223372036854775807", "has 9223372036854775809 values; a key takes at most 1000000"},
+        {"-9223372036854775808..9223372036854775807", "has 18446744073709551616 values"},
+        {"0..9223372036854775807", "has 9223372036854775808 values"},
+        {"-9223372036854775808..0", "has 9223372036854775809 values"},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        double *v = NULL;
+        int n = 0;
+        cr_assert_neq(spec_parse_values(&toy_params[0], ranges[i][0], &v, &n, err, sizeof err), 0,
+                      "accepted %s", ranges[i][0]);
+        cr_assert_null(v);
+        cr_assert(strstr(err, ranges[i][1]), "%s: %s", ranges[i][0], err);
+    }
+    expect_error("[model]\nmodel = toy\n[grid]\nseed = -1..9223372036854775807\n", "toy.ini:4",
+                 "seed: range '-1..9223372036854775807' has 9223372036854775809 values");
+}
+
+Test(spec, checks_range_ends_exactly_against_the_key_range) {
+    expect_error("[model]\nmodel = toy\n[grid]\nseed = 9007199254740990..9007199254740993\n",
+                 "toy.ini:4", "seed: expected an integer in [0, 9007199254740991], got "
+                 "9007199254740993 (from '9007199254740990..9007199254740993')");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[grid]\nseed = 0..99999999999999999999\n", "toy.ini:4",
+                 "seed: expected an integer in [0, 9007199254740991], got 99999999999999999999 "
+                 "(from '0..99999999999999999999')");
+    spec_free(&spec);
+    cr_assert_eq(load("[model]\nmodel = toy\n[grid]\nseed = 9007199254740989..9007199254740991, "
+                      "1e3..1.002e3\n"), 0, "%s", err);
+    const spec_entry_t *e = entry("seed");
+    cr_assert_eq(e->n_values, 6);
+    cr_assert_eq(e->values[2], 9007199254740991.0);
+    cr_assert_eq(e->values[5], 1002.0);
+}
+
+Test(spec, rejects_a_range_with_real_ends_suggesting_linspace_for_a_real_key) {
+    expect_error("[model]\nmodel = toy\n[train]\nlr = 0.5..3\n", "toy.ini:4",
+                 "lr: a range a..b steps by 1 between integer ends, got '0.5..3'; for real values "
+                 "write linspace(0.5, 3, n)");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nsteps = 1..2.5\n", "toy.ini:4",
+                 "steps: a range a..b steps by 1 between integer ends, got '1..2.5'");
+    cr_assert_null(strstr(err, "linspace"), "%s", err);
+}
+
+Test(spec, rejects_space_counts_that_are_not_whole_or_past_the_limit_before_allocating) {
+    struct rlimit cap = {.rlim_cur = 1L << 30, .rlim_max = 1L << 30};
+    cr_assert_eq(setrlimit(RLIMIT_AS, &cap), 0);
+    const char *bad[][2] = {
+        {"logspace(1e-3, 1, 99999999999999999999)", "got n = 99999999999999999999"},
+        {"linspace(0.1, 1, 2000000)", "got n = 2000000"},
+        {"linspace(0.1, 1, 0)", "got n = 0"},
+        {"linspace(0.1, 1, -5)", "got n = -5"},
+        {"logspace(1e-3, 1, 2.5)", "got n = 2.5"},
+        {"logspace(1e-3, 1, 0x10)", "got n = 0x10"},
+        {"0.5, linspace(0.1, 1, 1000000)", "more than 1000000 values"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double *v = NULL;
+        int n = 0;
+        cr_assert_neq(spec_parse_values(&toy_params[5], bad[i][0], &v, &n, err, sizeof err), 0,
+                      "accepted %s", bad[i][0]);
+        cr_assert(strstr(err, bad[i][1]), "%s: %s", bad[i][0], err);
+        if (i < 6) cr_assert(strstr(err, "needs an integer n with 1 <= n <= 1000000"), "%s", err);
+    }
+    double *v = NULL;
+    int n = 0;
+    cr_assert_eq(spec_parse_values(&toy_params[5], "logspace(1e-3, 1, 1e1)", &v, &n, err,
+                                   sizeof err), 0, "%s", err);
+    cr_assert_eq(n, 10, "n = 1e1 is a whole number");
+    free(v);
+}
+
+Test(spec, reads_space_ends_as_the_key_reads_a_value) {
+    expect_error("[model]\nmodel = toy\n[train]\nlr = logspace(0x1p-10, 1, 3)\n", "toy.ini:4",
+                 "lr: expected a number, got '0x1p-10'; write numbers in decimal (from "
+                 "'logspace(0x1p-10, 1, 3)')");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nlr = linspace(0.1, inf, 3)\n", "toy.ini:4",
+                 "lr: expected a finite number, got 'inf'");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nlr = linspace(0.1, 1e999, 3)\n", "toy.ini:4",
+                 "lr: expected a number in (0, 1000000], got 1e999");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nsteps = linspace(0.5, 10, 3)\n", "toy.ini:4",
+                 "steps: expected an integer, got 0.5 (from 'linspace(0.5, 10, 3)')");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nseed = linspace(0, 9007199254740993, 3)\n",
+                 "toy.ini:4", "got 9007199254740993 (from");
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nlr = logspace(1e-3, 1e9, 3)\n", "toy.ini:4",
+                 "lr: expected a number in (0, 1000000], got 1000000000 "
+                 "(from 'logspace(1e-3, 1e9, 3)')");
+}
+
+Test(spec, reads_integer_keys_in_exponent_notation_and_minus_zero_as_zero) {
+    cr_assert_eq(load("[model]\nmodel = toy\n[train]\nsteps = 1e3, 2.5e3, -0\n"), 0, "%s", err);
+    const spec_entry_t *e = entry("steps");
+    cr_assert(e->values[0] == 1000 && e->values[1] == 2500 && e->values[2] == 0);
+    cr_assert(!signbit(e->values[2]));
+    spec_free(&spec);
+    expect_error("[model]\nmodel = toy\n[train]\nmax_seconds = 0, -0\n", "toy.ini:4",
+                 "max_seconds: the value 0 appears more than once in '0, -0'");
+}
+
+Test(spec, quotes_control_characters_in_a_value_list_escaped) {
+    double *v = NULL;
+    int n = 0;
+    const char *bad[] = {"1, \x0e\x19, 3", "1, , \x1b[2J", "0..\x07", "linspace(1, 2, \x08)",
+                         "5, 5 \x7f, 5"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_neq(spec_parse_values(&toy_params[0], bad[i], &v, &n, err, sizeof err), 0);
+        for (const char *p = err; *p; p++)
+            cr_assert((unsigned char)*p >= 0x20 && *p != 0x7f, "raw byte in: %s", err);
+        cr_assert(strstr(err, "\\x"), "no escape in: %s", err);
+    }
 }
 
 Test(spec, leaves_the_spec_empty_and_freeable_after_an_error) {
@@ -436,7 +659,7 @@ Test(spec, rejects_a_bad_override_naming_it) {
         {"training.lr=0.1", "unknown section 'training'"},
         {"train.lernrate=0.1", "unknown key 'lernrate'"},
         {"task.lr=0.1", "belongs in [train]"},
-        {"train.lr=-1", "lr: expected a value in (0,"},
+        {"train.lr=-1", "lr: expected a number in (0, 1000000], got -1"},
         {"train.=1", "no key"},
         {"grid.log_every=1,2", "cannot be swept"},
     };
@@ -447,6 +670,23 @@ Test(spec, rejects_a_bad_override_naming_it) {
         snprintf(want, sizeof want, "--set %s", bad[i][0]);
         cr_assert(strstr(err, want), "error does not name the override: %s", err);
         cr_assert(strstr(err, bad[i][1]), "error lacks '%s': %s", bad[i][1], err);
+        spec_free(&spec);
+    }
+}
+
+Test(spec, rejects_an_override_that_is_not_one_line_of_text) {
+    const char *bad[][2] = {
+        {"train.lr=0.1\n[train]\nsteps=5", "--set train.lr=0.1\\x0a[train]\\x0asteps=5: not one "
+                                            "line of text: byte 13 is 0x0a, a control character"},
+        {"train.lr=0.1\x0e\x19", "byte 13 is 0x0e"},
+        {"train.l\x1b[31mr=0.1", "byte 8 is 0x1b"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *sets[] = {bad[i][0]};
+        cr_assert_neq(load_set(good, sets, 1), 0, "accepted --set %s", bad[i][0]);
+        cr_assert(strstr(err, "not one line of text") && strstr(err, bad[i][1]), "%s", err);
+        for (const char *p = err; *p; p++)
+            cr_assert((unsigned char)*p >= 0x20, "raw byte in: %s", err);
         spec_free(&spec);
     }
 }

@@ -44,15 +44,41 @@ long params_geti(const params_t *p, const char *name);
 /* Enum value as its choice string (from defs), or NULL if the key is not an enum. */
 const char *params_gets(const params_t *p, const char *name);
 
-/* Check one value against its definition: range, integrality, bool, enum index.
- * Returns 0 or -1 with a message "key: expected ..., got ..." in err. */
+/* Check one value against its definition: range, integrality, bool, enum index. An INT key's
+ * range is [min, max] rounded inwards to integers and kept within +-2^53 (exact in a double).
+ * Returns 0 or -1 with a message "key: expected ..., got ..." in err (integers in full). */
 int param_check(const param_def_t *d, double v, char *err, size_t errlen);
-/* Parse the text of one scalar value for d: numbers, true/false/yes/no/1/0, enum names.
- * Returns 0 or -1 with "expected ..." in err. */
+/* Parse the text of one scalar value for d: decimal numbers (param_read_integer's grammar; INT
+ * keys read exactly, whole values only; -0 reads as 0), true/false/yes/no/on/off/1/0, enum
+ * names. Returns 0 or -1 with "key: expected ..., got ..." in err, the text quoted escaped. */
 int param_parse(const param_def_t *d, const char *text, double *out, char *err, size_t errlen);
 /* Format a value for display ("5000", "0.1", "mlp", "true"). */
 void param_format(const param_def_t *d, double v, char *buf, size_t buflen);
 /* Number of choices of an enum. */
 int param_n_choices(const param_def_t *d);
+
+/* How the text of a number reads (param_read_integer). The grammar (README "Spec files"): an
+ * optional sign, decimal digits with an optional point, an optional exponent e/E; nothing else
+ * (no hexadecimal, inf/nan, underscores or blanks). */
+typedef enum {
+    PARAM_NUM_OK = 0,
+    PARAM_NUM_SYNTAX,    /* not a decimal number: '', 'abc', '0x1F4', '1_000', '1 000' */
+    PARAM_NUM_NONFINITE, /* inf, infinity or nan in any case, with or without a sign */
+    PARAM_NUM_FRACTION,  /* a number but not a whole one: 2.5, 1e-3 */
+    PARAM_NUM_TOO_LARGE, /* a whole number beyond int64: 9223372036854775808, 1e19 */
+} param_num_t;
+/* Reads text[0..n) (no blanks around it) as an integer, exactly (no detour through a double):
+ * digits, or decimal/exponent forms whose value is whole ("1e3", "2.50e1", "-0"). */
+param_num_t param_read_integer(const char *text, size_t n, long long *out);
+/* param_check for a value held as an integer, compared exactly (an INT key's range is read as
+ * integers within +-2^53, where a double is exact); messages print x in full. */
+int param_check_integer(const param_def_t *d, long long x, char *err, size_t errlen);
+/* Quotes text[0..n) for a one-line message into buf: UTF-8 text and tabs as they are; control
+ * characters, DEL, C1 controls and bytes that are not UTF-8 as \xNN; cut with "..." to fit
+ * buflen (never inside a character or an escape). Returns buf. */
+const char *param_quote(const char *text, size_t n, char *buf, size_t buflen);
+/* Length of the longest prefix of text[0..n) that param_quote shows unchanged (UTF-8 text without
+ * control characters other than tab): n when all of it is. */
+size_t param_text_len(const char *text, size_t n);
 
 #endif

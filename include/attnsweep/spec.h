@@ -2,8 +2,10 @@
  * into checked value lists. Sections: [model] (must hold `model = NAME`), [task], [train] and
  * [grid]; a key lives in its home section (param_def_t.section) or in [grid]. Any sweepable key
  * may hold a list `16, 32, 64` of items, each a value, an integer range `0..9`,
- * `logspace(1e-3, 1, 7)` or `linspace(a, b, n)`; indented lines continue a list. Unknown keys,
- * duplicates, bad numbers, empty lists and reversed ranges are errors naming file:line and key.
+ * `logspace(1e-3, 1, 7)` or `linspace(a, b, n)`; indented lines continue a list. Lines end at
+ * LF, CRLF or CR; a spec is UTF-8 text. Unknown keys, duplicates, bad numbers, empty lists,
+ * reversed ranges and lines that are not text are errors naming file:line and key, quoting the
+ * input escaped (param_quote).
  * README.md ("Spec files") is the user's description of the format. */
 #ifndef ATTNSWEEP_SPEC_H
 #define ATTNSWEEP_SPEC_H

@@ -308,10 +308,73 @@ static int spec_expand_range(const param_def_t *d, char *item, char *dots, const
     return 0;
 }
 
+/* One list item (a value, a range or a space) appended to vals and checked. 0, or -1 with err. */
+static int spec_parse_item(const param_def_t *d, char *item, double **vals, int *nv, int *cap,
+                           char *err, size_t errlen)
+{
+    char shown[96]; /* the item as written, for messages (expansion cuts it up) */
+    char *dots = strstr(item, "..");
+    int first = *nv, expanded = 1;
+    double v;
+    param_quote(item, strlen(item), shown, sizeof shown);
+    if (strncmp(item, "logspace", 8) == 0 || strncmp(item, "linspace", 8) == 0) {
+        if (spec_expand_space(d, item, shown, item[1] == 'o', vals, nv, cap, err, errlen))
+            return -1;
+    } else if (dots) {
+        if (spec_expand_range(d, item, dots, shown, vals, nv, cap, err, errlen)) return -1;
+    } else {
+        expanded = 0;
+        if (param_parse(d, item, &v, err, errlen)) {
+            size_t u = strlen(err);
+            if (item[0] == '"' || item[0] == '\'')
+                snprintf(err + u, errlen - u, "; write values without quotes");
+            return -1;
+        }
+        if (spec_push(vals, nv, cap, v)) {
+            snprintf(err, errlen, "%s: out of memory", d->name);
+            return -1;
+        }
+    }
+    if (*nv > SPEC_MAX_VALUES) {
+        snprintf(err, errlen, "%s: more than %d values", d->name, SPEC_MAX_VALUES);
+        return -1;
+    }
+    for (int i = first; i < *nv; i++)
+        if (param_check(d, (*vals)[i], err, errlen)) {
+            if (expanded) spec_from(err, errlen, shown);
+            return -1;
+        }
+    return 0;
+}
+
+/* Each value once: a repeated value would give identical runs. 0, or -1 with err. */
+static int spec_check_distinct(const param_def_t *d, const double *vals, int nv, const char *list,
+                               char *err, size_t errlen)
+{
+    double *sorted = malloc(sizeof(double) * (size_t)(nv > 0 ? nv : 1));
+    int rc = 0;
+    if (!sorted) {
+        snprintf(err, errlen, "%s: out of memory", d->name);
+        return -1;
+    }
+    memcpy(sorted, vals, sizeof(double) * (size_t)nv);
+    qsort(sorted, (size_t)nv, sizeof(double), spec_cmp_double);
+    for (int i = 1; i < nv && rc == 0; i++)
+        if (sorted[i] == sorted[i - 1]) {
+            char v[64];
+            param_format(d, sorted[i], v, sizeof v);
+            snprintf(err, errlen, "%s: the value %s appears more than once in '%s'; list each "
+                     "value once", d->name, v, list);
+            rc = -1;
+        }
+    free(sorted);
+    return rc;
+}
+
 int spec_parse_values(const param_def_t *d, const char *text, double **out, int *n, char *err,
                       size_t errlen)
 {
-    double *vals = NULL, *sorted = NULL;
+    double *vals = NULL;
     int nv = 0, cap = 0, rc = -1;
     char *buf = strdup(text ? text : ""), list[128]; /* list: the whole text, for messages */
     *out = NULL;
@@ -330,78 +393,25 @@ int spec_parse_values(const param_def_t *d, const char *text, double **out, int 
     for (char *p = all;;) {
         char *q = p;
         int depth = 0;
-        while (*q && !(*q == ',' && depth == 0)) {
-            if (*q == '(') depth++;
-            else if (*q == ')') depth--;
-            q++;
-        }
+        for (; *q && !(*q == ',' && depth == 0); q++) depth += (*q == '(') - (*q == ')');
         int last = (*q == '\0');
         *q = '\0';
         char *item = spec_trim(p);
-        int first = nv;
         if (!*item) {
             snprintf(err, errlen, "%s: empty item in the list '%s'; expected %s", d->name, list,
                      spec_value_hint);
             goto cleanup;
         }
-        char shown[96]; /* the item as written, for messages (expansion cuts it up) */
-        param_quote(item, strlen(item), shown, sizeof shown);
-        char *dots = strstr(item, "..");
-        int expanded = 1;
-        if (strncmp(item, "logspace", 8) == 0 || strncmp(item, "linspace", 8) == 0) {
-            if (spec_expand_space(d, item, shown, item[1] == 'o', &vals, &nv, &cap, err, errlen))
-                goto cleanup;
-        } else if (dots) {
-            if (spec_expand_range(d, item, dots, shown, &vals, &nv, &cap, err, errlen))
-                goto cleanup;
-        } else {
-            double v;
-            expanded = 0;
-            if (param_parse(d, item, &v, err, errlen)) {
-                size_t u = strlen(err);
-                if (item[0] == '"' || item[0] == '\'')
-                    snprintf(err + u, errlen - u, "; write values without quotes");
-                goto cleanup;
-            }
-            if (spec_push(&vals, &nv, &cap, v)) {
-                snprintf(err, errlen, "%s: out of memory", d->name);
-                goto cleanup;
-            }
-        }
-        if (nv > SPEC_MAX_VALUES) {
-            snprintf(err, errlen, "%s: more than %d values", d->name, SPEC_MAX_VALUES);
-            goto cleanup;
-        }
-        for (int i = first; i < nv; i++)
-            if (param_check(d, vals[i], err, errlen)) {
-                if (expanded) spec_from(err, errlen, shown);
-                goto cleanup;
-            }
+        if (spec_parse_item(d, item, &vals, &nv, &cap, err, errlen)) goto cleanup;
         if (last) break;
         p = q + 1;
     }
-    /* Each value once: a repeated value would give identical runs. */
-    sorted = malloc(sizeof(double) * (size_t)nv);
-    if (!sorted) {
-        snprintf(err, errlen, "%s: out of memory", d->name);
-        goto cleanup;
-    }
-    memcpy(sorted, vals, sizeof(double) * (size_t)nv);
-    qsort(sorted, (size_t)nv, sizeof(double), spec_cmp_double);
-    for (int i = 1; i < nv; i++)
-        if (sorted[i] == sorted[i - 1]) {
-            char v[64];
-            param_format(d, sorted[i], v, sizeof v);
-            snprintf(err, errlen, "%s: the value %s appears more than once in '%s'; list each "
-                     "value once", d->name, v, list);
-            goto cleanup;
-        }
+    if (spec_check_distinct(d, vals, nv, list, err, errlen)) goto cleanup;
     *out = vals;
     *n = nv;
     vals = NULL;
     rc = 0;
 cleanup:
-    free(sorted);
     free(vals);
     free(buf);
     return rc;

@@ -1,8 +1,10 @@
-/* h5out — the sweep's one shared HDF5 file (layout: docs/file-format.md). Every dataset is created collectively and allocated at full size with fill
- * values; after that setup (flushed to disk) only raw data is written, with independent MPI-IO
- * by the rank that trained the run, status last as the commit point. No metadata changes after
- * creation, so a sweep killed at any moment leaves a file whose committed runs are intact.
- * Also the serial, MPI-free reader that `status` and `--resume` use. */
+/* h5out — the sweep's one shared HDF5 file, a netCDF-4/CF file that h5py, pandas and xarray
+ * read directly (layout: docs/file-format.md). The file appears under its name only once its
+ * layout is complete (it is created as NAME.partial, flushed, closed and renamed). Every dataset
+ * is allocated at full size with fill values; afterwards only raw data is written, with
+ * independent MPI-IO by the rank that trained the run, status last as the commit, so a sweep
+ * killed at any moment leaves a file whose committed runs are intact. Also the serial, MPI-free
+ * reader that `status`, `--resume` and `--reuse` use. */
 #ifndef ATTNSWEEP_H5OUT_H
 #define ATTNSWEEP_H5OUT_H
 #include <stddef.h>
@@ -11,7 +13,7 @@
 #include "attnsweep/grid.h"
 #include "attnsweep/train.h"
 
-#define H5OUT_FORMAT_VERSION 1
+#define H5OUT_FORMAT_VERSION 2
 #define H5OUT_HOST_LEN 64
 #define H5OUT_MESSAGE_LEN 256
 
@@ -26,10 +28,26 @@ typedef struct {
     int mpi_size;
 } h5out_meta_t;
 
-/* Create path (truncating) collectively over comm with the full layout for grid g: root
- * attributes, /runs/<key> filled with every run's parameters, summaries at their fill values,
- * /traces/<metric> all NaN, /traces/step as a dimension scale. Flushed before return.
- * 0 ok; <0 with err (same result on every rank). */
+/* What /runs stores for one run besides its parameters (the summary datasets). */
+typedef struct {
+    int8_t status;                      /* run_status_t; written last */
+    double final_train_loss, final_train_acc, final_test_acc, wall_seconds;
+    int64_t steps_to_converge, steps_done;
+    int32_t n_points, rank, attempts;
+    uint32_t trace_crc32;
+    char host[H5OUT_HOST_LEN], message[H5OUT_MESSAGE_LEN];
+    int64_t reuse_id;                   /* run id in the file it was copied from, -1 if trained */
+    char reuse_file[H5OUT_MESSAGE_LEN]; /* that file, as given to --reuse; "" if trained */
+} h5out_summary_t;
+
+/* path + ".partial" into buf: where h5out_create builds the file. */
+void h5out_partial_path(const char *path, char *buf, size_t n);
+
+/* Create path collectively over comm with the full layout for grid g: root attributes, /spec,
+ * /runs/run and /runs/<key> filled with every run's parameters, summaries at their fill values,
+ * /traces/<metric> all NaN, the run and step dimension scales. Built as path.partial (a leftover
+ * one is replaced), flushed and closed, then renamed to path (replacing an existing file only
+ * then) and opened for writing. 0 ok; <0 with err (same result on every rank). */
 int h5out_create(h5out_t **h, const char *path, MPI_Comm comm, const grid_t *g,
                  const h5out_meta_t *meta, char *err, size_t errlen);
 /* Reopen an existing sweep file collectively for writing (after h5out_inspect accepted it).
@@ -43,6 +61,10 @@ int h5out_write_attempt(h5out_t *h, long id, int attempts, char *err, size_t err
 int h5out_write_run(h5out_t *h, long id, const trace_t *trace, const run_result_t *res,
                     int rank, const char *host, int attempts, uint32_t *crc_out, char *err,
                     size_t errlen);
+/* Independent: write run id as a record: trace [n_metrics × n_points] packed as
+ * h5out_pack_trace makes it, then the summary, its status last. */
+int h5out_write_record(h5out_t *h, long id, const float *trace, const h5out_summary_t *s,
+                       char *err, size_t errlen);
 /* Collective close; h is freed whatever happens. 0 ok. */
 int h5out_close(h5out_t *h, char *err, size_t errlen);
 
@@ -60,7 +82,7 @@ typedef struct {
     long n_runs;
     int n_points, n_metrics, format_version, mpi_size;
     char *spec, *spec_path, *spec_sha256, *created_utc, *attnsweep_version, *command_line,
-        *model, *swept, *metrics, *hostname;
+        *model, *model_source, *swept, *metrics, *hostname;
     int8_t *status;      /* [n_runs] */
     int32_t *attempts;   /* [n_runs] */
     uint32_t *crc;       /* [n_runs] stored CRCs */
@@ -74,10 +96,10 @@ typedef struct {
     int max_attempts;
 } h5out_info_t;
 
-/* Open path read-only (no file locking: works while a sweep writes it), read the root attributes
- * and the per-run status/attempts/CRC. verify: also recompute the CRC of every done or diverged
- * run's trace.
- * <0 with err for a missing, non-HDF5, non-attnsweep or damaged file. */
+/* Open path read-only (no file locking: works while a sweep writes it), read the root attributes,
+ * the spec and the per-run status/attempts/CRC. Reads format versions 1 and 2. verify: also
+ * recompute the CRC of every done or diverged run's trace.
+ * <0 with err for a missing, non-HDF5, non-attnsweep or damaged file, or a leftover .partial. */
 int h5out_inspect(const char *path, int verify, h5out_info_t *info, char *err, size_t errlen);
 void h5out_info_free(h5out_info_t *info);
 

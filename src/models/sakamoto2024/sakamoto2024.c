@@ -1,7 +1,8 @@
 /* sakamoto2024 — token selection in one attention layer (Sakamoto & Sato 2024): f(X) = Σ_t s_t
  * <x_t, nu>, s = softmax(X W p), W and p trained by full-batch GD on the logistic loss under label
- * noise. Implements model_family_t (model.h), registered in src/model.c; kernels shared with the
- * tests are declared in sakamoto2024.h.
+ * noise; besides the losses and accuracies it traces every token's softmax weight of one clean and
+ * one label-flipped training sample. Implements model_family_t (model.h), registered in
+ * src/model.c; kernels shared with the tests are declared in sakamoto2024.h.
  *
  * Three solvers, one trajectory (the tests compare them). `direct` keeps W explicitly (D² doubles,
  * CBLAS dgemv/dger: ≈ 6 D² flops a step); `reference` is the same in plain loops (tests only).
@@ -42,7 +43,7 @@ static const param_def_t sk_params[] = {
              "paper's final code); random: every label a fair coin, ceil(eta n) flipped samples "
              "drawn at random (its v1 code)"},
     {.name = "n_train", .section = "task", .type = PARAM_INT, .def = 20, .min = 2, .max = 1e6,
-     .help = "training sequences n (first half class +1)"},
+     .help = "training sequences n (labels = balanced: first half class +1)"},
     {.name = "n_test", .section = "task", .type = PARAM_INT, .def = 1000, .min = 1, .max = 1e7,
      .help = "clean test sequences"},
     {.name = "seq_len", .section = "task", .type = PARAM_INT, .def = 8, .min = 3, .max = 1e6,
@@ -63,6 +64,7 @@ static const param_def_t sk_params[] = {
      .help = "k: the flipped_token_* metrics follow the k-th label-flipped training sample"},
 };
 
+#define TRACE_TOKENS 8 /* tokens traced per sample: the whole sequence at the paper's T = 8 */
 static const metric_def_t sk_metrics[] = {
     {"train_loss", "mean logistic loss log(1 + exp(-y f(X))) over the training samples", "1"},
     {"test_loss", "mean logistic loss over the test samples (clean labels)", "1"},
@@ -98,7 +100,6 @@ static const metric_def_t sk_metrics[] = {
      "y f(X) of the traced label-flipped sample, y its flipped label (> 0: the flip is fitted, "
      "memorised); 0 if there is none", "1"},
 };
-#define TRACE_TOKENS 8 /* tokens traced per sample: the whole sequence at the paper's T = 8 */
 enum { M_TRAIN_LOSS, M_TEST_LOSS, M_TRAIN_ACC, M_TEST_ACC, M_CLEAN_ATT, M_NOISY_ATT, M_P_NORM,
        M_ALIGN_1, M_ALIGN_2, M_CLEAN_TOK, M_FLIP_TOK = M_CLEAN_TOK + TRACE_TOKENS,
        M_CLEAN_IDX = M_FLIP_TOK + TRACE_TOKENS, M_FLIP_IDX, M_CLEAN_MARGIN, M_FLIP_MARGIN,
@@ -568,7 +569,8 @@ static int sk_eval(void *state, double *metrics, char *err, size_t errlen)
     for (int w = 0; w < 2; w++) { /* the traced clean (w = 0) and flipped (w = 1) sample */
         int i = ss->trace_i[w];
         double *tok = metrics + (w ? M_FLIP_TOK : M_CLEAN_TOK);
-        for (int t = 0; t < TRACE_TOKENS; t++) tok[t] = i >= 0 && t < T ? ss->s[(size_t)i * T + t] : 0.0;
+        for (int t = 0; t < TRACE_TOKENS; t++)
+            tok[t] = i >= 0 && t < T ? ss->s[(size_t)i * T + t] : 0.0;
         metrics[M_CLEAN_IDX + w] = i;
         metrics[M_CLEAN_MARGIN + w] = i >= 0 ? ss->y[i] * ss->f[i] : 0.0;
     }

@@ -426,9 +426,9 @@ def token_trajectories(sweep, outdir, name, runs, formats=FORMATS):
     handles = {}
     for ci, (vals, r) in enumerate(chosen):
         n_tok = min(int(seq[r]), TOKEN_MAX) if seq is not None else TOKEN_MAX
-        cell = sweep.label(keys, vals) or "all runs"
-        if seed is not None:
-            cell += "%sseed %s" % (", " if keys else "", fmt_value(seed[r]))
+        cell = ", ".join([t for t in (sweep.label(keys, vals),) if t] +
+                         (["seed %s" % fmt_value(seed[r])] if seed is not None else [])) \
+            or "all runs"
         for wi, (who, whotxt) in enumerate(TOKEN_WHO):
             ax = axes[ci // per_row][(ci % per_row) * 2 + wi]
             idx = float(sweep.final(who + "_index")[r]) if who + "_index" in sweep.metrics \

@@ -91,6 +91,7 @@ def test_a_real_sakamoto2024_sweep_feeds_the_token_trajectories(tmp_path):
     path = run_sweep(str(spec), str(tmp_path / "sak.h5"))
     sweep, tt = _panels(path, str(tmp_path))
     assert len(tt["panels"]) == 4  # 2 cells x (clean, flipped), seed 0 each
+    assert {p["cell"] for p in tt["panels"]} == {"signal_norm=3, seed 0", "signal_norm=30, seed 0"}
     for p in tt["panels"]:
         assert sorted(p["curves"]) == [1, 2, 3, 4, 5]  # seq_len 5
         assert all(abs(y[0] - 0.2) < 1e-6 for y in p["curves"].values())  # uniform at p = 0

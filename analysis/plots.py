@@ -374,3 +374,102 @@ def all_metrics(sweep, outdir, name, runs, formats=FORMATS):
                  % (sweep.model, int(np.sum(runs))), y=1.0)
     fig.tight_layout()
     return dict(files=save(fig, outdir, name, formats), notes=[])
+
+
+# ---- sakamoto2024: token trajectories of the traced training samples --------------------------
+TOKEN_MAX = 8  # tokens a sample's trace holds (<who>_token_1 .. _8; the family's TRACE_TOKENS)
+TOKEN_WHO = (("clean", "clean"), ("flipped", "label-flipped"))
+TOKEN_STYLE = {1: ("relevant", "#d62728", 2.2), 2: ("weakly relevant", "#1f77b4", 1.5),
+               3: ("weakly opposite", "#2ca02c", 1.5)}  # tokens 4+: irrelevant, grey
+MAX_TOKEN_CELLS = 9
+
+
+def token_metrics(metrics):
+    """The token-trajectory metrics among a family's metrics ({who}_token_{k}), or []."""
+    return [m for who, _ in TOKEN_WHO for m in ("%s_token_%d" % (who, k)
+                                                for k in range(1, TOKEN_MAX + 1))
+            if m in metrics]
+
+
+def _token_style(k):
+    return TOKEN_STYLE.get(k, ("irrelevant", plt.get_cmap("Greys")(0.35 + 0.08 * (k - 4)), 0.9))
+
+
+def token_trajectories(sweep, outdir, name, runs, formats=FORMATS):
+    """sakamoto2024's per-sample attention (the paper's attention-trajectory figures): the softmax
+    weight of every token of the traced clean and label-flipped training sample over training,
+    one run per grid cell (its lowest seed: each seed traces a different sample), a pair of
+    panels per cell. Titles give the sample's training index and whether its label (the flipped
+    one for the flipped sample) is fitted at the end (y f > 0). Returns files, notes and panels
+    [dict(run, cell, who, index, curves {token k: the values drawn}, margin at the end)]."""
+    notes, panels = [], []
+    keys = sweep.cell_keys
+    cells = sweep.cells(keys, runs)
+    if len(cells) > MAX_TOKEN_CELLS:
+        pick = np.unique(np.round(np.linspace(0, len(cells) - 1, MAX_TOKEN_CELLS)).astype(int))
+        notes.append("%d of %d grid cells drawn (evenly spaced in grid order); a sweep of one "
+                     "cell (--set grid.KEY=VALUE) draws the one you want" % (len(pick), len(cells)))
+        cells = [cells[i] for i in pick]
+    seed = sweep.params.get("seed")
+    seq = sweep.params.get("seq_len")
+    chosen = [(vals, int(ids[np.argmin(seed[ids])]) if seed is not None else int(ids[0]))
+              for vals, ids in cells]
+    if seq is not None and any(seq[r] > TOKEN_MAX for _, r in chosen):
+        notes.append("seq_len > %d: tokens 1..%d of each sample are traced (relevant, two weak, "
+                     "then the first irrelevant ones); the rest are not in the file"
+                     % (TOKEN_MAX, TOKEN_MAX))
+    per_row = 1 if len(chosen) == 1 else 2
+    ncol, nrow = 2 * per_row, int(math.ceil(len(chosen) / per_row))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(PANEL_W * ncol, (PANEL_H + 0.3) * nrow),
+                             squeeze=False)
+    x = sweep.step
+    handles = {}
+    for ci, (vals, r) in enumerate(chosen):
+        n_tok = min(int(seq[r]), TOKEN_MAX) if seq is not None else TOKEN_MAX
+        cell = ", ".join([t for t in (sweep.label(keys, vals),) if t] +
+                         (["seed %s" % fmt_value(seed[r])] if seed is not None else [])) \
+            or "all runs"
+        for wi, (who, whotxt) in enumerate(TOKEN_WHO):
+            ax = axes[ci // per_row][(ci % per_row) * 2 + wi]
+            idx = float(sweep.final(who + "_index")[r]) if who + "_index" in sweep.metrics \
+                else math.nan
+            margin = float(sweep.final(who + "_margin")[r]) if who + "_margin" in sweep.metrics \
+                else math.nan
+            drawn = {}
+            if idx < 0:  # the family traces zeros when there is no such sample
+                ax.text(0.5, 0.5, "no %s training sample" % whotxt, ha="center", va="center",
+                        transform=ax.transAxes, color="#444444")
+                title = "%s\nno %s sample" % (cell, whotxt)
+            else:
+                for k in range(1, n_tok + 1):
+                    m = "%s_token_%d" % (who, k)
+                    if m not in sweep.metrics:
+                        continue
+                    role, color, lw = _token_style(k)
+                    y = drawn[k] = sweep.trace(m)[r].astype(float)
+                    (h,) = ax.plot(x, y, color=color, lw=lw)
+                    handles.setdefault(min(k, 4), (h, "token %d (%s)" % (k, role) if k < 4
+                                                   else "tokens 4+ (%s)" % role))
+                sample = "%s sample %s" % (whotxt, fmt_value(idx) if np.isfinite(idx) else "?")
+                if np.isfinite(margin):
+                    sample += ": %s (y f = %+.2f)" % ("fitted" if margin > 0 else "not fitted",
+                                                       margin)
+                title = "%s\n%s" % (cell, sample)
+            panels.append(dict(run=r, cell=cell, who=who, index=idx, curves=drawn,
+                               margin=margin))
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_title(title, fontsize=8)
+            ax.set_xlabel("training step")
+            ax.set_ylabel("softmax weight")
+    for ci in range(len(chosen), nrow * per_row):
+        for wi in range(2):
+            axes[ci // per_row][(ci % per_row) * 2 + wi].set_visible(False)
+    if handles:
+        hs = [handles[k] for k in sorted(handles)]
+        fig.legend([h for h, _ in hs], [t for _, t in hs], loc="center left",
+                   bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
+    every = int(x[1] - x[0]) if len(x) > 1 else 1
+    fig.suptitle("Token trajectories of one clean and one label-flipped training sample "
+                 "(logged every %d step%s)" % (every, "" if every == 1 else "s"), y=1.0)
+    fig.tight_layout()
+    return dict(files=save(fig, outdir, name, formats), notes=notes, panels=panels)

@@ -184,6 +184,22 @@ def make_plots(sweep, out, band="std", formats=plots.FORMATS):
                 plots.heatmap(sweep, out, "phase_diagram", pair[0], pair[1], fk, rows,
                               "Final metrics over %s × %s" % pair, formats))
 
+    # token trajectories of the traced samples (sakamoto2024: clean_token_k, flipped_token_k)
+    if plots.token_metrics(metrics):
+        res = plots.token_trajectories(sweep, out, "token_trajectories", runs, formats)
+        drawn = sorted({p["run"] for p in res["panels"]})
+        add("token_trajectories",
+            "Token trajectories: the softmax weight of every token of one clean and one "
+            "label-flipped training sample (keys trace_clean, trace_flipped) over training, one "
+            "run per grid cell, its lowest seed (runs %s). Token 1 carries the signal, 2 and 3 "
+            "weak signals of either sign, the rest noise; a title's y f > 0 means the sample's "
+            "label (the flipped one for the flipped sample) is fitted at the end. Logged every "
+            "log_every steps; log_every = 1 gives every step, as the paper plots."
+            % ", ".join(str(r) for r in drawn), res)
+    elif sweep.model == "sakamoto2024":
+        notes.append("token_trajectories: skipped, the file has no clean_token_* / "
+                     "flipped_token_* traces (written before the family traced them)")
+
     add("all_metrics", "Every trace metric of the family, mean over seeds per grid cell.",
         plots.all_metrics(sweep, out, "all_metrics", runs, formats))
     return made, notes

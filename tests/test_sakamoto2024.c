@@ -3,6 +3,7 @@
  * bit-for-bit determinism, and the direction of the paper's result on small instances. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "attnsweep/rng.h"
@@ -173,12 +174,14 @@ static void expect_traces_close(const trace_t *a, const trace_t *b, double tol)
         }
 }
 
-/* Runs solvers a and b (0 subspace, 1 direct, 2 reference) on the small instance; same trace. */
-static void solvers_agree(int a, int b, int train_w)
+/* Runs solvers a and b (0 subspace, 1 direct, 2 reference) on the small instance; same trace.
+ * labels: 0 balanced, 1 random. */
+static void solvers_agree(int a, int b, int train_w, int labels)
 {
     run_params_t rp;
     params_small(&rp);
     set(&rp, "train_w", train_w);
+    set(&rp, "labels", labels);
     trace_t t1, t2;
     run_result_t r1, r2;
     set(&rp, "solver", a);
@@ -194,18 +197,19 @@ static void solvers_agree(int a, int b, int train_w)
 
 Test(sakamoto2024, subspace_solver_follows_the_explicit_W_trajectory)
 {
-    solvers_agree(0, 1, 1);
+    solvers_agree(0, 1, 1, 0);
 }
 
 Test(sakamoto2024, subspace_solver_follows_the_explicit_trajectory_with_W_fixed_to_identity)
 {
-    solvers_agree(0, 1, 0);
+    solvers_agree(0, 1, 0, 0);
+    solvers_agree(0, 1, 0, 1); /* the v1 settings: random labels, W = I */
 }
 
 Test(sakamoto2024, blas_direct_solver_follows_the_plain_loop_reference_solver)
 {
-    solvers_agree(1, 2, 1);
-    solvers_agree(1, 2, 0);
+    solvers_agree(1, 2, 1, 0);
+    solvers_agree(1, 2, 0, 1);
 }
 
 Test(sakamoto2024, same_seed_gives_a_bit_identical_trace_and_another_seed_differs)
@@ -242,6 +246,108 @@ Test(sakamoto2024, starts_from_uniform_attention_and_counts_round_eta_n_flipped_
     cr_expect_float_eq(metric(&t, 0, "test_acc"), 1.0, 1e-12, "the test set is clean");
     cr_expect_float_eq(metric(&t, 0, "p_norm"), 0.0, 0.0);
     train_trace_free(&t);
+}
+
+Test(sakamoto2024, token_trajectories_follow_the_first_clean_and_the_first_flipped_sample)
+{
+    run_params_t rp;
+    params_small(&rp); /* seq_len 5: tokens 6..8 are not there */
+    set(&rp, "n_train", 20);
+    trace_t t;
+    run_result_t r;
+    run(&rp, &t, &r);
+    static const char *const who[2] = {"clean", "flipped"};
+    for (int row = 0; row < t.n_filled; row++) {
+        /* 20 samples, 4 flipped: 0, 1 (class +1) and 10, 11 (class -1); first clean: 2 */
+        cr_expect_eq(metric(&t, row, "clean_index"), 2.0);
+        cr_expect_eq(metric(&t, row, "flipped_index"), 0.0);
+        for (int w = 0; w < 2; w++) {
+            double sum = 0;
+            char name[32];
+            for (int k = 1; k <= 8; k++) {
+                snprintf(name, sizeof name, "%s_token_%d", who[w], k);
+                double v = metric(&t, row, name);
+                if (k > 5) cr_expect_eq(v, 0.0, "row %d %s: past seq_len", row, name);
+                if (row == 0) cr_expect_float_eq(v, k <= 5 ? 0.2 : 0.0, 1e-15, "%s", name);
+                sum += v;
+            }
+            cr_expect_float_eq(sum, 1.0, 1e-12, "row %d: %s weights sum to 1", row, who[w]);
+        }
+    }
+    int last = t.n_filled - 1;
+    cr_expect_gt(metric(&t, last, "clean_token_1"), 0.5, "the clean sample selects its signal");
+    cr_expect_gt(metric(&t, last, "clean_margin"), 0.0, "the clean sample is fitted");
+    train_trace_free(&t);
+
+    /* one flipped label (sample 5 of 10): its trace is the population's noisy_attention */
+    params_small(&rp);
+    set(&rp, "label_noise", 0.1);
+    run(&rp, &t, &r);
+    for (int row = 0; row < t.n_filled; row++) {
+        cr_expect_eq(metric(&t, row, "flipped_index"), 5.0);
+        cr_expect_eq(metric(&t, row, "flipped_token_1"), metric(&t, row, "noisy_attention"));
+    }
+    train_trace_free(&t);
+}
+
+Test(sakamoto2024, trace_keys_pick_the_kth_sample_and_a_missing_one_traces_zeros)
+{
+    run_params_t rp;
+    params_small(&rp);
+    set(&rp, "n_train", 20);
+    set(&rp, "seq_len", 12); /* more tokens than traced: tokens 1..8 are */
+    set(&rp, "signal_norm", 1000);
+    set(&rp, "steps", 0);
+    set(&rp, "trace_clean", 5);   /* clean: 2..9, 12..19 -> sample 7 */
+    set(&rp, "trace_flipped", 3); /* flipped: 0, 1, 10, 11 -> sample 11 */
+    trace_t t;
+    run_result_t r;
+    run(&rp, &t, &r);
+    cr_expect_eq(metric(&t, 0, "clean_index"), 7.0);
+    cr_expect_eq(metric(&t, 0, "flipped_index"), 11.0);
+    cr_expect_float_eq(metric(&t, 0, "clean_token_8"), 1.0 / 12, 1e-15);
+    /* at p = 0, f = mean_t z_t ~ z_1 / T = 1/(sqrt 2 T): the flipped label disagrees */
+    cr_expect_float_eq(metric(&t, 0, "clean_margin"), 1 / (sqrt(2.0) * 12), 1e-2);
+    cr_expect_float_eq(metric(&t, 0, "flipped_margin"), -1 / (sqrt(2.0) * 12), 1e-2);
+    train_trace_free(&t);
+
+    set(&rp, "trace_flipped", 4); /* only 4 flipped samples */
+    run(&rp, &t, &r);
+    cr_expect_eq(metric(&t, 0, "flipped_index"), -1.0);
+    cr_expect_eq(metric(&t, 0, "flipped_token_1"), 0.0);
+    cr_expect_eq(metric(&t, 0, "flipped_margin"), 0.0);
+    cr_expect_eq(metric(&t, 0, "clean_index"), 7.0);
+    train_trace_free(&t);
+}
+
+Test(sakamoto2024, random_labels_flip_ceil_eta_n_samples_that_the_seed_chooses)
+{
+    run_params_t rp;
+    params_small(&rp); /* n_train 10 */
+    set(&rp, "label_noise", 0.21);
+    set(&rp, "signal_norm", 1000); /* f has the clean label's sign at p = 0 */
+    set(&rp, "steps", 0);
+    trace_t t;
+    run_result_t r;
+    run(&rp, &t, &r);
+    cr_expect_float_eq(metric(&t, 0, "train_acc"), 0.8, 1e-12, "balanced: round(2.1) = 2 flips");
+    train_trace_free(&t);
+    set(&rp, "labels", 1);
+    double first[8];
+    int distinct = 0;
+    for (int seed = 0; seed < 8; seed++) {
+        set(&rp, "seed", seed);
+        run(&rp, &t, &r);
+        cr_expect_float_eq(metric(&t, 0, "train_acc"), 0.7, 1e-12, "random: ceil(2.1) = 3 flips");
+        cr_expect_float_eq(metric(&t, 0, "test_acc"), 1.0, 1e-12, "the test set is clean");
+        first[seed] = metric(&t, 0, "flipped_index");
+        int seen = 0;
+        for (int k = 0; k < seed; k++) seen |= first[k] == first[seed];
+        distinct += !seen;
+        train_trace_free(&t);
+    }
+    cr_expect_geq(distinct, 3, "the first flipped sample moves with the seed (%d distinct in 8)",
+                  distinct);
 }
 
 Test(sakamoto2024, check_rejects_more_flipped_labels_than_a_class_holds_and_too_many_tokens)

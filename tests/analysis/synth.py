@@ -35,12 +35,15 @@ FAMILIES = {
               ("lr", [0.05, 0.2]), ("seed", [0, 1, 2])],
     ),
     "sakamoto2024": dict(
-        params=[("n_train", "task", "int", 20), ("tokens", "task", "int", 8),
+        params=[("n_train", "task", "int", 20), ("seq_len", "task", "int", 8),
                 ("dim", "task", "int", 2000), ("signal_norm", "task", "real", 20.0),
                 ("rho", "task", "real", 0.1), ("label_noise", "task", "real", 0.2),
-                ("n_test", "task", "int", 1000)],
+                ("n_test", "task", "int", 1000), ("labels", "task", "enum", "balanced"),
+                ("trace_clean", "train", "int", 0), ("trace_flipped", "train", "int", 0)],
         metrics=["train_loss", "test_loss", "train_acc", "test_acc", "clean_attention",
-                 "noisy_attention"],
+                 "noisy_attention"]
+        + ["%s_token_%d" % (w, k) for w in ("clean", "flipped") for k in range(1, 9)]
+        + ["clean_index", "flipped_index", "clean_margin", "flipped_margin"],
         grid=[("dim", [250, 500, 750, 1000]), ("signal_norm", [5.0, 10.0, 15.0]),
               ("seed", [0, 1])],
     ),
@@ -81,9 +84,34 @@ def expected_curves(model, run, steps, m):
         out["test_loss"] = loss * 1.5
         out["clean_attention"] = 0.125 + 0.8 * t
         out["noisy_attention"] = 0.125 + 0.5 * t
+        out.update(token_curves(p, t))
     elif model == "snell2021":
         out["attn_acc"] = out["train_acc"] * (0.5 if p["vocab_size"] == 40 else 1.0)
         out["test_loss"] = loss * 1.2
+    return out
+
+
+def token_curves(p, t):
+    """sakamoto2024's token trajectories (t in [0, 1]): the clean sample's token 1 weight
+    rises to ~1, the flipped sample's token 1 rises and falls while token 3 takes over (fitted
+    at the end iff signal_norm < 15); softmax weights over seq_len tokens (0 past seq_len, as
+    the family writes them); with label_noise = 0 there is no flipped sample: its curves are 0
+    and its index -1."""
+    T = int(p["seq_len"])
+    out = {}
+    for who, score in (("clean", {1: 6.0 * t}),
+                       ("flipped", {1: 3.0 * np.sin(np.pi * t), 3: 5.0 * t})):
+        e = np.ones((8, len(t)))
+        for k, a in score.items():
+            e[k - 1] = np.exp(a)
+        e[T:] = 0.0
+        w = e / (e.sum(axis=0) + max(T - 8, 0))  # untraced tokens 9..T: score 0
+        none = who == "flipped" and p["label_noise"] == 0
+        for k in range(1, 9):
+            out["%s_token_%d" % (who, k)] = 0.0 * t if none else w[k - 1]
+        out["%s_index" % who] = np.full_like(t, -1.0 if none else (2.0 if who == "clean" else 0.0))
+        out["%s_margin" % who] = 0.0 * t if none else (0.7 * t if who == "clean"
+                                                       else 0.3 * t - 0.02 * p["signal_norm"])
     return out
 
 

@@ -22,9 +22,12 @@ def test_sakamoto2024_gets_a_phase_diagram_over_dim_and_signal_norm(tmp_path, re
     synth.make_synthetic(path, model="sakamoto2024")
     out, res = report_of(path)
     assert _pngs(out) == ["accuracy_curves", "all_metrics", "attention_curves", "loss_curves",
-                          "phase_diagram", "steps_to_converge_heatmap"]
+                          "phase_diagram", "steps_to_converge_heatmap", "token_trajectories"]
     cap = [c for n, c, _, _ in res["plots"] if n == "phase_diagram"][0]
     assert "dim × signal_norm" in cap and "test_acc" in cap
+    cap = [c for n, c, _, _ in res["plots"] if n == "token_trajectories"][0]
+    assert "one clean and one label-flipped training sample" in cap
+    assert "log_every = 1 gives every step" in cap
     md = open(os.path.join(out, "report.md")).read()
     assert "sen_identity: skipped, the sakamoto2024 family lacks topic_score" in md
 

@@ -1,7 +1,8 @@
 /* sakamoto2024 — token selection in one attention layer (Sakamoto & Sato 2024): f(X) = Σ_t s_t
  * <x_t, nu>, s = softmax(X W p), W and p trained by full-batch GD on the logistic loss under label
- * noise. Implements model_family_t (model.h), registered in src/model.c; kernels shared with the
- * tests are declared in sakamoto2024.h.
+ * noise; besides the losses and accuracies it traces every token's softmax weight of one clean and
+ * one label-flipped training sample. Implements model_family_t (model.h), registered in
+ * src/model.c; kernels shared with the tests are declared in sakamoto2024.h.
  *
  * Three solvers, one trajectory (the tests compare them). `direct` keeps W explicitly (D² doubles,
  * CBLAS dgemv/dger: ≈ 6 D² flops a step); `reference` is the same in plain loops (tests only).
@@ -20,6 +21,11 @@
 
 static const char *const solver_choices[] = {"subspace", "direct", "reference", NULL};
 enum { SOLVER_SUBSPACE = 0, SOLVER_DIRECT = 1, SOLVER_REFERENCE = 2 };
+static const char *const label_choices[] = {"balanced", "random", NULL};
+enum { LABELS_BALANCED = 0, LABELS_RANDOM = 1 };
+/* The family's own rng stream (rng.h): the random labels and flips of `labels = random`, apart
+ * from the token noise (RNG_STREAM_DATA), so one seed gives the same tokens in both modes. */
+#define SK_STREAM_LABELS 0x5ABE1ULL
 
 static const param_def_t sk_params[] = {
     {.name = "dim", .section = "task", .type = PARAM_INT, .def = 2000, .min = 2, .max = 1e6,
@@ -30,9 +36,14 @@ static const param_def_t sk_params[] = {
     {.name = "rho", .section = "task", .type = PARAM_REAL, .def = 0.1, .min = 0, .max = 1e6,
      .help = "weak-signal factor: token 2 carries rho mu_{y*}, token 3 rho mu_{-y*}"},
     {.name = "label_noise", .section = "task", .type = PARAM_REAL, .def = 0.2, .min = 0, .max = 1,
-     .help = "eta: round(eta n_train) training labels flipped, half per class (test set clean)"},
+     .help = "eta: fraction of training labels flipped (test set clean); see labels"},
+    {.name = "labels", .section = "task", .type = PARAM_ENUM, .choices = label_choices,
+     .def = LABELS_BALANCED,
+     .help = "balanced: first half of each set +1, round(eta n) flips half per class (the "
+             "paper's final code); random: every label a fair coin, ceil(eta n) flipped samples "
+             "drawn at random (its v1 code)"},
     {.name = "n_train", .section = "task", .type = PARAM_INT, .def = 20, .min = 2, .max = 1e6,
-     .help = "training sequences n (first half class +1)"},
+     .help = "training sequences n (labels = balanced: first half class +1)"},
     {.name = "n_test", .section = "task", .type = PARAM_INT, .def = 1000, .min = 1, .max = 1e7,
      .help = "clean test sequences"},
     {.name = "seq_len", .section = "task", .type = PARAM_INT, .def = 8, .min = 3, .max = 1e6,
@@ -45,8 +56,15 @@ static const param_def_t sk_params[] = {
      .def = SOLVER_SUBSPACE,
      .help = "subspace (exact, O((n T)^2) a step), direct (explicit W, O(d^2) a step) or "
              "reference (direct in plain loops; tests only)"},
+    {.name = "trace_clean", .section = "train", .type = PARAM_INT, .def = 0, .min = 0, .max = 1e6,
+     .help = "k: the clean_token_* metrics follow the k-th clean training sample (0 = the "
+             "lowest-index one)"},
+    {.name = "trace_flipped", .section = "train", .type = PARAM_INT, .def = 0, .min = 0,
+     .max = 1e6,
+     .help = "k: the flipped_token_* metrics follow the k-th label-flipped training sample"},
 };
 
+#define TRACE_TOKENS 8 /* tokens traced per sample: the whole sequence at the paper's T = 8 */
 static const metric_def_t sk_metrics[] = {
     {"train_loss", "mean logistic loss log(1 + exp(-y f(X))) over the training samples", "1"},
     {"test_loss", "mean logistic loss over the test samples (clean labels)", "1"},
@@ -60,15 +78,41 @@ static const metric_def_t sk_metrics[] = {
     {"p_align_1", "(W p)_1 / |W p|: alignment of the query with the first signal direction", "1"},
     {"p_align_2", "(W p)_2 / |W p|: alignment of the query with the second signal direction",
      "1"},
+    /* token trajectories of two training samples (trace_clean, trace_flipped): the softmax
+     * weight of tokens 1..TRACE_TOKENS; 0 for tokens past seq_len and for a missing sample */
+#define TOKEN_METRIC(who, k, what)                                                            \
+    {who "_token_" #k, "softmax weight of token " #k " of the traced " what " training sample " \
+     "(0 past seq_len or without such a sample)", "1"}
+#define TOKEN_METRICS(who, what)                                                                \
+    TOKEN_METRIC(who, 1, what), TOKEN_METRIC(who, 2, what), TOKEN_METRIC(who, 3, what),         \
+    TOKEN_METRIC(who, 4, what), TOKEN_METRIC(who, 5, what), TOKEN_METRIC(who, 6, what),         \
+    TOKEN_METRIC(who, 7, what), TOKEN_METRIC(who, 8, what)
+    TOKEN_METRICS("clean", "clean"),
+    TOKEN_METRICS("flipped", "label-flipped"),
+#undef TOKEN_METRICS
+#undef TOKEN_METRIC
+    {"clean_index", "training index (from 0) of the traced clean sample; -1 if there is none",
+     "1"},
+    {"flipped_index", "training index (from 0) of the traced label-flipped sample; -1 if none",
+     "1"},
+    {"clean_margin", "y f(X) of the traced clean sample (> 0: fitted); 0 if there is none", "1"},
+    {"flipped_margin",
+     "y f(X) of the traced label-flipped sample, y its flipped label (> 0: the flip is fitted, "
+     "memorised); 0 if there is none", "1"},
 };
 enum { M_TRAIN_LOSS, M_TEST_LOSS, M_TRAIN_ACC, M_TEST_ACC, M_CLEAN_ATT, M_NOISY_ATT, M_P_NORM,
-       M_ALIGN_1, M_ALIGN_2, M_COUNT };
+       M_ALIGN_1, M_ALIGN_2, M_CLEAN_TOK, M_FLIP_TOK = M_CLEAN_TOK + TRACE_TOKENS,
+       M_CLEAN_IDX = M_FLIP_TOK + TRACE_TOKENS, M_FLIP_IDX, M_CLEAN_MARGIN, M_FLIP_MARGIN,
+       M_COUNT };
+_Static_assert(M_COUNT == sizeof sk_metrics / sizeof sk_metrics[0], "one enum entry a metric");
+_Static_assert(M_COUNT <= MODEL_MAX_METRICS, "at most MODEL_MAX_METRICS metrics");
 
 #define W_BLOCK 64      /* rows of W_0 generated at a time */
 #define TEST_CHUNK 64   /* test samples generated at a time (subspace solver) */
 
 typedef struct {
     int n, T, D, nT, n_test, nTt, train_w, solver, direct; /* direct: W explicit (direct, reference) */
+    int trace_i[2];     /* training index of the traced clean [0] and flipped [1] sample, or -1 */
     double lr, mu, rho, sigma;
     double *buf;        /* the one allocation; every pointer below points into it */
     double *X, *z, *y, *flip;      /* train: tokens [nT, D], z [nT], labels [n], 1 = flipped [n] */
@@ -155,19 +199,25 @@ void sk_grad_ref(int N, int T, int D, const double *X, const double *z, const do
 
 /* ---- data --------------------------------------------------------------------------------- */
 
-/* Sample i of a set of n (the first ceil(n/2) have clean label +1): T tokens into x [T, D] and
- * z [T] (overwritten); returns the clean label. Draws exactly T·D normals from r. */
-static double gen_sample(rng_t *r, long i, long n, int T, int D, double mu, double rho,
-                         double sigma, double *x, double *z)
+/* One sample of clean label ys: T tokens into x [T, D] and z [T] (overwritten). Draws exactly
+ * T·D normals from r. */
+static void gen_sample(rng_t *r, double ys, int T, int D, double mu, double rho, double sigma,
+                       double *x, double *z)
 {
-    double ys = i < (n + 1) / 2 ? 1.0 : -1.0;
     int kp = ys > 0 ? 0 : 1, km = 1 - kp; /* coordinate of mu_{y*} and of mu_{-y*} */
     for (size_t j = 0; j < (size_t)T * (size_t)D; j++) x[j] = sigma * rng_normal(r);
     x[kp] += mu;
     x[(size_t)D + kp] += rho * mu;
     x[2 * (size_t)D + km] += rho * mu;
     for (int t = 0; t < T; t++) z[t] = (x[(size_t)t * D] - x[(size_t)t * D + 1]) / (1.4142135623730951 * mu);
-    return ys;
+}
+
+/* Clean labels of a set of n into y [n]: balanced, the first ceil(n/2) are +1 (r unused);
+ * random, a fair coin each, drawn from r. */
+static void draw_labels(rng_t *r, int random, long n, double *y)
+{
+    for (long i = 0; i < n; i++)
+        y[i] = random ? (rng_below(r, 2) ? 1.0 : -1.0) : (i < (n + 1) / 2 ? 1.0 : -1.0);
 }
 
 /* Row j0.. j0+rows of W_0 (U(-1/sqrt D, 1/sqrt D), row-major draw order) into w [rows, D]. */
@@ -184,13 +234,44 @@ static void flip_counts(long n, double eta, long *k_plus, long *k_minus)
     *k_minus = k - k / 2;
 }
 
+/* Which of n training samples get their label flipped, into flip [n] (1 = flipped; overwritten).
+ * balanced: the first k_+ of class +1 (samples 0..) and the first k_- of class -1 (from
+ * ceil(n/2)), flip_counts; random: ceil(eta n) samples, every subset equally likely (selection
+ * sampling, one uniform draw a sample from r). */
+static void draw_flips(rng_t *r, int random, long n, double eta, double *flip)
+{
+    memset(flip, 0, sizeof(double) * (size_t)n);
+    if (random) {
+        long k = (long)ceil(eta * (double)n);
+        for (long i = 0, chosen = 0; i < n; i++)
+            if (rng_uniform(r) * (double)(n - i) < (double)(k - chosen)) flip[i] = 1, chosen++;
+        return;
+    }
+    long kp, km, n_plus = (n + 1) / 2;
+    flip_counts(n, eta, &kp, &km);
+    for (long i = 0; i < kp; i++) flip[i] = 1;
+    for (long i = 0; i < km; i++) flip[n_plus + i] = 1;
+}
+
+/* The traced samples: the k_clean-th clean and the k_flip-th flipped training sample in index
+ * order (-1 where the set has fewer). */
+static void trace_pick(sk_state_t *ss, long k_clean, long k_flip)
+{
+    long seen[2] = {0, 0}, want[2] = {k_clean, k_flip};
+    ss->trace_i[0] = ss->trace_i[1] = -1;
+    for (int i = 0; i < ss->n; i++) {
+        int w = ss->flip[i] != 0;
+        if (ss->trace_i[w] < 0 && seen[w]++ == want[w]) ss->trace_i[w] = i;
+    }
+}
+
 /* ---- family interface ------------------------------------------------------------------- */
 
 static int sk_check(const params_t *p, char *err, size_t errlen)
 {
     long n = params_geti(p, "n_train"), kp, km;
     flip_counts(n, params_get(p, "label_noise"), &kp, &km);
-    if (kp > (n + 1) / 2 || km > n / 2) {
+    if (params_geti(p, "labels") == LABELS_BALANCED && (kp > (n + 1) / 2 || km > n / 2)) {
         snprintf(err, errlen,
                  "label_noise: round(label_noise * n_train) = %ld flips do not fit in the classes "
                  "(%ld of class +1, %ld of class -1); lower label_noise",
@@ -330,18 +411,20 @@ static int sk_init(void **state, const params_t *p, char *err, size_t errlen)
     if (!ss->buf) goto oom;
     sk_layout(ss, n, T, D, ss->n_test, ss->solver, ss->train_w);
 
-    /* training set (data stream), then label flips: the first k_+ of class +1, k_- of -1 */
+    /* labels and flips (their own stream), then the training tokens (data stream) */
     rng_t r;
+    int random = params_geti(p, "labels") == LABELS_RANDOM;
+    rng_init(&r, seed, SK_STREAM_LABELS);
+    draw_labels(&r, random, n, ss->y);
+    draw_flips(&r, random, n, params_get(p, "label_noise"), ss->flip);
+    draw_labels(&r, random, ss->n_test, ss->yt);
     rng_init(&r, seed, RNG_STREAM_DATA);
     for (int i = 0; i < n; i++)
-        ss->y[i] = gen_sample(&r, i, n, T, D, ss->mu, ss->rho, ss->sigma,
-                              ss->X + (size_t)i * T * D, ss->z + (size_t)i * T);
-    long kp, km, n_plus = (n + 1) / 2;
-    flip_counts(n, params_get(p, "label_noise"), &kp, &km);
-    for (long i = 0; i < kp; i++) ss->flip[i] = 1;
-    for (long i = 0; i < km; i++) ss->flip[n_plus + i] = 1;
+        gen_sample(&r, ss->y[i], T, D, ss->mu, ss->rho, ss->sigma, ss->X + (size_t)i * T * D,
+                   ss->z + (size_t)i * T);
     for (int i = 0; i < n; i++)
         if (ss->flip[i]) ss->y[i] = -ss->y[i];
+    trace_pick(ss, params_geti(p, "trace_clean"), params_geti(p, "trace_flipped"));
 
     if (ss->direct) {
         if (ss->train_w) {
@@ -352,8 +435,8 @@ static int sk_init(void **state, const params_t *p, char *err, size_t errlen)
         }
         rng_init(&r, seed, RNG_STREAM_EVAL); /* test set: its own stream */
         for (int i = 0; i < ss->n_test; i++)
-            ss->yt[i] = gen_sample(&r, i, ss->n_test, T, D, ss->mu, ss->rho, ss->sigma,
-                                   ss->Xt + (size_t)i * T * D, ss->zt + (size_t)i * T);
+            gen_sample(&r, ss->yt[i], T, D, ss->mu, ss->rho, ss->sigma,
+                       ss->Xt + (size_t)i * T * D, ss->zt + (size_t)i * T);
     } else {
         size_t chunk = (size_t)TEST_CHUNK * T * D, wb = (size_t)W_BLOCK * D;
         scratch = malloc(sizeof(double) * (chunk > wb ? chunk : wb));
@@ -365,9 +448,8 @@ static int sk_init(void **state, const params_t *p, char *err, size_t errlen)
         for (int i0 = 0; i0 < ss->n_test; i0 += TEST_CHUNK) {
             int cnt = ss->n_test - i0 < TEST_CHUNK ? ss->n_test - i0 : TEST_CHUNK;
             for (int i = 0; i < cnt; i++)
-                ss->yt[i0 + i] = gen_sample(&r, i0 + i, ss->n_test, T, D, ss->mu, ss->rho,
-                                            ss->sigma, scratch + (size_t)i * T * D,
-                                            ss->zt + (size_t)(i0 + i) * T);
+                gen_sample(&r, ss->yt[i0 + i], T, D, ss->mu, ss->rho, ss->sigma,
+                           scratch + (size_t)i * T * D, ss->zt + (size_t)(i0 + i) * T);
             double *p1 = ss->P1 + (size_t)i0 * T * ss->nT;
             kern_gemm_d(0, 1, cnt * T, ss->nT, D, 1.0, scratch, D, A1, D, 0.0, p1, ss->nT);
             if (ss->train_w)
@@ -484,6 +566,14 @@ static int sk_eval(void *state, double *metrics, char *err, size_t errlen)
     metrics[M_P_NORM] = p_norm;
     metrics[M_ALIGN_1] = q_norm > 0 ? ss->q[0] / q_norm : 0.0;
     metrics[M_ALIGN_2] = q_norm > 0 ? ss->q[1] / q_norm : 0.0;
+    for (int w = 0; w < 2; w++) { /* the traced clean (w = 0) and flipped (w = 1) sample */
+        int i = ss->trace_i[w];
+        double *tok = metrics + (w ? M_FLIP_TOK : M_CLEAN_TOK);
+        for (int t = 0; t < TRACE_TOKENS; t++)
+            tok[t] = i >= 0 && t < T ? ss->s[(size_t)i * T + t] : 0.0;
+        metrics[M_CLEAN_IDX + w] = i;
+        metrics[M_CLEAN_MARGIN + w] = i >= 0 ? ss->y[i] * ss->f[i] : 0.0;
+    }
     return 0;
 }
 

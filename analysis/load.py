@@ -12,13 +12,13 @@ except ImportError as e:  # pragma: no cover - depends on the machine
     raise ImportError("analysis needs h5py: apt-get install python3-h5py "
                       "(and run with /usr/bin/python3)") from e
 
-FORMAT_VERSION = 1
+FORMAT_VERSIONS = (1, 2)  # what this analysis reads; 2 is the netCDF-4/CF layout
 STATUS_NAMES = {0: "pending", 1: "done", 2: "failed", 3: "diverged", 4: "interrupted"}
 STATUS_CODES = {v: k for k, v in STATUS_NAMES.items()}
 # /runs datasets that are results, not parameters, in the order runs.csv shows them.
 SUMMARY_COLUMNS = ["final_train_loss", "final_train_acc", "final_test_acc", "steps_to_converge",
                    "steps_done", "wall_seconds", "n_points", "attempts", "rank", "host",
-                   "trace_crc32", "message"]
+                   "trace_crc32", "reuse_id", "reuse_file", "message"]
 
 
 class AnalysisError(Exception):
@@ -130,10 +130,10 @@ class Sweep:
                 "give the file written by `attnsweep run ... --out FILE`." % p)
         self.attrs = {k: _scalar(f.attrs[k]) for k in f.attrs}
         ver = self.attrs["format_version"]
-        if ver != FORMAT_VERSION:
-            raise AnalysisError("%s: format_version %s is not supported (this analysis reads %d); "
-                                "use the analysis/ of the attnsweep that wrote it." % (p, ver,
-                                                                                      FORMAT_VERSION))
+        if ver not in FORMAT_VERSIONS:
+            raise AnalysisError("%s: format_version %s is not supported (this analysis reads %s); "
+                                "use the analysis/ of the attnsweep that wrote it."
+                                % (p, ver, ", ".join(map(str, FORMAT_VERSIONS))))
         runs = f["runs"]
         self.status = np.asarray(runs["status"][()], dtype=np.int8)
         self.n_runs = len(self.status)
@@ -142,13 +142,13 @@ class Sweep:
             raise AnalysisError("%s: damaged: n_runs attribute is %s but /runs/status has %d "
                                 "entries" % (p, n_attr, self.n_runs))
         self.model = str(self.attrs.get("model", "?"))
-        self.spec = str(self.attrs.get("spec", ""))
+        self.spec = _text(f["spec"][()]) if "spec" in f else str(self.attrs.get("spec", ""))
         self.swept = [k for k in str(self.attrs.get("swept", "")).split(",") if k]
         self.params, self.param_info, self.summaries = {}, {}, {}
         has_sections = any("section" in runs[k].attrs for k in runs)
         for k in runs:
             d = runs[k]
-            if not isinstance(d, h5py.Dataset) or k == "status":
+            if not isinstance(d, h5py.Dataset) or k in ("status", "run"):
                 continue
             if d.shape != (self.n_runs,):
                 raise AnalysisError("%s: damaged: /runs/%s has shape %s, expected (%d,)"
@@ -175,8 +175,8 @@ class Sweep:
             raise AnalysisError("%s: damaged attnsweep file: no /traces/step" % p)
         self.step = np.asarray(f["traces/step"][()], dtype=np.int64)
         names = [m for m in str(self.attrs.get("metrics", "")).split(",") if m]
-        if not names:
-            names = sorted(k for k in f["traces"] if k != "step")
+        if not names:  # the 2-D datasets: metrics (not the step axis or linked coordinates)
+            names = sorted(k for k in f["traces"] if len(f["traces"][k].shape) == 2)
         for m in names:
             if m not in f["traces"]:
                 raise AnalysisError("%s: damaged: metric %r listed in the metrics attribute has "

@@ -68,6 +68,18 @@ static void grid_describe_run(const grid_t *g, long id, char *buf, size_t len)
     if (g->n_dims && u >= 0 && (size_t)u < len) snprintf(buf + u, len - (size_t)u, ")");
 }
 
+/* The common keys' cross-key rule (the family's own are its check()): patience stops on
+ * valid_acc, so the family must trace it. */
+static int grid_check_common(const model_family_t *f, const params_t *p, char *err, size_t errlen)
+{
+    if (params_geti(p, "patience") > 0 && model_metric_index(f, "valid_acc") < 0) {
+        snprintf(err, errlen, "patience: stops on valid_acc, which model %s does not trace; use "
+                 "stop_when_converged, or patience = 0", f->name);
+        return -1;
+    }
+    return 0;
+}
+
 /* Check every run (each value, then the family's cross-key rules) and sum the costs and the
  * trace length. 0, or -1 with err naming the first bad run and how many there are. */
 static int grid_check_runs(grid_t *g, char *err, size_t errlen)
@@ -82,6 +94,7 @@ static int grid_check_runs(grid_t *g, char *err, size_t errlen)
         grid_run_params(g, id, &p);
         for (int i = 0; i < g->n_defs && !bad; i++)
             bad = param_check(&g->defs[i], p.v[i], msg, sizeof msg) != 0;
+        if (!bad) bad = grid_check_common(s->family, &p, msg, sizeof msg) != 0;
         if (!bad && s->family->check) {
             msg[0] = '\0';
             bad = s->family->check(&p, msg, sizeof msg) != 0;

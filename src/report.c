@@ -169,6 +169,9 @@ void report_summary(FILE *out, const sweep_config_t *cfg, const sweep_report_t *
     fprintf(out, "summary: done %ld, diverged %ld, failed %ld, interrupted %ld, not started %ld\n",
             bs[RUN_DONE], bs[RUN_DIVERGED], bs[RUN_FAILED], bs[RUN_INTERRUPTED],
             r->n_left - bs[RUN_INTERRUPTED] - bs[RUN_FAILED]);
+    if (s->n_early)
+        fprintf(out, "summary: early stopping: %ld of %ld done runs stopped before their last "
+                "step, %.0f steps saved\n", s->n_early, bs[RUN_DONE], s->steps_saved);
     fprintf(out, "summary: parallel efficiency %.3f (Σ run time %.2f s / (%d × %.2f s)), load "
             "imbalance %.1f %% (max/mean worker busy time - 1)\n", sched_efficiency(s),
             s->run_seconds, s->n_workers, s->wall, 100 * sched_imbalance(s));

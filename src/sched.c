@@ -10,7 +10,7 @@
 enum { TAG_REQ = 7301, TAG_RUN = 7302, TAG_STOP = 7303 };
 enum { FLAG_STOP = 1, FLAG_ERROR = 2, FLAG_FINAL = 4, FLAG_AHEAD = 8 };
 enum { REPLY_STOP = -1, REPLY_LATER = -2 }; /* TAG_RUN answers besides a run id */
-enum { MSG_ID, MSG_STATUS, MSG_RUN_S, MSG_WRITE_S, MSG_FLAGS, MSG_LEN };
+enum { MSG_ID, MSG_STATUS, MSG_RUN_S, MSG_WRITE_S, MSG_STEPS, MSG_PLANNED, MSG_FLAGS, MSG_LEN };
 
 #define SLEEP_MIN_NS 20000L
 #define SLEEP_MAX_NS 1000000L
@@ -150,8 +150,8 @@ double sched_imbalance(const sched_summary_t *s)
 
 /* Per-rank tallies, reduced onto rank 0 at the end. */
 typedef struct {
-    long finished, by_status[RUN_N_STATUS];
-    double run_seconds, write_seconds, busy, cost_done;
+    long finished, by_status[RUN_N_STATUS], n_early;
+    double run_seconds, write_seconds, busy, cost_done, steps_saved;
     long error_run;
 } tally_t;
 
@@ -159,6 +159,10 @@ static void tally_add(tally_t *t, const sched_result_t *r)
 {
     t->finished++;
     if (r->status >= 0 && r->status < RUN_N_STATUS) t->by_status[r->status]++;
+    if (r->status == RUN_DONE && r->steps_done < r->steps_planned) {
+        t->n_early++;
+        t->steps_saved += (double)(r->steps_planned - r->steps_done);
+    }
     t->run_seconds += r->run_seconds;
     t->write_seconds += r->write_seconds;
     t->busy += r->run_seconds + r->write_seconds;
@@ -295,7 +299,8 @@ static int coord_answer(coord_t *c, const double *msg, int src)
     if (msg[MSG_ID] >= 0) {
         double cost = fifo_pop(&c->inflight[src]);
         if (!(flags & FLAG_ERROR)) {
-            sched_result_t r = {(int)msg[MSG_STATUS], msg[MSG_RUN_S], msg[MSG_WRITE_S]};
+            sched_result_t r = {(int)msg[MSG_STATUS], msg[MSG_RUN_S], msg[MSG_WRITE_S],
+                                (long)msg[MSG_STEPS], (long)msg[MSG_PLANNED]};
             tally_add(c->t, &r);
             c->t->cost_done += cost;
         }
@@ -373,7 +378,7 @@ cleanup:
  * dispatch latency is hidden. A run received but not started (stop, error) stays pending. */
 static int run_worker(const sched_config_t *cfg, tally_t *t)
 {
-    double msg[MSG_LEN] = {-1, 0, 0, 0, 0};
+    double msg[MSG_LEN] = {-1};
     long long cur = -1, next = -1;
     MPI_Request rq[2];
     int rc = 0, flags = 0;
@@ -398,6 +403,8 @@ static int run_worker(const sched_config_t *cfg, tally_t *t)
         msg[MSG_STATUS] = r.status;
         msg[MSG_RUN_S] = r.run_seconds;
         msg[MSG_WRITE_S] = r.write_seconds;
+        msg[MSG_STEPS] = (double)r.steps_done;
+        msg[MSG_PLANNED] = (double)r.steps_planned;
         if (w != 0) {
             rc = w;
             flags |= FLAG_ERROR;
@@ -526,12 +533,14 @@ static int gather_summary(const sched_config_t *cfg, int rank, int size, int rc,
         double v;
         int rank;
     } err_in = {rc != 0 ? (double)t->error_run : -1.0, rc != 0 ? rank : size}, err_out = err_in;
-    double local[4] = {0, 0, 0, (double)stopped}, glob[4];
+    double local[6] = {0, 0, 0, (double)stopped, 0, 0}, glob[6];
     long st_local[RUN_N_STATUS] = {0}, st_sum[RUN_N_STATUS];
     if (counts_here) {
         local[0] = (double)t->finished;
         local[1] = t->run_seconds;
         local[2] = t->write_seconds;
+        local[4] = (double)t->n_early;
+        local[5] = t->steps_saved;
         memcpy(st_local, t->by_status, sizeof st_local);
     }
     memcpy(glob, local, sizeof glob);
@@ -539,7 +548,7 @@ static int gather_summary(const sched_config_t *cfg, int rank, int size, int rc,
     if (size > 1 &&
         (MPI_Reduce(&busy, &busy_max, 1, MPI_DOUBLE, MPI_MAX, 0, cfg->comm) != MPI_SUCCESS ||
          MPI_Reduce(&busy, &busy_sum, 1, MPI_DOUBLE, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
-         MPI_Reduce(local, glob, 4, MPI_DOUBLE, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
+         MPI_Reduce(local, glob, 6, MPI_DOUBLE, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
          MPI_Reduce(st_local, st_sum, RUN_N_STATUS, MPI_LONG, MPI_SUM, 0, cfg->comm) != MPI_SUCCESS ||
          MPI_Allreduce(&err_in, &err_out, 1, MPI_DOUBLE_INT, MPI_MINLOC, cfg->comm) != MPI_SUCCESS))
         return -1;
@@ -551,6 +560,8 @@ static int gather_summary(const sched_config_t *cfg, int rank, int size, int rc,
         sum->busy_max = busy_max;
         sum->busy_mean = busy_sum / sum->n_workers;
         sum->stopped = glob[3] > 0;
+        sum->n_early = (long)glob[4];
+        sum->steps_saved = glob[5];
     } else {
         sum->finished = t->finished;
         memcpy(sum->by_status, t->by_status, sizeof t->by_status);
@@ -558,6 +569,8 @@ static int gather_summary(const sched_config_t *cfg, int rank, int size, int rc,
         sum->write_seconds = t->write_seconds;
         sum->busy_max = sum->busy_mean = t->busy;
         sum->stopped = stopped;
+        sum->n_early = t->n_early;
+        sum->steps_saved = t->steps_saved;
     }
     if (err_out.rank < size) {
         sum->error_rank = err_out.rank;

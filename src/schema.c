@@ -21,6 +21,11 @@ const param_def_t schema_common[] = {
      .help = "a run has converged at the first logged step with train_loss below this"},
     {.name = "max_seconds", .section = "train", .type = PARAM_REAL, .def = 0, .min = 0, .max = 1e9,
      .help = "wall-clock limit of one run, 0 for none; a run past it is 'failed'", .units = "s"},
+    {.name = "stop_when_converged", .section = "train", .type = PARAM_BOOL, .def = 0,
+     .help = "stop a run at its first logged step with train_loss < converge_loss (it is done)"},
+    {.name = "patience", .section = "train", .type = PARAM_INT, .def = 0, .min = 0, .max = 1e9,
+     .help = "if > 0: stop a run when valid_acc has not improved for this many steps (it is "
+             "done); for families with a valid_acc metric"},
 };
 const int schema_n_common = sizeof schema_common / sizeof schema_common[0];
 

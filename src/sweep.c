@@ -245,6 +245,8 @@ static int work_one(void *ctx, long id, sched_result_t *r)
         return -1;
     }
     r->status = res.status;
+    r->steps_done = res.steps_done;
+    r->steps_planned = params_geti(&p, "steps");
     r->run_seconds = res.wall_seconds;
     r->write_seconds = t_write + util_now() - t1;
     return 0;

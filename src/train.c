@@ -31,6 +31,26 @@ static int all_finite(const double *x, int n)
     return 1;
 }
 
+/* Early stopping, checked at every logged step: the first converged step, or no valid_acc
+ * improvement for patience steps. */
+typedef struct {
+    int when_converged, i_valid;
+    long patience, best_step;
+    double best;
+} early_t;
+
+static int early_stop(early_t *e, long step, const double *metrics, const run_result_t *res)
+{
+    if (e->when_converged && res->steps_to_converge >= 0) return 1;
+    if (e->patience <= 0) return 0;
+    double v = metrics[e->i_valid];
+    if (e->best_step < 0 || v > e->best) {
+        e->best = v;
+        e->best_step = step;
+    }
+    return step - e->best_step >= e->patience;
+}
+
 int train_run(const model_family_t *f, const params_t *p, trace_t *trace, run_result_t *res,
               const volatile sig_atomic_t *stop)
 {
@@ -41,6 +61,8 @@ int train_run(const model_family_t *f, const params_t *p, trace_t *trace, run_re
     double converge = params_get(p, "converge_loss"), max_seconds = params_get(p, "max_seconds");
     int i_loss = model_metric_index(f, "train_loss"), i_tacc = model_metric_index(f, "train_acc");
     int i_test = model_metric_index(f, "test_acc");
+    early_t early = {(int)params_geti(p, "stop_when_converged"), model_metric_index(f, "valid_acc"),
+                     params_geti(p, "patience"), -1, 0};
 
     memset(res, 0, sizeof *res);
     res->status = RUN_FAILED;
@@ -72,6 +94,7 @@ int train_run(const model_family_t *f, const params_t *p, trace_t *trace, run_re
             }
             if (res->steps_to_converge < 0 && res->final_train_loss < converge)
                 res->steps_to_converge = s;
+            if (early_stop(&early, s, row + 1, res)) break;
         }
         if (s == steps) break;
         if (stop && *stop) {

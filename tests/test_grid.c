@@ -283,3 +283,10 @@ Test(grid, expands_every_example_spec_shipped_in_examples) {
     closedir(d);
     cr_assert_geq(n, 2, "demo.ini and lu2021-grid.ini at least");
 }
+
+Test(grid, rejects_patience_for_a_family_without_valid_acc) {
+    load("[model]\nmodel = toy\n[task]\nvocab_size = 100\n[train]\npatience = 5\n", NULL, 0);
+    cr_assert_neq(grid_init(&grid, &spec, err, sizeof err), 0);
+    cr_assert(strstr(err, "patience: stops on valid_acc, which model toy does not trace"), "%s",
+              err);
+}

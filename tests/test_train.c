@@ -19,7 +19,7 @@ static const param_def_t mock_params[] = {
      .help = "init reports an error"},
 };
 static const metric_def_t mock_metrics[] = {{"train_loss", NULL, NULL}, {"train_acc", NULL, NULL},
-                                           {"test_acc", NULL, NULL}};
+                                           {"test_acc", NULL, NULL}, {"valid_acc", NULL, NULL}};
 
 typedef struct {
     long step, nan_at, steps_called, evals;
@@ -61,6 +61,7 @@ static int mock_eval(void *state, double *metrics, char *err, size_t errlen)
     metrics[0] = mock_loss(m);
     metrics[1] = 0.5;
     metrics[2] = (double)m->step;
+    metrics[3] = m->step < 12 ? 0.05 * (double)m->step : 0.55; /* improves until step 12 */
     return 0;
 }
 
@@ -71,7 +72,7 @@ static void mock_free(void *s) { free(s); }
 
 static const model_family_t mock_family = {
     .abi = ATTNSWEEP_MODEL_ABI, .name = "mock", .summary = "scripted", .params = mock_params, .n_params = 2,
-    .metrics = mock_metrics, .n_metrics = 3, .check = mock_check, .cost = mock_cost,
+    .metrics = mock_metrics, .n_metrics = 4, .check = mock_check, .cost = mock_cost,
     .init = mock_init, .step = mock_step, .eval = mock_eval, .memory = mock_memory,
     .free = mock_free,
 };
@@ -99,7 +100,7 @@ Test(train, rows_are_logged_at_every_log_every_steps_including_0_and_the_last)
     cr_expect_eq(schema_n_points(&rp.p), 5); /* 0, 5, 10, 15, 20 */
     trace_t t;
     run_result_t res;
-    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 4), 0);
+    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 5), 0);
     cr_assert_eq(train_run(&mock_family, &rp.p, &t, &res, NULL), 0);
     cr_expect_eq(res.status, RUN_DONE, "%s", res.message);
     cr_expect_eq(t.n_filled, 5);
@@ -117,7 +118,7 @@ Test(train, rows_are_logged_at_every_log_every_steps_including_0_and_the_last)
     train_trace_free(&t);
 
     set(&rp, "converge_loss", 0.1); /* 1/(1+s) < 0.1 from s = 10 on: logged at 10 */
-    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 4), 0);
+    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 5), 0);
     cr_assert_eq(train_run(&mock_family, &rp.p, &t, &res, NULL), 0);
     cr_expect_eq(res.steps_to_converge, 10, "1/(1+10) = 0.0909 is the first logged loss < 0.1");
     train_trace_free(&t);
@@ -132,7 +133,7 @@ Test(train, a_nan_loss_ends_the_run_as_diverged_with_the_trace_so_far)
     set(&rp, "nan_at", 34);
     trace_t t;
     run_result_t res;
-    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 4), 0);
+    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 5), 0);
     cr_assert_eq(train_run(&mock_family, &rp.p, &t, &res, NULL), 0);
     cr_expect_eq(res.status, RUN_DIVERGED);
     cr_expect_eq(t.n_filled, 4, "rows 0, 10, 20, 30 were logged before the NaN");
@@ -150,7 +151,7 @@ Test(train, the_stop_flag_interrupts_the_run)
     trace_t t;
     run_result_t res;
     volatile sig_atomic_t stop = 1;
-    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 4), 0);
+    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 5), 0);
     cr_assert_eq(train_run(&mock_family, &rp.p, &t, &res, &stop), 0);
     cr_expect_eq(res.status, RUN_INTERRUPTED);
     cr_expect_eq(t.n_filled, 1, "step 0 is logged before the flag is polled");
@@ -167,7 +168,7 @@ Test(train, max_seconds_fails_the_run_and_a_failing_init_is_reported)
     set(&rp, "max_seconds", 0.05);
     trace_t t;
     run_result_t res;
-    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 4), 0);
+    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 5), 0);
     cr_assert_eq(train_run(&mock_family, &rp.p, &t, &res, NULL), 0);
     cr_expect_eq(res.status, RUN_FAILED);
     cr_expect(strstr(res.message, "max_seconds") != NULL, "%s", res.message);
@@ -175,7 +176,7 @@ Test(train, max_seconds_fails_the_run_and_a_failing_init_is_reported)
 
     set(&rp, "max_seconds", 0);
     set(&rp, "fail_init", 1);
-    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 4), 0);
+    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 5), 0);
     cr_assert_eq(train_run(&mock_family, &rp.p, &t, &res, NULL), 0);
     cr_expect_eq(res.status, RUN_FAILED);
     cr_expect(strstr(res.message, "fail_init") != NULL, "%s", res.message);
@@ -217,5 +218,48 @@ Test(train, lu2021_with_a_huge_learning_rate_diverges_and_keeps_its_trace)
     cr_expect_lt(t.n_filled, t.n_points);
     cr_expect(isfinite(cell(&t, 0, 1)), "step 0 was logged with finite values");
     cr_expect_neq(res.message[0], '\0');
+    train_trace_free(&t);
+}
+
+Test(train, stop_when_converged_ends_the_run_done_at_the_first_converged_logged_step)
+{
+    run_params_t rp;
+    trace_t t, full;
+    run_result_t res, ref;
+    params_for(&rp, &mock_family);
+    set(&rp, "steps", 40);
+    set(&rp, "log_every", 2);
+    set(&rp, "converge_loss", 0.1); /* loss 1/(1 + step) < 0.1 from step 10 (1/11) */
+    cr_assert_eq(train_trace_init(&full, schema_n_points(&rp.p), 5), 0);
+    cr_assert_eq(train_run(&mock_family, &rp.p, &full, &ref, NULL), 0);
+    set(&rp, "stop_when_converged", 1);
+    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 5), 0);
+    cr_assert_eq(train_run(&mock_family, &rp.p, &t, &res, NULL), 0);
+    cr_expect_eq(res.status, RUN_DONE);
+    cr_expect_eq(res.steps_to_converge, 10, "the first logged step below 0.1");
+    cr_expect_eq(res.steps_done, 10);
+    cr_expect_eq(t.n_filled, 6, "steps 0, 2, ..., 10 logged");
+    cr_expect_eq(memcmp(t.rows, full.rows, sizeof(double) * 6 * 5), 0, "the same prefix, bit for bit");
+    cr_expect(isnan(cell(&t, 6, 0)), "nothing after the stop");
+    cr_expect_eq(res.final_train_loss, cell(&t, 5, 1), "final values are those at the stop");
+    cr_expect_eq(ref.steps_done, 40);
+    train_trace_free(&t);
+    train_trace_free(&full);
+}
+
+Test(train, patience_stops_when_valid_acc_has_not_improved_for_that_many_steps)
+{
+    run_params_t rp;
+    trace_t t;
+    run_result_t res;
+    params_for(&rp, &mock_family);
+    set(&rp, "steps", 100);
+    set(&rp, "log_every", 4);
+    set(&rp, "patience", 10); /* valid_acc last improves at step 12 (logged), so stop at 24 */
+    cr_assert_eq(train_trace_init(&t, schema_n_points(&rp.p), 5), 0);
+    cr_assert_eq(train_run(&mock_family, &rp.p, &t, &res, NULL), 0);
+    cr_expect_eq(res.status, RUN_DONE);
+    cr_expect_eq(res.steps_done, 24, "12 + 10 rounded up to a logged step");
+    cr_expect_eq(t.n_filled, 7);
     train_trace_free(&t);
 }

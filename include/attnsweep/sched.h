@@ -39,10 +39,12 @@ void sched_queue_free(sched_queue_t *q);
 
 /* ---- the sweep driver (MPI) ---------------------------------------------------------------- */
 
-/* What one run reported back: its run_status_t, seconds training and seconds writing. */
+/* What one run reported back: its run_status_t, seconds training and seconds writing, and the
+ * steps it took of the steps it was given (fewer when it stopped early). */
 typedef struct {
     int status;
     double run_seconds, write_seconds;
+    long steps_done, steps_planned;
 } sched_result_t;
 
 /* Train and store run id; *r filled. Return 0, or <0 for an error that must stop the sweep (the
@@ -82,6 +84,8 @@ typedef struct {
     double wall;               /* seconds from start to the last rank finishing its runs */
     int n_workers;             /* ranks that trained runs */
     long finished, by_status[RUN_N_STATUS];
+    long n_early;              /* done runs that stopped before their last step */
+    double steps_saved;        /* Σ over those runs of the steps they did not take */
     double run_seconds;        /* Σ run time over all ranks */
     double write_seconds;      /* Σ time in the work callback's writes */
     double busy_max, busy_mean; /* per worker: Σ (run + write) */

@@ -1,5 +1,5 @@
 /* schema — the keys every model family shares (seed, steps, lr, log_every, converge_loss,
- * max_seconds) and a family's combined schema: the common keys, then the family's own, with their
+ * max_seconds, stop_when_converged, patience) and a family's combined schema: the common keys, then the family's own, with their
  * defaults and the trace axis they imply. What spec, grid, train and the families agree on; it
  * sits just above param.h and knows nothing of models, files or MPI. */
 #ifndef ATTNSWEEP_SCHEMA_H

@@ -29,8 +29,11 @@ typedef struct {
 int train_trace_init(trace_t *t, int n_points, int n_cols);
 void train_trace_free(trace_t *t);
 
-/* Train one run. stop (may be NULL) is polled between steps: when it becomes non-zero the run
- * ends with RUN_INTERRUPTED. Returns 0 when a result was produced (any status, see res), <0 on
+/* Train one run. It ends done at its last step, or earlier by its own rule (stop_when_converged:
+ * the first logged step with train_loss < converge_loss; patience: valid_acc without improvement
+ * for that many steps), with steps_done saying where and the trace NaN after it; diverged at a
+ * non-finite value; failed past max_seconds. stop (may be NULL) is polled between steps: when it
+ * becomes non-zero the run ends with RUN_INTERRUPTED. Returns 0 when a result was produced (any status, see res), <0 on
  * an internal error (allocation, a trace too small), with res->message set. */
 int train_run(const model_family_t *f, const params_t *p, trace_t *trace, run_result_t *res,
               const volatile sig_atomic_t *stop);

@@ -6,7 +6,9 @@
 #define ATTNSWEEP_CLI_H
 #include "attnsweep/grid.h"
 
-enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
+/* Exit codes (README "Exit codes"): 3 = runs still to do (a stopped sweep, an unfinished file),
+ * 4 = every run finished but some failed. */
+enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2, CLI_UNFINISHED = 3, CLI_FAILED_RUNS = 4 };
 enum { CLI_OPT_SET = 1, CLI_OPT_FIRST = 256 }; /* a command's option ids start at CLI_OPT_FIRST */
 #define CLI_MAX_GIVEN 512
 

@@ -66,7 +66,9 @@ static int run(const cli_args_t *a)
     status = CLI_ERROR;
     sweep_command_line(a->argc + 1, a->argv - 1, 0, cmdline, sizeof cmdline);
     sweep_command_line(a->argc + 1, a->argv - 1, 1, resume, sizeof resume);
-    if (sweep_process_setup(&stop, grace) != 0 || MPI_Init(&argc, &argv) != MPI_SUCCESS) {
+    int thread_level; /* FUNNELED: rank 0's lock heartbeat thread never calls MPI */
+    if (sweep_process_setup(&stop, grace) != 0 ||
+        MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &thread_level) != MPI_SUCCESS) {
         fprintf(stderr, "attnsweep run: cannot set up signal handlers or start MPI\n");
         return CLI_ERROR;
     }
@@ -79,7 +81,9 @@ static int run(const cli_args_t *a)
         if (rank == 0 || rep.local_error) fprintf(stderr, "attnsweep run: %s\n", err);
     } else {
         if (rank == 0) report_summary(stdout, &cfg, &rep, util_now() - t0, resume);
-        status = CLI_OK;
+        status = rep.stopped || rep.n_left > rep.sched.by_status[RUN_FAILED] ? CLI_UNFINISHED
+                 : rep.sched.by_status[RUN_FAILED] > 0                          ? CLI_FAILED_RUNS
+                                                                                : CLI_OK;
     }
     fflush(stdout);
     grid_free(&grid);

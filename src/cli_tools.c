@@ -5,7 +5,7 @@
 #include "attnsweep/report.h"
 #include "cli.h"
 
-enum { OPT_NP = CLI_OPT_FIRST, OPT_NO_CALIB, OPT_VERIFY, OPT_RUN };
+enum { OPT_NP = CLI_OPT_FIRST, OPT_NO_CALIB, OPT_VERIFY, OPT_JSON, OPT_RUN };
 #define SET_OPTION {"set", "SECTION.KEY=VALUE", CLI_OPT_SET, "override a spec key (repeatable)"}
 
 static int plan(const cli_args_t *a)
@@ -34,19 +34,28 @@ cleanup:
     return status;
 }
 
+/* Exit 0: every run finished (done, diverged or failed); 3: some pending or interrupted; 1: the
+ * file cannot be read (or, with --verify, a finished run's trace fails its CRC). */
 static int status(const cli_args_t *a)
 {
-    int verify = a->n_given > 0, bad;
+    int verify = 0, json = 0, code;
     char err[1024];
     h5out_info_t in;
+    lock_info_t lk;
+    for (int i = 0; i < a->n_given; i++) *(a->given[i].id == OPT_JSON ? &json : &verify) = 1;
     if (h5out_inspect(a->pos[0], verify, &in, err, sizeof err) != 0) {
         fprintf(stderr, "attnsweep status: %s\n", err);
         return CLI_ERROR;
     }
-    report_status(stdout, a->pos[0], &in, verify);
-    bad = verify && in.n_bad_crc > 0;
+    if (lock_read(a->pos[0], &lk, err, sizeof err) != 0) {
+        fprintf(stderr, "attnsweep status: %s\n", err);
+        lk.present = 0;
+    }
+    (json ? report_status_json : report_status)(stdout, a->pos[0], &in, verify, &lk);
+    code = verify && in.n_bad_crc > 0 ? CLI_ERROR : in.n_finished < in.n_runs ? CLI_UNFINISHED
+                                                                               : CLI_OK;
     h5out_info_free(&in);
-    return bad ? CLI_ERROR : CLI_OK;
+    return code;
 }
 
 static int train(const cli_args_t *a)
@@ -103,7 +112,8 @@ static const cli_option_t plan_opts[] = {
     SET_OPTION, {"np", "N", OPT_NP, "estimate the time on N ranks only"},
     {"no-calibrate", NULL, OPT_NO_CALIB, "skip the timing"}, {NULL}};
 static const cli_option_t status_opts[] = {
-    {"verify", NULL, OPT_VERIFY, "recompute every finished run's trace CRC"}, {NULL}};
+    {"verify", NULL, OPT_VERIFY, "recompute every finished run's trace CRC"},
+    {"json", NULL, OPT_JSON, "one JSON object instead of text (for scripts)"}, {NULL}};
 static const cli_option_t train_opts[] = {
     {"run", "ID", OPT_RUN, "the run id (row-major position in the grid, from 0)"}, SET_OPTION,
     {NULL}};
@@ -115,8 +125,8 @@ const cli_command_t cli_plan_command = {
     .about = "runs, estimated time, memory and file size of a spec; no training"};
 const cli_command_t cli_status_command = {
     .name = "status", .fn = status, .opts = status_opts, .min_pos = 1, .max_pos = 1,
-    .usage = "attnsweep status FILE [--verify]",
-    .about = "what a results file holds: done/pending/failed/diverged runs"};
+    .usage = "attnsweep status FILE [--verify] [--json]",
+    .about = "what a results file holds: runs by status, its writer; exit 0 complete, 3 not yet"};
 const cli_command_t cli_train_command = {
     .name = "train", .fn = train, .opts = train_opts, .min_pos = 1, .max_pos = 1,
     .usage = "attnsweep train SPEC --run ID [options]",

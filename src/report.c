@@ -72,10 +72,12 @@ void report_plan(FILE *out, const grid_t *g, const plan_info_t *in, const plan_c
     fprintf(out, "output: ≈ %s\n", ob);
 }
 
-void report_status(FILE *out, const char *path, const h5out_info_t *in, int verify)
+void report_status(FILE *out, const char *path, const h5out_info_t *in, int verify,
+                   const lock_info_t *lk)
 {
     const long *n = in->counts;
     long shown = 0;
+    char who[512];
     fprintf(out, "%s: attnsweep %s output, model %s, created %s on %s by %d rank%s\n", path,
             in->attnsweep_version ? in->attnsweep_version : "?", in->model,
             in->created_utc ? in->created_utc : "?", in->hostname ? in->hostname : "?",
@@ -100,10 +102,61 @@ void report_status(FILE *out, const char *path, const h5out_info_t *in, int veri
         fprintf(out, "verify: %ld done or diverged run%s with a trace that does not match its "
                 "CRC%s\n", in->n_bad_crc, in->n_bad_crc == 1 ? "" : "s",
                 in->n_bad_crc ? " (--resume reruns them)" : "");
-    if (n[RUN_PENDING] + n[RUN_INTERRUPTED] > 0)
+    if (lk && lk->present) {
+        lock_describe(lk, who, sizeof who);
+        fprintf(out, "writer: %s\n", who);
+    } else if (lk) {
+        fprintf(out, "writer: none\n");
+    }
+    if (n[RUN_PENDING] + n[RUN_INTERRUPTED] > 0 && !(lk && lk->live))
         fprintf(out, "to finish: mpirun -np N attnsweep run %s --out %s --resume  (with the same "
                 "--set options as the original command)\n", in->spec_path ? in->spec_path : "SPEC",
                 path);
+}
+
+/* s as a JSON string (quoted, escaped). */
+static void json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fprintf(out, "\\%c", *c);
+        else if (*c < 0x20)
+            fprintf(out, "\\u%04x", *c);
+        else
+            fputc(*c, out);
+    }
+    fputc('"', out);
+}
+
+void report_status_json(FILE *out, const char *path, const h5out_info_t *in, int verify,
+                        const lock_info_t *lk)
+{
+    fprintf(out, "{\"file\": ");
+    json_str(out, path);
+    fprintf(out, ", \"format_version\": %d, \"model\": ", in->format_version);
+    json_str(out, in->model);
+    fprintf(out, ", \"spec_sha256\": ");
+    json_str(out, in->spec_sha256);
+    fprintf(out, ", \"n_runs\": %ld, \"counts\": {", in->n_runs);
+    for (int s = 0; s < RUN_N_STATUS; s++)
+        fprintf(out, "%s\"%s\": %ld", s ? ", " : "", run_status_name(s), in->counts[s]);
+    fprintf(out, "}, \"runs_started\": %ld, \"attempts_max\": %d, \"bad_crc\": ", in->n_started,
+            in->max_attempts);
+    if (verify) fprintf(out, "%ld", in->n_bad_crc);
+    else fprintf(out, "null");
+    fprintf(out, ", \"writer\": ");
+    if (lk && lk->present) {
+        fprintf(out, "{\"host\": ");
+        json_str(out, lk->host);
+        fprintf(out, ", \"pid\": %ld, \"started_utc\": ", lk->pid);
+        json_str(out, lk->started_utc);
+        fprintf(out, ", \"heartbeat_age_s\": %.0f, \"live\": %s}", lk->heartbeat_age,
+                lk->live ? "true" : "false");
+    } else {
+        fprintf(out, "null");
+    }
+    fprintf(out, ", \"complete\": %s}\n", in->n_finished == in->n_runs ? "true" : "false");
 }
 
 static const char *schedule_name(const sweep_config_t *cfg, int n_ranks)
@@ -118,6 +171,7 @@ static void event_start(FILE *out, const sweep_config_t *cfg, const sweep_event_
     if (t->n_diverged_kept)
         snprintf(div, sizeof div, ", %ld diverged kept (--rerun-diverged reruns them)",
                  t->n_diverged_kept);
+    if (t->notice[0]) fprintf(out, "attnsweep: %s\n", t->notice);
     if (t->missing) fprintf(out, "attnsweep: %s does not exist yet: starting a fresh sweep\n", cfg->out);
     if (!t->fresh)
         fprintf(out, "attnsweep: resuming %s: %ld of %ld runs done%s, %ld to run\n", cfg->out,

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "attnsweep/h5out.h"
+#include "attnsweep/lock.h"
 #include "attnsweep/sweep.h"
 #include "attnsweep/train.h"
 
@@ -311,13 +312,19 @@ typedef struct {
     sweep_todo_t todo;
     worker_t w;
     double *cost; /* [n_todo] estimated cost of each run to do */
+    lock_t *lock; /* rank 0: the output file's writer lock */
 } sweep_t;
 
 /* Rank 0 decides what to do, every rank learns it and gets its buffers. */
 static int sweep_prepare(sweep_t *s, char *err, size_t errlen)
 {
     const grid_t *g = s->grid;
-    int ok = s->rank == 0 ? sweep_todo_make(g, s->cfg, &s->todo, err, errlen) : 0;
+    char notice[sizeof s->todo.notice] = "";
+    int ok = 0;
+    if (s->rank == 0) /* one writer at a time: take the lock before reading the file */
+        ok = lock_acquire(s->cfg->out, &s->lock, notice, sizeof notice, err, errlen) != 0
+                 ? -1 : sweep_todo_make(g, s->cfg, &s->todo, err, errlen);
+    snprintf(s->todo.notice, sizeof s->todo.notice, "%s", notice);
     int b = todo_bcast(s->comm, s->rank, ok, g, &s->todo);
     if (b != 0) {
         if (b < 0) snprintf(err, errlen, "rank %d: MPI_Bcast of the runs to do failed (or out of "
@@ -381,9 +388,23 @@ static int sweep_finish(sweep_t *s, int sched_rc, sweep_report_t *rep, char *err
             snprintf(err, errlen, "the sweep failed on another rank (message above)");
         return -1;
     }
-    const long *bs = rep->sched.by_status;
+    /* Rank 0 has the sweep's totals: every rank reports the same outcome (and exit code). */
+    sched_summary_t *ss = &rep->sched;
+    long tot[RUN_N_STATUS + 3];
+    memcpy(tot, ss->by_status, sizeof ss->by_status);
+    tot[RUN_N_STATUS] = ss->finished, tot[RUN_N_STATUS + 1] = ss->n_early;
+    tot[RUN_N_STATUS + 2] = ss->stopped;
+    if (MPI_Bcast(tot, RUN_N_STATUS + 3, MPI_LONG, 0, s->comm) != MPI_SUCCESS ||
+        MPI_Bcast(&ss->steps_saved, 1, MPI_DOUBLE, 0, s->comm) != MPI_SUCCESS) {
+        snprintf(err, errlen, "rank %d: MPI_Bcast of the outcome failed", s->rank);
+        return -1;
+    }
+    memcpy(ss->by_status, tot, sizeof ss->by_status);
+    ss->finished = tot[RUN_N_STATUS], ss->n_early = tot[RUN_N_STATUS + 1];
+    ss->stopped = (int)tot[RUN_N_STATUS + 2];
+    const long *bs = ss->by_status;
     rep->n_done_total = s->todo.n_done_before + bs[RUN_DONE];
-    rep->n_left = s->todo.n_todo - bs[RUN_DONE] - (cfg->rerun_diverged ? 0 : bs[RUN_DIVERGED]);
+    rep->n_left = s->todo.n_todo - bs[RUN_DONE] - bs[RUN_DIVERGED];
     rep->stopped = rep->sched.stopped || (cfg->stop && cfg->stop->stop) ||
                    bs[RUN_INTERRUPTED] > 0;
     return 0;
@@ -418,5 +439,6 @@ cleanup:
     train_trace_free(&s.w.trace);
     free(s.cost);
     sweep_todo_free(&s.todo);
+    lock_release(s.lock);
     return rc;
 }

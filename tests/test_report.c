@@ -23,7 +23,7 @@ Test(report, status_counts_the_runs_of_a_file_and_says_when_nothing_is_left)
     char err[512], *s = NULL;
     cr_assert_eq(h5out_inspect(ATTNSWEEP_SOURCE_DIR "/tests/data/demo-v1.h5", 1, &in, err,
                                sizeof err), 0, "%s", err);
-    RENDER(s, report_status(out, "demo.h5", &in, 1));
+    RENDER(s, report_status(out, "demo.h5", &in, 1, NULL));
     cr_expect(strstr(s, "demo.h5: attnsweep 0.1.0 output, model lu2021"), "%s", s);
     cr_expect(strstr(s, "runs: 24 total: done 24, diverged 0, failed 0, interrupted 0, pending 0"),
               "%s", s);
@@ -31,7 +31,7 @@ Test(report, status_counts_the_runs_of_a_file_and_says_when_nothing_is_left)
     cr_expect(strstr(s, "to finish") == NULL, "a complete file needs no resume: %s", s);
     free(s);
     in.counts[RUN_DONE]--, in.counts[RUN_INTERRUPTED]++;
-    RENDER(s, report_status(out, "demo.h5", &in, 0));
+    RENDER(s, report_status(out, "demo.h5", &in, 0, NULL));
     cr_expect(strstr(s, "to finish: mpirun -np N attnsweep run examples/demo.ini --out demo.h5 "
                         "--resume"), "%s", s);
     free(s);
@@ -90,4 +90,35 @@ Test(report, a_stopped_sweep_ends_with_the_command_that_resumes_it)
     RENDER(s, report_summary(out, &cfg, &r, 0, ""));
     cr_expect_str_eq(s, "attnsweep: nothing to do: every run of r.h5 is done or diverged\n");
     free(s);
+}
+
+Test(report, status_json_is_one_object_with_counts_writer_and_completeness)
+{
+    h5out_info_t in;
+    char err[512], *s = NULL;
+    lock_info_t lk = {.present = 1, .pid = 42, .heartbeat_age = 3, .live = 1, .same_host = 0};
+    snprintf(lk.host, sizeof lk.host, "node\"7");
+    snprintf(lk.started_utc, sizeof lk.started_utc, "2026-01-01T00:00:00Z");
+    cr_assert_eq(h5out_inspect(ATTNSWEEP_SOURCE_DIR "/tests/data/demo-v1.h5", 0, &in, err,
+                               sizeof err), 0, "%s", err);
+    RENDER(s, report_status_json(out, "d\\x.h5", &in, 0, NULL));
+    cr_expect(strstr(s, "{\"file\": \"d\\\\x.h5\", \"format_version\": 1, \"model\": \"lu2021\""),
+              "%s", s);
+    cr_expect(strstr(s, "\"n_runs\": 24, \"counts\": {\"pending\": 0, \"done\": 24, \"failed\": 0, "
+                        "\"diverged\": 0, \"interrupted\": 0}, \"runs_started\": 24, "
+                        "\"attempts_max\": 1, \"bad_crc\": null, \"writer\": null, "
+                        "\"complete\": true}\n"), "%s", s);
+    free(s);
+    in.counts[RUN_DONE]--, in.counts[RUN_PENDING]++, in.n_finished--;
+    RENDER(s, report_status_json(out, "d.h5", &in, 1, &lk));
+    cr_expect(strstr(s, "\"bad_crc\": 0, \"writer\": {\"host\": \"node\\\"7\", \"pid\": 42, "
+                        "\"started_utc\": \"2026-01-01T00:00:00Z\", \"heartbeat_age_s\": 3, "
+                        "\"live\": true}, \"complete\": false}"), "%s", s);
+    free(s);
+    RENDER(s, report_status(out, "d.h5", &in, 0, &lk));
+    cr_expect(strstr(s, "writer: host node\"7, pid 42, since 2026-01-01T00:00:00Z, heartbeat 3 s "
+                        "ago (live)"), "%s", s);
+    cr_expect(strstr(s, "to finish") == NULL, "no resume advice while a live writer runs: %s", s);
+    free(s);
+    h5out_info_free(&in);
 }

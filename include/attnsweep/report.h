@@ -5,6 +5,7 @@
 #define ATTNSWEEP_REPORT_H
 #include <stdio.h>
 #include "attnsweep/h5out.h"
+#include "attnsweep/lock.h"
 #include "attnsweep/plan.h"
 #include "attnsweep/sweep.h"
 #include "attnsweep/train.h"
@@ -13,8 +14,15 @@
  * the makespans on np ranks (np = 0: on 2, 4, 8, 16, 64); memory and output size. */
 void report_plan(FILE *out, const grid_t *g, const plan_info_t *in, const plan_calib_t *cal,
                  int np);
-/* `status` of the file at path, as inspected (verify: the CRC line too). */
-void report_status(FILE *out, const char *path, const h5out_info_t *in, int verify);
+/* `status` of the file at path, as inspected (verify: the CRC line too), with its writer (lk:
+ * FILE.lock as read; NULL if unknown). */
+void report_status(FILE *out, const char *path, const h5out_info_t *in, int verify,
+                   const lock_info_t *lk);
+/* The same as one JSON object (keys: file, format_version, model, spec_sha256, n_runs, counts
+ * {pending, done, failed, diverged, interrupted}, runs_started, attempts_max, bad_crc (null
+ * without verify), writer (null or {host, pid, started_utc, heartbeat_age_s, live}), complete). */
+void report_status_json(FILE *out, const char *path, const h5out_info_t *in, int verify,
+                        const lock_info_t *lk);
 /* A sweep's start line(s) and progress line (events of sweep_run, rank 0). */
 void report_event(FILE *out, const sweep_config_t *cfg, const sweep_event_t *ev);
 /* The end summary of a sweep; resume_command: how to continue it (printed if it stopped). */

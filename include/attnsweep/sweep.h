@@ -54,6 +54,7 @@ typedef struct {
     long n_bad_crc;         /* kept-status runs whose trace failed its CRC: trained again */
     long *todo;             /* [n_todo] run ids */
     int32_t *attempts;      /* [n_runs] attempts recorded so far */
+    char notice[640];       /* rank 0: a lock taken over from a dead writer, or "" */
 } sweep_todo_t;
 
 /* Rank 0's decision, serial (reads the file with h5out_inspect, writes nothing). 0 ok; <0 with a

@@ -3,9 +3,10 @@
 # check the result is bit-identical to an uninterrupted sweep. MODE:
 #   worker9  kill -9 of one worker rank (mpirun takes the job down), then --resume
 #   mpirun9  kill -9 of mpirun itself (ranks die with it), then --resume
-#   sigterm  SIGTERM to every rank (what a batch system does): clean stop, exit 0, --resume
+#   sigterm  SIGTERM to every rank (what a batch system does): clean stop, exit 3 (runs left),
+#            --resume
 #   usr1x2   SIGUSR1 twice to mpirun (forwarded): runs in flight are marked interrupted,
-#            exit 0, then --resume with the static schedule and another rank count (8 longer
+#            exit 3, then --resume with the static schedule and another rank count (8 longer
 #            runs, so that both workers are surely mid-run at the second signal)
 MODE=$1
 shift
@@ -34,12 +35,15 @@ wait "$pid" || rc=$?
 cat $K.log
 case $MODE in
   worker9|mpirun9) [ "$rc" -ne 0 ] || fail "mpirun exited 0 after a kill -9" ;;
-  *) [ "$rc" -eq 0 ] || fail "a signalled sweep must exit 0 (got $rc)"
+  *) [ "$rc" -eq 3 ] || fail "a signalled sweep must exit 3, runs left (got $rc)"
      grep -q -- "--resume" $K.log || fail "no resume command printed" ;;
 esac
 sleep 0.5 # any rank still alive after a kill -9 of mpirun would show up in the next check
 pgrep -f -- "--out $K" >/dev/null && fail "ranks outlived the killed sweep"
-"$ATTNSWEEP" status $K | tee status.txt
+rc=0
+"$ATTNSWEEP" status $K > status.txt || rc=$?
+cat status.txt
+[ "$rc" = 3 ] || fail "status of the stopped sweep exited $rc, expected 3 (runs left)"
 done_before=$(done_runs $K)
 [ "$done_before" -lt "$total" ] || fail "the sweep finished before it was stopped: nothing was tested"
 if [ "$MODE" = usr1x2 ]; then

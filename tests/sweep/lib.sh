@@ -18,7 +18,9 @@ mpirun_np() { local n=$1; shift; "${MPI[@]}" -np "$n" "$ATTNSWEEP" "$@"; }
 compare() { "$PY" "$HERE/compare.py" "$1" "$2"; }
 # done_runs FILE: how many runs are done (0 while the file is not readable yet).
 done_runs() {
-  "$ATTNSWEEP" status "$1" 2>/dev/null | sed -n 's/^runs: .* done \([0-9]*\),.*/\1/p' | grep . || echo 0
+  local n
+  n=$("$ATTNSWEEP" status "$1" 2>/dev/null | sed -n 's/^runs: .* done \([0-9]*\),.*/\1/p') || true
+  echo "${n:-0}"
 }
 # wait_done FILE K PID: wait (≤ 60 s) until FILE has ≥ K done runs while PID still runs.
 wait_done() {

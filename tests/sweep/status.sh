@@ -32,9 +32,11 @@ assert f["traces/train_loss"].dims[1][0].name == "/traces/step"
 assert f.attrs["spec_sha256"].decode() and f.attrs["n_runs"] == 8
 PY
 
-# Failed runs: a time limit no run can meet. The sweep finishes (exit 0) with every run failed.
+# Failed runs: a time limit no run can meet. The sweep finishes with every run failed: exit 4.
+rc=0
 mpirun_np 2 run "$SPEC" --out failed.h5 --progress 0 --set grid.seed=0 --set train.max_seconds=1e-9 >f.log \
-  || { cat f.log; fail "a sweep of failed runs must still exit 0"; }
+  || rc=$?
+[ "$rc" = 4 ] || { cat f.log; fail "a sweep of failed runs must exit 4 (got $rc)"; }
 "$ATTNSWEEP" status failed.h5 >fs.txt
 grep -q "failed 8," fs.txt || { cat fs.txt; fail "runs past max_seconds are not 'failed'"; }
 grep -q "^failed: run 0 (attempt 1): exceeded max_seconds" fs.txt || { cat fs.txt; fail "status does not show why runs failed"; }

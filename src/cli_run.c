@@ -6,14 +6,16 @@
 #include "attnsweep/report.h"
 #include "cli.h"
 
-enum { OPT_OUT = CLI_OPT_FIRST, OPT_RESUME, OPT_OVERWRITE, OPT_RERUN_DIV, OPT_SCHEDULE, OPT_GRACE,
-       OPT_PROGRESS };
+enum { OPT_OUT = CLI_OPT_FIRST, OPT_RESUME, OPT_OVERWRITE, OPT_RERUN_DIV, OPT_REUSE, OPT_SCHEDULE,
+       OPT_GRACE, OPT_PROGRESS };
 
 static const cli_option_t run_opts[] = {
     {"out", "FILE", OPT_OUT, "results file (default results.h5)"},
     {"resume", NULL, OPT_RESUME, "continue FILE: train only what is not done (same spec)"},
     {"rerun-diverged", NULL, OPT_RERUN_DIV, "with --resume: train diverged runs again too"},
     {"overwrite", NULL, OPT_OVERWRITE, "replace an existing FILE"},
+    {"reuse", "OLD.h5", OPT_REUSE, "copy runs OLD finished with the same configuration instead of "
+     "training them (repeatable; a glob pattern too)"},
     {"set", "SECTION.KEY=VALUE", CLI_OPT_SET, "override a spec key (repeatable)"},
     {"schedule", "MODE", OPT_SCHEDULE, "dynamic (default: rank 0 hands out runs) or static"},
     {"grace", "SECONDS", OPT_GRACE, "after a stop signal, runs in flight may finish this long (60)"},
@@ -27,8 +29,8 @@ static void on_event(void *cfg, const sweep_event_t *ev)
     fflush(stdout);
 }
 
-/* The options into cfg; CLI_OK, or the exit code. */
-static int parse(const cli_args_t *a, sweep_config_t *cfg, double *grace)
+/* The options into cfg (reuse: room for the --reuse patterns); CLI_OK, or the exit code. */
+static int parse(const cli_args_t *a, sweep_config_t *cfg, double *grace, const char **reuse)
 {
     for (int i = 0; i < a->n_given; i++) {
         int c = a->given[i].id;
@@ -37,6 +39,7 @@ static int parse(const cli_args_t *a, sweep_config_t *cfg, double *grace)
         else if (c == OPT_RESUME) cfg->resume = 1;
         else if (c == OPT_OVERWRITE) cfg->overwrite = 1;
         else if (c == OPT_RERUN_DIV) cfg->rerun_diverged = 1;
+        else if (c == OPT_REUSE) reuse[cfg->n_reuse++] = v;
         else if (c == OPT_SCHEDULE && strcmp(v, "dynamic") && strcmp(v, "static"))
             return cli_usage_error("run", "--schedule expects dynamic or static, got '%s'", v);
         else if (c == OPT_SCHEDULE) cfg->schedule = v[0] == 's' ? SCHED_STATIC : SCHED_DYNAMIC;
@@ -62,7 +65,9 @@ static int run(const cli_args_t *a)
     int rank = 0, status, argc = a->argc;
     char **argv = a->argv;
 
-    if ((status = parse(a, &cfg, &grace)) != CLI_OK) return status;
+    const char *reuse[CLI_MAX_GIVEN];
+    cfg.reuse = reuse;
+    if ((status = parse(a, &cfg, &grace, reuse)) != CLI_OK) return status;
     status = CLI_ERROR;
     sweep_command_line(a->argc + 1, a->argv - 1, 0, cmdline, sizeof cmdline);
     sweep_command_line(a->argc + 1, a->argv - 1, 1, resume, sizeof resume);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <math.h>
 #include <hdf5.h>
 #include "h5out_layout.h"
 
@@ -342,4 +343,168 @@ void h5out_info_free(h5out_info_t *in)
     free(in->crc_ok);
     free(in->messages);
     memset(in, 0, sizeof *in);
+}
+
+/* ---- copying runs out of a file ------------------------------------------------------------- */
+
+struct h5out_reader {
+    hid_t file;
+    h5out_info_t info;
+    hid_t traces[MODEL_MAX_METRICS];
+    hid_t summary[S_N], mtype[S_N]; /* -1 for a summary the file's version lacks */
+    float *row; /* [info.n_points] */
+};
+
+void h5out_reader_close(h5out_reader_t *r)
+{
+    if (!r) return;
+    for (int m = 0; m < MODEL_MAX_METRICS; m++)
+        if (r->traces[m] >= 0) H5Dclose(r->traces[m]);
+    for (int k = 0; k < S_N; k++) {
+        if (r->summary[k] >= 0) H5Dclose(r->summary[k]);
+        if (r->mtype[k] >= 0) H5Tclose(r->mtype[k]);
+    }
+    if (r->file >= 0) H5Fclose(r->file);
+    h5out_info_free(&r->info);
+    free(r->row);
+    free(r);
+}
+
+const h5out_info_t *h5out_reader_info(const h5out_reader_t *r) { return &r->info; }
+
+int h5out_reader_open(h5out_reader_t **out, const char *path, char *err, size_t errlen)
+{
+    h5out_reader_t *r = calloc(1, sizeof *r);
+    char names[4096];
+    int m = 0;
+    *out = NULL;
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->file = -1;
+    for (int i = 0; i < MODEL_MAX_METRICS; i++) r->traces[i] = -1;
+    for (int k = 0; k < S_N; k++) r->summary[k] = r->mtype[k] = -1;
+    if (h5out_inspect(path, 1, &r->info, err, errlen) != 0 ||
+        (r->file = open_readonly(path, err, errlen)) < 0 ||
+        !(r->row = malloc(sizeof(float) * (size_t)(r->info.n_points + 1)))) {
+        if (!err[0]) snprintf(err, errlen, "out of memory");
+        h5out_reader_close(r);
+        return -1;
+    }
+    snprintf(names, sizeof names, "%s", r->info.metrics);
+    for (char *save = NULL, *t = strtok_r(names, ",", &save); t && m < MODEL_MAX_METRICS;
+         t = strtok_r(NULL, ",", &save)) {
+        char ds[160];
+        snprintf(ds, sizeof ds, "/traces/%s", t);
+        if ((r->traces[m++] = H5Dopen2(r->file, ds, H5P_DEFAULT)) < 0) {
+            snprintf(err, errlen, "%s: %s is missing", path, ds);
+            h5out_reader_close(r);
+            return -1;
+        }
+    }
+    for (int k = 0; k < S_N; k++) {
+        const h5out_summary_def_t *sd = &h5out_summaries[k];
+        char ds[160];
+        hid_t ft = -1;
+        if (sd->since > r->info.format_version) continue;
+        snprintf(ds, sizeof ds, "/runs/%s", sd->name);
+        int ok = (r->summary[k] = H5Dopen2(r->file, ds, H5P_DEFAULT)) >= 0 &&
+                 (ft = H5Dget_type(r->summary[k])) >= 0 &&
+                 (r->mtype[k] = sd->kind >= K_HOST ? h5out_str_like(ft, h5out_kind_bytes(sd->kind))
+                                                   : h5out_kind_type(sd->kind, 0)) >= 0;
+        if (ft >= 0) H5Tclose(ft);
+        if (!ok) {
+            snprintf(err, errlen, "%s: %s is missing", path, ds);
+            h5out_reader_close(r);
+            return -1;
+        }
+    }
+    *out = r;
+    return 0;
+}
+
+int h5out_reader_key(h5out_reader_t *r, const param_def_t *d, double *values)
+{
+    char name[160];
+    long n = r->info.n_runs;
+    int rc = -1;
+    snprintf(name, sizeof name, "/runs/%s", d->name);
+    if (H5Lexists(r->file, name, H5P_DEFAULT) <= 0) return 0;
+    if (d->type != PARAM_ENUM)
+        return read_column(r->file, name, n, H5T_NATIVE_DOUBLE, values) == 0 ? 1 : -1;
+    hid_t mt = h5out_str_type(256);
+    char *s = calloc((size_t)(n > 0 ? n : 1), 256);
+    if (mt >= 0 && s && read_column(r->file, name, n, mt, s) == 0) {
+        for (long i = 0; i < n; i++) {
+            values[i] = NAN;
+            for (int c = 0; d->choices && d->choices[c]; c++)
+                if (strcmp(s + (size_t)i * 256, d->choices[c]) == 0) values[i] = c;
+        }
+        rc = 1;
+    }
+    free(s);
+    if (mt >= 0) H5Tclose(mt);
+    return rc;
+}
+
+/* H5Literate callback: stop at the first parameter dataset not among the defs. */
+typedef struct {
+    hid_t runs;
+    const param_def_t *defs;
+    int n;
+    char *name;
+    size_t len;
+} extra_t;
+
+static herr_t find_extra(hid_t g, const char *name, const H5L_info_t *info, void *arg)
+{
+    extra_t *e = arg;
+    (void)g, (void)info;
+    if (param_index(e->defs, e->n, name) >= 0) return 0;
+    hid_t ds = H5Dopen2(e->runs, name, H5P_DEFAULT);
+    int param = ds >= 0 && H5Aexists(ds, "section") > 0;
+    if (ds >= 0) H5Dclose(ds);
+    if (!param) return 0;
+    snprintf(e->name, e->len, "%s", name);
+    return 1;
+}
+
+int h5out_reader_extra_key(h5out_reader_t *r, const param_def_t *defs, int n, char *name,
+                           size_t namelen)
+{
+    extra_t e = {H5Gopen2(r->file, "runs", H5P_DEFAULT), defs, n, name, namelen};
+    hsize_t idx = 0;
+    int found = e.runs >= 0 &&
+                H5Literate(e.runs, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, find_extra, &e) > 0;
+    if (e.runs >= 0) H5Gclose(e.runs);
+    return found;
+}
+
+int h5out_reader_record(h5out_reader_t *r, long id, int n_points, float *trace,
+                        h5out_summary_t *s, char *err, size_t errlen)
+{
+    const h5out_info_t *in = &r->info;
+    int keep = n_points < in->n_points ? n_points : in->n_points;
+    memset(s, 0, sizeof *s);
+    s->reuse_id = -1;
+    for (int m = 0; m < in->n_metrics; m++) {
+        if (h5out_rows_io(r->traces[m], H5T_NATIVE_FLOAT, id, 1, in->n_points, r->row, 0) < 0) {
+            snprintf(err, errlen, "cannot read trace %d of run %ld", m, id);
+            return -1;
+        }
+        float *dst = trace + (size_t)m * (size_t)n_points;
+        memcpy(dst, r->row, sizeof(float) * (size_t)keep);
+        for (int i = keep; i < n_points; i++) dst[i] = NAN;
+    }
+    for (int k = 0; k < S_N; k++) {
+        char v[H5OUT_MESSAGE_LEN];
+        if (r->summary[k] < 0) continue;
+        if (h5out_rows_io(r->summary[k], r->mtype[k], id, 1, 0, v, 0) < 0) {
+            snprintf(err, errlen, "cannot read /runs/%s[%ld]", h5out_summaries[k].name, id);
+            return -1;
+        }
+        h5out_summary_set(s, k, v);
+    }
+    return 0;
 }

@@ -176,12 +176,20 @@ static void event_start(FILE *out, const sweep_config_t *cfg, const sweep_event_
     if (!t->fresh)
         fprintf(out, "attnsweep: resuming %s: %ld of %ld runs done%s, %ld to run\n", cfg->out,
                 t->n_done_before, t->n_runs, div, t->n_todo);
-    fprintf(out, "attnsweep: %ld runs on %d rank%s (%d worker%s, %s schedule) → %s\n", t->n_todo,
+    fprintf(out, "attnsweep: %ld runs to train on %d rank%s (%d worker%s, %s schedule) → %s\n", t->n_todo,
             ev->n_ranks, ev->n_ranks > 1 ? "s" : "", ev->n_workers, ev->n_workers > 1 ? "s" : "",
             schedule_name(cfg, ev->n_ranks), cfg->out);
     if (t->n_bad_crc)
         fprintf(out, "attnsweep: %ld done or diverged runs had a trace that did not match its "
                 "CRC: rerunning them\n", t->n_bad_crc);
+    for (int f = 0; f < t->reuse.n_files; f++)
+        fprintf(out, "attnsweep: reused %ld run%s from %s\n", t->reuse.per_file[f],
+                t->reuse.per_file[f] == 1 ? "" : "s", t->reuse.files[f]);
+    for (const char *n = t->reuse.notes; *n;) {
+        size_t len = strcspn(n, "\n");
+        fprintf(out, "attnsweep: --reuse %.*s\n", (int)len, n);
+        n += len + (n[len] == '\n');
+    }
 }
 
 void report_event(FILE *out, const sweep_config_t *cfg, const sweep_event_t *ev)

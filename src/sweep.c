@@ -98,6 +98,7 @@ void sweep_todo_free(sweep_todo_t *todo)
 {
     free(todo->todo);
     free(todo->attempts);
+    reuse_free(&todo->reuse);
     memset(todo, 0, sizeof *todo);
 }
 
@@ -124,9 +125,10 @@ static int todo_continue(const grid_t *g, const sweep_config_t *cfg, sweep_todo_
     if (strcmp(in.spec_sha256, g->spec->sha256) != 0) {
         snprintf(err, errlen, "cannot resume %s: it was written by a different spec (spec_sha256 "
                  "%.12s…, from %s) than %s (%.12s…). The file is left untouched. Resume with the "
-                 "original spec and the same --set options (the file's 'spec' attribute holds "
-                 "its text), or write to a new --out file.", cfg->out, in.spec_sha256,
-                 in.spec_path ? in.spec_path : "?", g->spec->path, g->spec->sha256);
+                 "original spec and the same --set options (the file's /spec holds its text), or "
+                 "write to a new --out file and add --reuse %s: its finished runs are copied, not "
+                 "trained again.", cfg->out, in.spec_sha256,
+                 in.spec_path ? in.spec_path : "?", g->spec->path, g->spec->sha256, cfg->out);
         goto cleanup;
     }
     if (in.n_runs != g->n_runs || in.n_points != g->n_points ||
@@ -158,7 +160,7 @@ cleanup:
     return rc;
 }
 
-int sweep_todo_make(const grid_t *g, const sweep_config_t *cfg, sweep_todo_t *todo, char *err,
+static int todo_decide(const grid_t *g, const sweep_config_t *cfg, sweep_todo_t *todo, char *err,
                     size_t errlen)
 {
     struct stat st;
@@ -185,7 +187,64 @@ int sweep_todo_make(const grid_t *g, const sweep_config_t *cfg, sweep_todo_t *to
     return 0;
 }
 
-/* Rank 0's todo (or its failure) to every rank. */
+/* The runs --reuse copies leave todo. Overwriting a file while copying from it would lose it. */
+static int todo_reuse(const sweep_config_t *cfg, const grid_t *g, sweep_todo_t *todo, char *err,
+                      size_t errlen)
+{
+    char a[4096], b[4096];
+    if (cfg->n_reuse == 0) return 0;
+    if (reuse_files(&todo->reuse, cfg->reuse, cfg->n_reuse, err, errlen) != 0) return -1;
+    for (int f = 0; cfg->overwrite && f < todo->reuse.n_files; f++)
+        if (realpath(todo->reuse.files[f], a) && realpath(cfg->out, b) && !strcmp(a, b)) {
+            snprintf(err, errlen, "--reuse %s: it is the file --overwrite replaces; write to "
+                     "another --out", cfg->out);
+            return -1;
+        }
+    return reuse_match(&todo->reuse, g, todo->todo, &todo->n_todo, err, errlen);
+}
+
+int sweep_todo_make(const grid_t *g, const sweep_config_t *cfg, sweep_todo_t *todo, char *err,
+                    size_t errlen)
+{
+    if (todo_decide(g, cfg, todo, err, errlen) != 0) return -1;
+    return todo_reuse(cfg, g, todo, err, errlen);
+}
+
+/* Broadcast a string (rank 0's s) into *s (malloc'd on the other ranks). */
+static int bcast_string(MPI_Comm comm, int rank, char **s)
+{
+    int len = rank == 0 ? (int)strlen(*s) : 0;
+    if (MPI_Bcast(&len, 1, MPI_INT, 0, comm) != MPI_SUCCESS) return -1;
+    if (rank != 0 && !(*s = calloc((size_t)len + 1, 1))) return -1;
+    return MPI_Bcast(*s, len + 1, MPI_CHAR, 0, comm) == MPI_SUCCESS ? 0 : -1;
+}
+
+/* Rank 0's runs to copy (files, ids) to every rank. */
+static int reuse_bcast(MPI_Comm comm, int rank, reuse_t *rp)
+{
+    long hdr[2] = {rp->n_files, rp->n};
+    if (MPI_Bcast(hdr, 2, MPI_LONG, 0, comm) != MPI_SUCCESS) return -1;
+    if (hdr[1] == 0) return 0; /* nothing to copy: the other ranks need nothing */
+    size_t nf = (size_t)hdr[0], n = (size_t)hdr[1];
+    if (rank != 0) {
+        rp->n_files = (int)nf, rp->n = (long)n;
+        rp->files = calloc(nf, sizeof *rp->files);
+        rp->per_file = calloc(nf, sizeof *rp->per_file);
+        rp->new_id = malloc(sizeof *rp->new_id * n);
+        rp->old_id = malloc(sizeof *rp->old_id * n);
+        rp->file = malloc(sizeof *rp->file * n);
+        if (!rp->files || !rp->per_file || !rp->new_id || !rp->old_id || !rp->file) return -1;
+    }
+    for (size_t f = 0; f < nf; f++)
+        if (bcast_string(comm, rank, &rp->files[f]) != 0) return -1;
+    return MPI_Bcast(rp->per_file, (int)nf, MPI_LONG, 0, comm) == MPI_SUCCESS &&
+                   MPI_Bcast(rp->new_id, (int)n, MPI_LONG, 0, comm) == MPI_SUCCESS &&
+                   MPI_Bcast(rp->old_id, (int)n, MPI_LONG, 0, comm) == MPI_SUCCESS &&
+                   MPI_Bcast(rp->file, (int)n, MPI_INT, 0, comm) == MPI_SUCCESS
+               ? 0 : -1;
+}
+
+/* What rank 0 decided (or that it refused) to every rank. */
 static int todo_bcast(MPI_Comm comm, int rank, int ok, const grid_t *g, sweep_todo_t *todo)
 {
     long hdr[7] = {ok, todo->fresh, todo->missing, todo->n_todo, todo->n_done_before,
@@ -205,7 +264,7 @@ static int todo_bcast(MPI_Comm comm, int rank, int ok, const grid_t *g, sweep_to
          MPI_Bcast(todo->todo, (int)todo->n_todo, MPI_LONG, 0, comm) != MPI_SUCCESS) ||
         MPI_Bcast(todo->attempts, (int)g->n_runs, MPI_INT32_T, 0, comm) != MPI_SUCCESS)
         return -1;
-    return 0;
+    return reuse_bcast(comm, rank, &todo->reuse);
 }
 
 /* ---- the work of one run --------------------------------------------------------------------- */
@@ -430,6 +489,14 @@ int sweep_run(MPI_Comm comm, const grid_t *g, const sweep_config_t *cfg, sweep_e
     double t_open = util_now();
     if (open_output(comm, g, cfg, &s.todo, &s.w, s.size, err, errlen) != 0) goto cleanup;
     rep->open_seconds = util_now() - t_open;
+    double t_copy = util_now();
+    int copied = reuse_copy(&s.todo.reuse, g, s.w.out, s.rank, s.size, err, errlen);
+    if (agree(comm, copied) != 0) {
+        rep->local_error = copied != 0;
+        if (copied == 0) snprintf(err, errlen, "copying the --reuse runs failed on another rank");
+        goto cleanup;
+    }
+    rep->reuse_seconds = util_now() - t_copy;
     rc = sweep_finish(&s, sweep_dispatch(&s, on_event, event_ctx, rep), rep, err, errlen);
 cleanup:
     if (s.w.out) {

@@ -103,4 +103,24 @@ typedef struct {
 int h5out_inspect(const char *path, int verify, h5out_info_t *info, char *err, size_t errlen);
 void h5out_info_free(h5out_info_t *info);
 
+/* A file opened read-only to copy runs out of it (`run --reuse`). */
+typedef struct h5out_reader h5out_reader_t;
+
+/* Open path (format 1 or 2) and inspect it with verify: info's crc_ok says which finished runs'
+ * traces are intact. 0 ok; <0 with err. */
+int h5out_reader_open(h5out_reader_t **r, const char *path, char *err, size_t errlen);
+const h5out_info_t *h5out_reader_info(const h5out_reader_t *r);
+/* Key d's value for every run into values [n_runs], as params_t holds them (an enum as its
+ * choice index, NaN for a name d does not know). 1 read, 0 the file has no such key, -1 error. */
+int h5out_reader_key(h5out_reader_t *r, const param_def_t *d, double *values);
+/* 1 if the file has a parameter dataset (a /runs dataset with a section) named none of
+ * defs[0..n); its name into name. 0 if not. */
+int h5out_reader_extra_key(h5out_reader_t *r, const param_def_t *defs, int n, char *name,
+                           size_t namelen);
+/* Run id's trace packed as h5out_pack_trace does for n_points points (the file's row, cut or
+ * NaN-padded) and its summary (format 1: reuse_id -1). 0 ok; <0 with err. */
+int h5out_reader_record(h5out_reader_t *r, long id, int n_points, float *trace,
+                        h5out_summary_t *s, char *err, size_t errlen);
+void h5out_reader_close(h5out_reader_t *r);
+
 #endif

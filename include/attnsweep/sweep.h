@@ -11,6 +11,7 @@
 #include <mpi.h>
 #include "attnsweep/grid.h"
 #include "attnsweep/plan.h"
+#include "attnsweep/reuse.h"
 #include "attnsweep/sched.h"
 
 /* Stop requests, set by signal handlers (or by the caller). */
@@ -40,6 +41,8 @@ typedef struct {
     sched_mode_t schedule;
     double progress_every;    /* seconds between progress events; 0: none */
     const char *command_line; /* stored in the file */
+    const char *const *reuse; /* --reuse OLD files (glob patterns), n_reuse of them */
+    int n_reuse;
     sweep_stop_t *stop;       /* may be NULL */
 } sweep_config_t;
 
@@ -55,10 +58,12 @@ typedef struct {
     long *todo;             /* [n_todo] run ids */
     int32_t *attempts;      /* [n_runs] attempts recorded so far */
     char notice[640];       /* rank 0: a lock taken over from a dead writer, or "" */
+    reuse_t reuse;          /* runs copied from --reuse files instead of trained */
 } sweep_todo_t;
 
-/* Rank 0's decision, serial (reads the file with h5out_inspect, writes nothing). 0 ok; <0 with a
- * one-line err saying what to do (file exists without --resume/--overwrite, different spec, ...). */
+/* Rank 0's decision, serial (reads the file with h5out_inspect and the --reuse files, writes
+ * nothing). 0 ok; <0 with a one-line err saying what to do (file exists without
+ * --resume/--overwrite, different spec, ...). */
 int sweep_todo_make(const grid_t *g, const sweep_config_t *cfg, sweep_todo_t *todo, char *err,
                     size_t errlen);
 void sweep_todo_free(sweep_todo_t *todo);
@@ -81,6 +86,7 @@ typedef struct {
     int n_ranks;
     double open_seconds;    /* creating or opening (and checking) the file */
     double close_seconds;
+    double reuse_seconds;   /* copying the --reuse runs */
     long n_done_total;      /* done runs in the file now */
     long n_left;            /* runs a --resume would still train (pending, interrupted, failed) */
     int stopped;            /* a stop request ended it early */

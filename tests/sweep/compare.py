@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """compare.py [--subset] A.h5 B.h5 — exit 0 iff two attnsweep files hold bit-identical results:
 every /traces dataset and every /runs dataset except the per-execution columns (wall_seconds,
-rank, host, attempts) are compared byte for byte (NaN payloads included). With --subset, A is a
+rank, host, attempts, reuse_id, reuse_file) are compared byte for byte (NaN payloads included). With --subset, A is a
 file of an earlier format version: only its datasets are compared, by value (floats bit for bit,
 strings as text), so datasets and attributes that B adds do not count. Used by tests/sweep.cmake."""
 import sys
@@ -9,7 +9,8 @@ import sys
 import h5py
 import numpy as np
 
-TIMING = {"wall_seconds", "rank", "host", "attempts"}
+# per execution: where and when a run was trained, or which file it was copied from by --reuse
+TIMING = {"wall_seconds", "rank", "host", "attempts", "reuse_id", "reuse_file"}
 
 
 def raw(ds):

@@ -10,6 +10,7 @@ for change in "--set grid.seed=0..1" "--set train.steps=301"; do
     cat out.log; fail "resume with '$change' was accepted"
   fi
   grep -q "different spec" out.log || { cat out.log; fail "no clear message for '$change'"; }
+  grep -q "add --reuse a.h5: its finished runs are copied" out.log || { cat out.log; fail "the message does not name --reuse"; }
   [ "$(md5sum <a.h5)" = "$before" ] || fail "the file changed after a refused resume ('$change')"
 done
 cp "$SPEC" changed.ini && echo "# a comment changes the spec text" >>changed.ini

@@ -231,6 +231,9 @@ void report_summary(FILE *out, const sweep_config_t *cfg, const sweep_report_t *
     fprintf(out, "summary: done %ld, diverged %ld, failed %ld, interrupted %ld, not started %ld\n",
             bs[RUN_DONE], bs[RUN_DIVERGED], bs[RUN_FAILED], bs[RUN_INTERRUPTED],
             r->n_left - bs[RUN_INTERRUPTED] - bs[RUN_FAILED]);
+    if (cfg->n_reuse)
+        fprintf(out, "summary: --reuse: %ld runs copied in %.2f s (matching on rank 0: %.2f s)\n",
+                r->n_reused, r->reuse_seconds, r->match_seconds);
     if (s->n_early)
         fprintf(out, "summary: early stopping: %ld of %ld done runs stopped before their last "
                 "step, %.0f steps saved\n", s->n_early, bs[RUN_DONE], s->steps_saved);

@@ -221,6 +221,7 @@ int reuse_match(reuse_t *rp, const grid_t *g, long *todo, long *n_todo, char *er
     double *v = malloc(sizeof *v * (size_t)g->n_defs);
     long total = 0, kept = 0;
     int rc = -1;
+    double t0 = util_now();
     for (int f = 0; f < rp->n_files; f++) {
         h5out_info_t in;
         char e[1024];
@@ -257,6 +258,7 @@ int reuse_match(reuse_t *rp, const grid_t *g, long *todo, long *n_todo, char *er
         }
     }
     *n_todo = kept;
+    rp->match_seconds = util_now() - t0;
     rc = 0;
 cleanup:
     free(v);

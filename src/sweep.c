@@ -497,6 +497,8 @@ int sweep_run(MPI_Comm comm, const grid_t *g, const sweep_config_t *cfg, sweep_e
         goto cleanup;
     }
     rep->reuse_seconds = util_now() - t_copy;
+    rep->n_reused = s.todo.reuse.n;
+    rep->match_seconds = s.todo.reuse.match_seconds;
     rc = sweep_finish(&s, sweep_dispatch(&s, on_event, event_ctx, rep), rep, err, errlen);
 cleanup:
     if (s.w.out) {

@@ -21,6 +21,7 @@ typedef struct {
     long *new_id, *old_id; /* [n] */
     int *file;           /* [n] index into files */
     char notes[REUSE_NOTES]; /* rank 0: files skipped, and why ("" if none) */
+    double match_seconds;    /* rank 0: reading the files and matching */
 } reuse_t;
 
 /* Expand patterns (shell globs, or plain paths) into rp->files. 0 ok; <0 with err (a pattern

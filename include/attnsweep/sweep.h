@@ -86,7 +86,8 @@ typedef struct {
     int n_ranks;
     double open_seconds;    /* creating or opening (and checking) the file */
     double close_seconds;
-    double reuse_seconds;   /* copying the --reuse runs */
+    long n_reused;          /* runs copied by --reuse */
+    double reuse_seconds, match_seconds; /* copying them (all ranks), matching them (rank 0) */
     long n_done_total;      /* done runs in the file now */
     long n_left;            /* runs a --resume would still train (pending, interrupted, failed) */
     int stopped;            /* a stop request ended it early */

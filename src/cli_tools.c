@@ -5,12 +5,12 @@
 #include "attnsweep/report.h"
 #include "cli.h"
 
-enum { OPT_NP = CLI_OPT_FIRST, OPT_NO_CALIB, OPT_VERIFY, OPT_JSON, OPT_RUN };
+enum { OPT_NP = CLI_OPT_FIRST, OPT_NO_CALIB, OPT_LIST, OPT_VERIFY, OPT_JSON, OPT_RUN };
 #define SET_OPTION {"set", "SECTION.KEY=VALUE", CLI_OPT_SET, "override a spec key (repeatable)"}
 
 static int plan(const cli_args_t *a)
 {
-    int calibrate = 1, status = CLI_ERROR;
+    int calibrate = 1, list = 0, status = CLI_ERROR;
     double np = 0;
     spec_t spec = {0};
     grid_t g = {0};
@@ -19,8 +19,14 @@ static int plan(const cli_args_t *a)
     char err[1024];
     for (int i = 0; i < a->n_given; i++)
         if (a->given[i].id == OPT_NO_CALIB) calibrate = 0;
+        else if (a->given[i].id == OPT_LIST) list = 1;
         else if (cli_number("plan", "np", a->given[i].arg, 1, 1e6, &np) != CLI_OK) return CLI_USAGE;
     if (cli_load(a, &spec, &g) != CLI_OK) goto cleanup;
+    if (list) {
+        report_plan_list(stdout, &g);
+        status = CLI_OK;
+        goto cleanup;
+    }
     if (plan_describe(&g, &in, err, sizeof err) != 0 ||
         (calibrate && plan_calibrate(&g, &in, &cal, err, sizeof err) != 0)) {
         fprintf(stderr, "attnsweep plan: %s\n", err);
@@ -110,7 +116,9 @@ static int keys(const cli_args_t *a)
 
 static const cli_option_t plan_opts[] = {
     SET_OPTION, {"np", "N", OPT_NP, "estimate the time on N ranks only"},
-    {"no-calibrate", NULL, OPT_NO_CALIB, "skip the timing"}, {NULL}};
+    {"no-calibrate", NULL, OPT_NO_CALIB, "skip the timing"},
+    {"list", NULL, OPT_LIST, "only list every run id with its swept values (TSV, for scripts)"},
+    {NULL}};
 static const cli_option_t status_opts[] = {
     {"verify", NULL, OPT_VERIFY, "recompute every finished run's trace CRC"},
     {"json", NULL, OPT_JSON, "one JSON object instead of text (for scripts)"}, {NULL}};

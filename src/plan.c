@@ -104,6 +104,31 @@ int plan_calibrate(const grid_t *g, const plan_info_t *info, plan_calib_t *c, ch
 
 double plan_seconds(const plan_calib_t *c, double cost) { return c->a + c->b * cost; }
 
+double plan_eta(const plan_calib_t *c, const sched_progress_t *p)
+{
+    int nw = p->n_workers > 0 ? p->n_workers : 1;
+    double done_pred = c->a * (double)p->finished + c->b * p->cost_done;
+    double f = p->finished > 0 && done_pred > 0 ? p->run_seconds / done_pred : 1.0;
+    double *load = calloc((size_t)nw, sizeof *load), eta = 0;
+    if (!load || (!p->pending_cost && !p->running_cost)) {
+        free(load);
+        return NAN;
+    }
+    for (int r = 0; r < p->n_running; r++) { /* what the runs in training have left */
+        double want = f * plan_seconds(c, p->running_cost[r]);
+        load[r % nw] += fmax(want - p->running_elapsed[r], 0.05 * want);
+    }
+    for (long k = 0; k < p->n_pending; k++) { /* the rest: to the least loaded worker (LPT) */
+        int best = 0;
+        for (int w = 1; w < nw; w++)
+            if (load[w] < load[best]) best = w;
+        load[best] += f * plan_seconds(c, p->pending_cost[k]);
+    }
+    for (int w = 0; w < nw; w++) eta = fmax(eta, load[w]);
+    free(load);
+    return eta;
+}
+
 double plan_makespan(const grid_t *g, const plan_calib_t *c, int np, sched_mode_t mode)
 {
     double *secs = malloc(sizeof *secs * (size_t)(g->n_runs > 0 ? g->n_runs : 1));

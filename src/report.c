@@ -72,6 +72,24 @@ void report_plan(FILE *out, const grid_t *g, const plan_info_t *in, const plan_c
     fprintf(out, "output: ≈ %s\n", ob);
 }
 
+void report_plan_list(FILE *out, const grid_t *g)
+{
+    fprintf(out, "run");
+    for (int d = 0; d < g->n_dims; d++) fprintf(out, "\t%s", g->defs[g->dim_def[d]].name);
+    fprintf(out, "\n");
+    for (long id = 0; id < g->n_runs; id++) {
+        params_t p;
+        grid_run_params(g, id, &p);
+        fprintf(out, "%ld", id);
+        for (int d = 0; d < g->n_dims; d++) {
+            char v[64];
+            param_format(&g->defs[g->dim_def[d]], p.v[g->dim_def[d]], v, sizeof v);
+            fprintf(out, "\t%s", v);
+        }
+        fprintf(out, "\n");
+    }
+}
+
 void report_status(FILE *out, const char *path, const h5out_info_t *in, int verify,
                    const lock_info_t *lk)
 {

@@ -168,14 +168,19 @@ static void tally_add(tally_t *t, const sched_result_t *r)
     t->busy += r->run_seconds + r->write_seconds;
 }
 
+/* What is left for an ETA (filled by the caller's left_fn, lazily, only when progress fires). */
+typedef void (*left_fn)(const void *ctx, double now, sched_progress_t *p, double *buf);
+
 static void progress_call(const sched_config_t *cfg, const tally_t *t, long total,
                           double cost_total, double t0, int n_workers, int stopping,
-                          int local_only, double *last)
+                          int local_only, double *last, left_fn left, const void *left_ctx)
 {
     double now = util_now();
     if (!cfg->progress || now - *last < cfg->progress_every) return;
     *last = now;
     sched_progress_t p = {0};
+    double *buf = malloc(sizeof *buf * (size_t)(total + 4 * n_workers + 4));
+    if (left && buf) left(left_ctx, now, &p, buf);
     p.total = total;
     p.finished = t->finished;
     memcpy(p.by_status, t->by_status, sizeof p.by_status);
@@ -187,6 +192,17 @@ static void progress_call(const sched_config_t *cfg, const tally_t *t, long tota
     p.stopping = stopping;
     p.local_only = local_only;
     cfg->progress(cfg->progress_ctx, &p);
+    free(buf);
+}
+
+/* The queue's runs not handed out yet. */
+static void queue_left(const void *ctx, double now, sched_progress_t *p, double *buf)
+{
+    const sched_queue_t *q = ctx;
+    (void)now;
+    p->n_pending = q->n - q->next;
+    memcpy(buf, q->cost + q->next, sizeof *buf * (size_t)p->n_pending);
+    p->pending_cost = buf;
 }
 
 int sched_quiet_barrier(MPI_Comm comm)
@@ -239,7 +255,7 @@ static int run_serial(const sched_config_t *cfg, tally_t *t, double t0, int *sto
         }
         sched_result_t r;
         if ((rc = do_work(cfg, id, c, t, &r)) != 0) break;
-        progress_call(cfg, t, cfg->n, total, t0, 1, 0, 0, &last);
+        progress_call(cfg, t, cfg->n, total, t0, 1, 0, 0, &last, queue_left, &q);
     }
     sched_queue_free(&q);
     return rc;
@@ -260,16 +276,19 @@ static int quiet_waitall(int n, MPI_Request *reqs)
     }
 }
 
-/* Costs handed to each worker and not yet reported back (at most 2: one training, one queued). */
+/* Runs handed to each worker and not yet reported back (at most 2: one training, one held
+ * ahead): their costs, and when each started (-1: held, not started). */
 #define FIFO 4
 typedef struct {
-    double cost[FIFO];
+    double cost[FIFO], start[FIFO];
     int head, len;
 } inflight_t;
 
-static void fifo_push(inflight_t *f, double c)
+static void fifo_push(inflight_t *f, double c, double start)
 {
-    if (f->len < FIFO) f->cost[(f->head + f->len++) % FIFO] = c;
+    if (f->len == FIFO) return;
+    f->cost[(f->head + f->len) % FIFO] = c;
+    f->start[(f->head + f->len++) % FIFO] = start;
 }
 
 static double fifo_pop(inflight_t *f)
@@ -314,6 +333,10 @@ static int coord_answer(coord_t *c, const double *msg, int src)
         c->n_final++;
         return 0;
     }
+    inflight_t *f = &c->inflight[src];
+    double now = util_now();
+    if ((flags & FLAG_AHEAD) && f->len && f->start[f->head] < 0) /* it starts its held run */
+        f->start[f->head] = now;
     /* A request ahead of time (the worker is busy) gets a run only while more runs remain than
      * workers: the last ones go to whoever is idle first, as in LPT. */
     double cost = 0;
@@ -321,8 +344,33 @@ static int coord_answer(coord_t *c, const double *msg, int src)
     long long next = (c->stopping || remaining == 0) ? REPLY_STOP
                      : ((flags & FLAG_AHEAD) && remaining < c->size - 1) ? REPLY_LATER
                                                                           : sched_next_run(&c->q, &cost);
-    if (next >= 0) fifo_push(&c->inflight[src], cost);
+    if (next >= 0) fifo_push(f, cost, (flags & FLAG_AHEAD) ? -1.0 : now);
     return MPI_Send(&next, 1, MPI_LONG_LONG, src, TAG_RUN, c->cfg->comm) == MPI_SUCCESS ? 0 : -1;
+}
+
+/* Rank 0 of a dynamic sweep: what is left is the queue, the runs held ahead (pending) and each
+ * worker's run in training. buf: room for the queue and 2 entries per worker. */
+static void coord_left(const void *ctx, double now, sched_progress_t *p, double *buf)
+{
+    const coord_t *c = ctx;
+    long np = 0;
+    int nr = 0;
+    double *rc = buf + (c->q.n - c->q.next) + c->size, *re = rc + c->size;
+    for (long k = c->q.next; k < c->q.n; k++) buf[np++] = c->q.cost[k];
+    for (int w = 1; w < c->size; w++) {
+        const inflight_t *f = &c->inflight[w];
+        for (int i = 0; i < f->len; i++) {
+            int k = (f->head + i) % FIFO;
+            if (f->start[k] < 0) {
+                buf[np++] = f->cost[k];
+            } else {
+                rc[nr] = f->cost[k];
+                re[nr++] = now - f->start[k];
+            }
+        }
+    }
+    p->pending_cost = buf, p->n_pending = np;
+    p->running_cost = rc, p->running_elapsed = re, p->n_running = nr;
 }
 
 static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, double t0,
@@ -348,7 +396,7 @@ static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, doub
         if (MPI_Test(&req, &flag, &st) != MPI_SUCCESS) goto cleanup;
         if (cfg->stop && *cfg->stop) c.stopping = 1;
         if (!flag) {
-            progress_call(cfg, t, cfg->n, total, t0, size - 1, c.stopping, 0, &last);
+            progress_call(cfg, t, cfg->n, total, t0, size - 1, c.stopping, 0, &last, coord_left, &c);
             util_sleep_ns(ns);
             if (ns < SLEEP_MAX_NS) ns *= 2;
             continue;
@@ -359,7 +407,7 @@ static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, doub
             MPI_Irecv(msg, MSG_LEN, MPI_DOUBLE, MPI_ANY_SOURCE, TAG_REQ, cfg->comm, &req) !=
                 MPI_SUCCESS)
             goto cleanup;
-        progress_call(cfg, t, cfg->n, total, t0, size - 1, c.stopping, 0, &last);
+        progress_call(cfg, t, cfg->n, total, t0, size - 1, c.stopping, 0, &last, coord_left, &c);
     }
     *stopped = c.stopping && t->finished < cfg->n;
     rc = 0;
@@ -492,7 +540,7 @@ static int run_static(const sched_config_t *cfg, int rank, int size, tally_t *t,
         }
         sched_result_t r;
         if ((rc = do_work(cfg, id, c, t, &r)) != 0) break;
-        if (rank == 0) progress_call(cfg, t, n_mine, total, t0, size, 0, 1, &last);
+        if (rank == 0) progress_call(cfg, t, n_mine, total, t0, 1, 0, 1, &last, queue_left, &q);
     }
     if (MPI_Waitall(size, sends, MPI_STATUSES_IGNORE) != MPI_SUCCESS) rc = -1;
 cleanup:

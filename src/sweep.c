@@ -318,16 +318,35 @@ typedef struct {
     sweep_event_fn fn;
     void *ctx;
     sweep_event_t ev;
+    const grid_t *grid;
+    int calibrated;    /* 1 ok, -1 failed: then the ETA comes from the cost fractions alone */
+    plan_calib_t calib;
 } progress_t;
+
+/* The ETA: plan's calibration (made at the first progress event, on rank 0, about a second)
+ * corrected by the measured run times; without it, elapsed time × cost left / cost done. */
+static double eta_of(progress_t *pg, const sched_progress_t *p)
+{
+    if (!pg->calibrated) {
+        plan_info_t in;
+        char err[256];
+        pg->calibrated = plan_describe(pg->grid, &in, err, sizeof err) == 0 &&
+                                 plan_calibrate(pg->grid, &in, &pg->calib, err, sizeof err) == 0
+                             ? 1 : -1;
+    }
+    if (pg->calibrated > 0) {
+        double e = plan_eta(&pg->calib, p);
+        if (isfinite(e)) return e;
+    }
+    return (p->cost_done > 0 && p->cost_total >= p->cost_done)
+               ? p->elapsed * (p->cost_total - p->cost_done) / p->cost_done
+               : NAN;
+}
 
 static void on_progress(void *ctx, const sched_progress_t *p)
 {
     progress_t *pg = ctx;
-    /* From the estimated cost still to do (LPT hands out the long runs first, so counting runs
-     * would be too optimistic early on). */
-    pg->ev.eta = (p->cost_done > 0 && p->cost_total >= p->cost_done)
-                     ? p->elapsed * (p->cost_total - p->cost_done) / p->cost_done
-                     : NAN;
+    pg->ev.eta = eta_of(pg, p);
     pg->ev.kind = SWEEP_EVENT_PROGRESS;
     pg->ev.progress = p;
     pg->fn(pg->ctx, &pg->ev);
@@ -407,7 +426,7 @@ static int sweep_dispatch(sweep_t *s, sweep_event_fn on_event, void *event_ctx,
                           sweep_report_t *rep)
 {
     const sweep_config_t *cfg = s->cfg;
-    progress_t pg = {.fn = on_event, .ctx = event_ctx,
+    progress_t pg = {.fn = on_event, .ctx = event_ctx, .grid = s->grid,
                      .ev = {.todo = &s->todo, .n_ranks = s->size,
                             .n_workers = s->size == 1 ? 1 : cfg->schedule == SCHED_STATIC
                                                                 ? s->size : s->size - 1}};

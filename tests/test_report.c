@@ -122,3 +122,21 @@ Test(report, status_json_is_one_object_with_counts_writer_and_completeness)
     free(s);
     h5out_info_free(&in);
 }
+
+Test(report, plan_list_is_tsv_with_every_run_and_its_swept_values)
+{
+    spec_t spec;
+    grid_t g;
+    char err[512], *s = NULL;
+    const char text[] = "[model]\nmodel = lu2021\nclassifier = fixed, mlp\n[train]\n"
+                        "lr = 0.5, 1e-3\n[grid]\nseed = 0..1\n";
+    cr_assert_eq(spec_load_text(&spec, "l.ini", text, NULL, 0, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(grid_init(&g, &spec, err, sizeof err), 0, "%s", err);
+    RENDER(s, report_plan_list(out, &g));
+    cr_expect_str_eq(s, "run\tclassifier\tlr\tseed\n0\tfixed\t0.5\t0\n1\tfixed\t0.5\t1\n"
+                        "2\tfixed\t0.001\t0\n3\tfixed\t0.001\t1\n4\tmlp\t0.5\t0\n5\tmlp\t0.5\t1\n"
+                        "6\tmlp\t0.001\t0\n7\tmlp\t0.001\t1\n");
+    free(s);
+    grid_free(&g);
+    spec_free(&spec);
+}

@@ -14,6 +14,8 @@
  * the makespans on np ranks (np = 0: on 2, 4, 8, 16, 64); memory and output size. */
 void report_plan(FILE *out, const grid_t *g, const plan_info_t *in, const plan_calib_t *cal,
                  int np);
+/* `plan --list`: every run id with its swept keys' values, as TSV with a header line. */
+void report_plan_list(FILE *out, const grid_t *g);
 /* `status` of the file at path, as inspected (verify: the CRC line too), with its writer (lk:
  * FILE.lock as read; NULL if unknown). */
 void report_status(FILE *out, const char *path, const h5out_info_t *in, int verify,

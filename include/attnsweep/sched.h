@@ -59,6 +59,12 @@ typedef struct {
     double run_seconds;        /* Σ run time of the finished runs */
     double cost_total, cost_done; /* estimated cost of all runs / of the finished ones */
     int n_workers, stopping, local_only;
+    /* What is left, for an ETA: the costs of the runs not started yet (LPT order), and of each
+     * run in training its cost and the seconds since it started. */
+    const double *pending_cost;
+    long n_pending;
+    const double *running_cost, *running_elapsed;
+    int n_running;
 } sched_progress_t;
 
 typedef void (*sched_progress_fn)(void *ctx, const sched_progress_t *p);

@@ -108,7 +108,7 @@ double plan_eta(const plan_calib_t *c, const sched_progress_t *p)
 {
     int nw = p->n_workers > 0 ? p->n_workers : 1;
     double done_pred = c->a * (double)p->finished + c->b * p->cost_done;
-    double f = p->finished > 0 && done_pred > 0 ? p->run_seconds / done_pred : 1.0;
+    double f = p->finished > 0 && done_pred > 0 ? p->busy_seconds / done_pred : 1.0;
     double *load = calloc((size_t)nw, sizeof *load), eta = 0;
     if (!load || (!p->pending_cost && !p->running_cost)) {
         free(load);

@@ -186,6 +186,7 @@ static void progress_call(const sched_config_t *cfg, const tally_t *t, long tota
     memcpy(p.by_status, t->by_status, sizeof p.by_status);
     p.elapsed = now - t0;
     p.run_seconds = t->run_seconds;
+    p.busy_seconds = t->run_seconds + t->write_seconds;
     p.cost_total = cost_total;
     p.cost_done = t->cost_done;
     p.n_workers = n_workers;

@@ -9,7 +9,7 @@ macro(sweep_test name script)
   add_test(NAME ${name}
     COMMAND ${SWEEP_SRC}/${script} ${ARGN} $<TARGET_FILE:attnsweep> ${SWEEP_WORK}/${name}
             ${MPIEXEC_SAFE})
-  set_tests_properties(${name} PROPERTIES LABELS mpi TIMEOUT 300)
+  set_tests_properties(${name} PROPERTIES LABELS mpi TIMEOUT 600)
 endmacro()
 
 sweep_test(sweep_results_are_bit_identical_on_1_to_4_ranks_dynamic_and_static determinism.sh)
@@ -25,3 +25,4 @@ sweep_test(traces_and_results_are_bit_identical_to_the_files_version_1_wrote ver
 sweep_test(early_stopped_runs_are_done_with_the_unstopped_prefix_bit_for_bit early.sh)
 sweep_test(a_second_writer_is_refused_and_a_dead_writers_lock_is_taken_over lock.sh)
 sweep_test(reuse_copies_finished_runs_and_the_file_equals_a_from_scratch_sweep reuse.sh)
+sweep_test(a_sweep_killed_while_creating_its_file_resumes create_kill.sh)

@@ -34,8 +34,9 @@ int plan_calibrate(const grid_t *g, const plan_info_t *info, plan_calib_t *c, ch
                    size_t errlen);
 double plan_seconds(const plan_calib_t *c, double cost);
 
-/* Seconds until a running sweep ends: every run's calibrated seconds scaled by f = (measured run
- * seconds so far) / (their calibrated seconds) — 1 before any run finished — the runs in
+/* Seconds until a running sweep ends: every run's calibrated seconds scaled by f = (measured
+ * seconds of the finished runs, training and writing) / (their calibrated seconds) — 1 before
+ * any run finished — the runs in
  * training counted for what they have left, and the rest scheduled LPT over p->n_workers.
  * NAN if p says nothing about what is left. */
 double plan_eta(const plan_calib_t *c, const sched_progress_t *p);

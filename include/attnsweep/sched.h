@@ -57,6 +57,7 @@ typedef struct {
     long by_status[RUN_N_STATUS]; /* finished runs by run_status_t */
     double elapsed;            /* seconds since sched_run started */
     double run_seconds;        /* Σ run time of the finished runs */
+    double busy_seconds;       /* Σ run + write time of the finished runs */
     double cost_total, cost_done; /* estimated cost of all runs / of the finished ones */
     int n_workers, stopping, local_only;
     /* What is left, for an ETA: the costs of the runs not started yet (LPT order), and of each

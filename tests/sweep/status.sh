@@ -65,4 +65,16 @@ grep -q "verify: 1 done or diverged run with a trace that does not match" v.txt 
 mpirun_np 2 run "$SPEC" --out damaged.h5 --resume --progress 0 --set grid.seed=0 >r.log || { cat r.log; fail "resume"; }
 grep -q "did not match its CRC" r.log || { cat r.log; fail "resume did not report the CRC mismatch"; }
 compare a.h5 damaged.h5 || fail "the damaged run was not restored"
-echo "PASS: status, plan, statuses in the file, CRC check"
+# A spec of 80 KB (mostly comments) plans and runs: the file keeps its text in /spec, which has no
+# attribute's 64 KB limit.
+{ cat "$SPEC"; for i in $(seq 420); do printf '# %0190d\n' "$i"; done; } > big.ini
+[ "$(stat -c %s big.ini)" -gt 80000 ] || fail "big.ini is too small"
+"$ATTNSWEEP" plan big.ini --no-calibrate --set grid.seed=0 > /dev/null || fail "plan of an 80 KB spec"
+mpirun_np 2 run big.ini --out big.h5 --set grid.seed=0 --set grid.lr=0.5 --progress 0 > big.log \
+  || { cat big.log; fail "run of an 80 KB spec"; }
+"$PY" - big.h5 big.ini <<'PY'
+import sys, h5py
+spec = h5py.File(sys.argv[1])["spec"][()].decode()
+assert spec.startswith(open(sys.argv[2]).read()), "the stored spec is not the file's text"
+PY
+echo "PASS: status, plan, statuses in the file, CRC check, an 80 KB spec"

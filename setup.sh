@@ -3,13 +3,14 @@
 #   ./setup.sh           apt-get install (as root or via sudo) + configure + build into build/
 #   ./setup.sh --demo    the same, then `mpirun -np <cores+1> attnsweep run examples/demo.ini`, its
 #                        status, and the analysis report of the result (demo.h5, demo-report/)
+#   ./setup.sh --prefix P   the same as ./setup.sh, then `cmake --install build --prefix P`
 set -euo pipefail
 cd "$(dirname "$0")"
 
 # iproute2: the multi-host test's network namespaces (the SLURM test installs SLURM itself).
 PKGS="build-essential cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
-      libopenblas-dev libcriterion-dev libinih-dev python3-h5py python3-numpy python3-matplotlib
-      python3-pytest iproute2"
+      libopenblas-dev libcriterion-dev libinih-dev zlib1g-dev python3-h5py python3-numpy
+      python3-matplotlib python3-pytest python3-pandas python3-xarray python3-h5netcdf iproute2"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 missing=""
@@ -22,6 +23,12 @@ fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$(nproc)"
+
+if [ "${1:-}" = "--prefix" ]; then
+  [ -n "${2:-}" ] || { echo "setup: --prefix needs a directory" >&2; exit 2; }
+  cmake --install build --prefix "$2" >/dev/null
+  echo "setup: installed into $2; add it to PATH with: export PATH=$2/bin:\$PATH"
+fi
 
 if [ "${1:-}" = "--demo" ]; then
   # Open MPI refuses root unless told; ROMIO avoids OMPIO's collective-write hangs (README).

@@ -19,10 +19,8 @@ struct h5out {
     int version; /* the file's format version: a version-1 file lacks the later summaries */
     long n_runs;
     int n_points, n_metrics;
-    hid_t traces[MODEL_MAX_METRICS];
-    hid_t summary[S_N];
-    hid_t mtype[S_N]; /* memory type of each summary (strings in the file's character set) */
-    float *buf;       /* [n_metrics × n_points] one packed trace */
+    h5out_sets_t sets; /* the datasets a run is written into */
+    float *buf;        /* [n_metrics × n_points] one packed trace */
 };
 
 /* ---- attributes and datasets ------------------------------------------------------------------ */
@@ -499,31 +497,10 @@ int h5out_create(h5out_t **out, const char *path, MPI_Comm comm, const grid_t *g
 static void h5out_free(h5out_t *h)
 {
     if (!h) return;
-    for (int m = 0; m < MODEL_MAX_METRICS; m++)
-        if (h->traces[m] >= 0) H5Dclose(h->traces[m]);
-    for (int s = 0; s < S_N; s++) {
-        if (h->summary[s] >= 0) H5Dclose(h->summary[s]);
-        if (h->mtype[s] >= 0) H5Tclose(h->mtype[s]);
-    }
+    h5out_sets_close(&h->sets);
     if (h->file >= 0) H5Fclose(h->file);
     free(h->buf);
     free(h);
-}
-
-/* Open dataset name of the expected rank and dims (dims[1] ignored for rank 1). */
-static hid_t open_checked(hid_t file, const char *name, int rank, long n0, int n1)
-{
-    hsize_t dims[2];
-    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT), sp = ds >= 0 ? H5Dget_space(ds) : -1;
-    int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == rank &&
-             H5Sget_simple_extent_dims(sp, dims, NULL) >= 0 && (long)dims[0] == n0 &&
-             (rank == 1 || (int)dims[1] == n1);
-    if (sp >= 0) H5Sclose(sp);
-    if (!ok && ds >= 0) {
-        H5Dclose(ds);
-        ds = -1;
-    }
-    return ds;
 }
 
 static int read_version(hid_t file, int *version)
@@ -534,36 +511,6 @@ static int read_version(hid_t file, int *version)
     return rc;
 }
 
-/* Open every dataset a run writes; 0, or -1 with the first missing one named in err. */
-static int open_datasets(h5out_t *h, const model_family_t *f, const char *path, char *err,
-                         size_t errlen)
-{
-    char name[160];
-    for (int s = 0; s < S_N; s++) {
-        if (h5out_summaries[s].since > h->version) continue;
-        snprintf(name, sizeof name, "/runs/%s", h5out_summaries[s].name);
-        int kind = h5out_summaries[s].kind;
-        hid_t ft = -1;
-        if ((h->summary[s] = open_checked(h->file, name, 1, h->n_runs, 0)) < 0 ||
-            (ft = H5Dget_type(h->summary[s])) < 0 ||
-            (h->mtype[s] = kind >= K_HOST ? h5out_str_like(ft, h5out_kind_bytes(kind))
-                                          : h5out_kind_type(kind, 0)) < 0) {
-            if (ft >= 0) H5Tclose(ft);
-            snprintf(err, errlen, "%s: %s is missing or is not [%ld]", path, name, h->n_runs);
-            return -1;
-        }
-        H5Tclose(ft);
-    }
-    for (int m = 0; m < f->n_metrics; m++) {
-        snprintf(name, sizeof name, "/traces/%s", f->metrics[m].name);
-        if ((h->traces[m] = open_checked(h->file, name, 2, h->n_runs, h->n_points)) < 0) {
-            snprintf(err, errlen, "%s: %s is missing or is not [%ld, %d]", path, name, h->n_runs,
-                     h->n_points);
-            return -1;
-        }
-    }
-    return 0;
-}
 
 int h5out_open(h5out_t **out, const char *path, MPI_Comm comm, const grid_t *g, char *err,
                size_t errlen)
@@ -576,8 +523,7 @@ int h5out_open(h5out_t **out, const char *path, MPI_Comm comm, const grid_t *g, 
     err[0] = '\0';
     if (!h) goto done;
     h->file = -1;
-    for (int m = 0; m < MODEL_MAX_METRICS; m++) h->traces[m] = -1;
-    for (int s = 0; s < S_N; s++) h->summary[s] = h->mtype[s] = -1;
+    h5out_sets_init(&h->sets);
     h->n_runs = g->n_runs;
     h->n_points = g->n_points;
     h->n_metrics = g->spec->family->n_metrics;
@@ -595,7 +541,11 @@ int h5out_open(h5out_t **out, const char *path, MPI_Comm comm, const grid_t *g, 
                  H5OUT_FORMAT_VERSION);
         goto done;
     }
-    rc = open_datasets(h, g->spec->family, path, err, errlen);
+    const model_family_t *f = g->spec->family;
+    const char *names[MODEL_MAX_METRICS];
+    for (int m = 0; m < f->n_metrics && m < MODEL_MAX_METRICS; m++) names[m] = f->metrics[m].name;
+    rc = h5out_sets_open(&h->sets, h->file, h->version, names, f->n_metrics, h->n_runs,
+                         h->n_points, path, err, errlen);
 done:
     if (fapl >= 0) H5Pclose(fapl);
     if (agree(comm, rc) != 0) {
@@ -609,7 +559,7 @@ done:
 
 static int write_one(h5out_t *h, int s, long id, const void *v)
 {
-    return h5out_rows_io(h->summary[s], h->mtype[s], id, 1, 0, (void *)v, 1);
+    return h5out_rows_io(h->sets.summary[s], h->sets.mtype[s], id, 1, 0, (void *)v, 1);
 }
 
 int h5out_write_attempt(h5out_t *h, long id, int attempts, char *err, size_t errlen)
@@ -644,7 +594,7 @@ int h5out_write_record(h5out_t *h, long id, const float *trace, const h5out_summ
         return -1;
     }
     for (int m = 0; m < h->n_metrics; m++)
-        if (h5out_rows_io(h->traces[m], H5T_NATIVE_FLOAT, id, 1, h->n_points,
+        if (h5out_rows_io(h->sets.traces[m], H5T_NATIVE_FLOAT, id, 1, h->n_points,
                           (void *)(trace + (size_t)m * (size_t)h->n_points), 1) < 0) {
             snprintf(err, errlen, "HDF5: cannot write trace %d of run %ld", m, id);
             return -1;

@@ -2,6 +2,7 @@
  * reader (h5out_read.c) share (h5out_layout.h). */
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include "h5out_layout.h"
 
@@ -93,6 +94,77 @@ cleanup:
     if (ms >= 0) H5Sclose(ms);
     if (fs >= 0) H5Sclose(fs);
     return rc;
+}
+
+/* Open dataset name of the expected rank and dims (dims[1] ignored for rank 1). */
+static hid_t open_checked(hid_t file, const char *name, int rank, long n0, int n1)
+{
+    hsize_t dims[2];
+    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT), sp = ds >= 0 ? H5Dget_space(ds) : -1;
+    int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == rank &&
+             H5Sget_simple_extent_dims(sp, dims, NULL) >= 0 && (long)dims[0] == n0 &&
+             (rank == 1 || (int)dims[1] == n1);
+    if (sp >= 0) H5Sclose(sp);
+    if (!ok && ds >= 0) {
+        H5Dclose(ds);
+        ds = -1;
+    }
+    return ds;
+}
+
+void h5out_sets_init(h5out_sets_t *s)
+{
+    s->n_metrics = 0;
+    for (int m = 0; m < MODEL_MAX_METRICS; m++) s->traces[m] = -1;
+    for (int k = 0; k < S_N; k++) s->summary[k] = s->mtype[k] = -1;
+}
+
+void h5out_sets_close(h5out_sets_t *s)
+{
+    for (int m = 0; m < MODEL_MAX_METRICS; m++)
+        if (s->traces[m] >= 0) H5Dclose(s->traces[m]);
+    for (int k = 0; k < S_N; k++) {
+        if (s->summary[k] >= 0) H5Dclose(s->summary[k]);
+        if (s->mtype[k] >= 0) H5Tclose(s->mtype[k]);
+    }
+    h5out_sets_init(s);
+}
+
+int h5out_sets_open(h5out_sets_t *s, hid_t file, int version, const char *const *metrics,
+                    int n_metrics, long n_runs, int n_points, const char *path, char *err,
+                    size_t errlen)
+{
+    char name[160];
+    h5out_sets_init(s);
+    if (n_metrics > MODEL_MAX_METRICS) {
+        snprintf(err, errlen, "%s: %d metrics, at most %d", path, n_metrics, MODEL_MAX_METRICS);
+        return -1;
+    }
+    for (int k = 0; k < S_N; k++) {
+        int kind = h5out_summaries[k].kind;
+        hid_t ft = -1;
+        if (h5out_summaries[k].since > version) continue;
+        snprintf(name, sizeof name, "/runs/%s", h5out_summaries[k].name);
+        if ((s->summary[k] = open_checked(file, name, 1, n_runs, 0)) < 0 ||
+            (ft = H5Dget_type(s->summary[k])) < 0 ||
+            (s->mtype[k] = kind >= K_HOST ? h5out_str_like(ft, h5out_kind_bytes(kind))
+                                          : h5out_kind_type(kind, 0)) < 0) {
+            if (ft >= 0) H5Tclose(ft);
+            snprintf(err, errlen, "%s: %s is missing or is not [%ld]", path, name, n_runs);
+            return -1;
+        }
+        H5Tclose(ft);
+    }
+    for (int m = 0; m < n_metrics; m++) {
+        snprintf(name, sizeof name, "/traces/%s", metrics[m]);
+        if ((s->traces[m] = open_checked(file, name, 2, n_runs, n_points)) < 0) {
+            snprintf(err, errlen, "%s: %s is missing or is not [%ld, %d]", path, name, n_runs,
+                     n_points);
+            return -1;
+        }
+        s->n_metrics = m + 1;
+    }
+    return 0;
 }
 
 /* Where field s lives in a record, and its size. */

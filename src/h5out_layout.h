@@ -40,6 +40,22 @@ size_t h5out_kind_bytes(int kind);
 /* Read or write elements [start, start+count) of a 1-D dataset, or a [count × n_cols] block of a
  * 2-D one (independent I/O under MPI-IO). 0 or -1. */
 int h5out_rows_io(hid_t ds, hid_t mtype, long start, long count, int n_cols, void *buf, int write);
+/* The datasets a run is written into or read from: every trace and every summary the file's
+ * format version has (-1 for the others), with the summaries' memory types. */
+typedef struct {
+    int n_metrics;
+    hid_t traces[MODEL_MAX_METRICS];
+    hid_t summary[S_N], mtype[S_N];
+} h5out_sets_t;
+
+void h5out_sets_init(h5out_sets_t *s);
+/* Open /traces/<metrics[m]> ([n_runs, n_points] each) and the summaries ([n_runs]) in file. 0, or
+ * -1 with err naming the first missing or misshapen one (path in the message). */
+int h5out_sets_open(h5out_sets_t *s, hid_t file, int version, const char *const *metrics,
+                    int n_metrics, long n_runs, int n_points, const char *path, char *err,
+                    size_t errlen);
+void h5out_sets_close(h5out_sets_t *s);
+
 /* A summary record's field s as the bytes the dataset holds (into v), and back. */
 void h5out_summary_get(const h5out_summary_t *r, int s, void *v);
 void h5out_summary_set(h5out_summary_t *r, int s, const void *v);

@@ -350,20 +350,14 @@ void h5out_info_free(h5out_info_t *in)
 struct h5out_reader {
     hid_t file;
     h5out_info_t info;
-    hid_t traces[MODEL_MAX_METRICS];
-    hid_t summary[S_N], mtype[S_N]; /* -1 for a summary the file's version lacks */
+    h5out_sets_t sets;
     float *row; /* [info.n_points] */
 };
 
 void h5out_reader_close(h5out_reader_t *r)
 {
     if (!r) return;
-    for (int m = 0; m < MODEL_MAX_METRICS; m++)
-        if (r->traces[m] >= 0) H5Dclose(r->traces[m]);
-    for (int k = 0; k < S_N; k++) {
-        if (r->summary[k] >= 0) H5Dclose(r->summary[k]);
-        if (r->mtype[k] >= 0) H5Tclose(r->mtype[k]);
-    }
+    h5out_sets_close(&r->sets);
     if (r->file >= 0) H5Fclose(r->file);
     h5out_info_free(&r->info);
     free(r->row);
@@ -376,15 +370,15 @@ int h5out_reader_open(h5out_reader_t **out, const char *path, char *err, size_t 
 {
     h5out_reader_t *r = calloc(1, sizeof *r);
     char names[4096];
-    int m = 0;
+    const char *metric[MODEL_MAX_METRICS];
+    int nm = 0;
     *out = NULL;
     if (!r) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     r->file = -1;
-    for (int i = 0; i < MODEL_MAX_METRICS; i++) r->traces[i] = -1;
-    for (int k = 0; k < S_N; k++) r->summary[k] = r->mtype[k] = -1;
+    h5out_sets_init(&r->sets);
     if (h5out_inspect(path, 1, &r->info, err, errlen) != 0 ||
         (r->file = open_readonly(path, err, errlen)) < 0 ||
         !(r->row = malloc(sizeof(float) * (size_t)(r->info.n_points + 1)))) {
@@ -393,32 +387,13 @@ int h5out_reader_open(h5out_reader_t **out, const char *path, char *err, size_t 
         return -1;
     }
     snprintf(names, sizeof names, "%s", r->info.metrics);
-    for (char *save = NULL, *t = strtok_r(names, ",", &save); t && m < MODEL_MAX_METRICS;
-         t = strtok_r(NULL, ",", &save)) {
-        char ds[160];
-        snprintf(ds, sizeof ds, "/traces/%s", t);
-        if ((r->traces[m++] = H5Dopen2(r->file, ds, H5P_DEFAULT)) < 0) {
-            snprintf(err, errlen, "%s: %s is missing", path, ds);
-            h5out_reader_close(r);
-            return -1;
-        }
-    }
-    for (int k = 0; k < S_N; k++) {
-        const h5out_summary_def_t *sd = &h5out_summaries[k];
-        char ds[160];
-        hid_t ft = -1;
-        if (sd->since > r->info.format_version) continue;
-        snprintf(ds, sizeof ds, "/runs/%s", sd->name);
-        int ok = (r->summary[k] = H5Dopen2(r->file, ds, H5P_DEFAULT)) >= 0 &&
-                 (ft = H5Dget_type(r->summary[k])) >= 0 &&
-                 (r->mtype[k] = sd->kind >= K_HOST ? h5out_str_like(ft, h5out_kind_bytes(sd->kind))
-                                                   : h5out_kind_type(sd->kind, 0)) >= 0;
-        if (ft >= 0) H5Tclose(ft);
-        if (!ok) {
-            snprintf(err, errlen, "%s: %s is missing", path, ds);
-            h5out_reader_close(r);
-            return -1;
-        }
+    for (char *save = NULL, *t = strtok_r(names, ",", &save); t && nm < MODEL_MAX_METRICS;
+         t = strtok_r(NULL, ",", &save))
+        metric[nm++] = t;
+    if (h5out_sets_open(&r->sets, r->file, r->info.format_version, metric, nm, r->info.n_runs,
+                        r->info.n_points, path, err, errlen) != 0) {
+        h5out_reader_close(r);
+        return -1;
     }
     *out = r;
     return 0;
@@ -489,7 +464,7 @@ int h5out_reader_record(h5out_reader_t *r, long id, int n_points, float *trace,
     memset(s, 0, sizeof *s);
     s->reuse_id = -1;
     for (int m = 0; m < in->n_metrics; m++) {
-        if (h5out_rows_io(r->traces[m], H5T_NATIVE_FLOAT, id, 1, in->n_points, r->row, 0) < 0) {
+        if (h5out_rows_io(r->sets.traces[m], H5T_NATIVE_FLOAT, id, 1, in->n_points, r->row, 0) < 0) {
             snprintf(err, errlen, "cannot read trace %d of run %ld", m, id);
             return -1;
         }
@@ -499,8 +474,8 @@ int h5out_reader_record(h5out_reader_t *r, long id, int n_points, float *trace,
     }
     for (int k = 0; k < S_N; k++) {
         char v[H5OUT_MESSAGE_LEN];
-        if (r->summary[k] < 0) continue;
-        if (h5out_rows_io(r->summary[k], r->mtype[k], id, 1, 0, v, 0) < 0) {
+        if (r->sets.summary[k] < 0) continue;
+        if (h5out_rows_io(r->sets.summary[k], r->sets.mtype[k], id, 1, 0, v, 0) < 0) {
             snprintf(err, errlen, "cannot read /runs/%s[%ld]", h5out_summaries[k].name, id);
             return -1;
         }

@@ -36,7 +36,13 @@ void grid_run_params(const grid_t *g, long id, params_t *p)
     for (int d = g->n_dims - 1; d >= 0; d--) {
         int i = (int)(id % g->dim_len[d]);
         id /= g->dim_len[d];
-        p->v[g->dim_def[d]] = g->dim_values[d][i];
+        if (g->dim_def[d] >= 0) {
+            p->v[g->dim_def[d]] = g->dim_values[d][i];
+            continue;
+        }
+        const spec_t *s = g->spec; /* a point: a tuple of the point keys */
+        for (int k = 0; k < s->n_point_keys; k++)
+            p->v[s->point_def[k]] = g->dim_values[d][(size_t)i * (size_t)s->n_point_keys + k];
     }
 }
 
@@ -59,13 +65,13 @@ static void grid_describe_run(const grid_t *g, long id, char *buf, size_t len)
     params_t p;
     grid_run_params(g, id, &p);
     int u = snprintf(buf, len, "run %ld", id);
-    for (int d = 0; d < g->n_dims && u >= 0 && (size_t)u < len; d++) {
+    for (int k = 0; k < g->n_swept && u >= 0 && (size_t)u < len; k++) {
         char v[64];
-        const param_def_t *def = &g->defs[g->dim_def[d]];
-        param_format(def, p.v[g->dim_def[d]], v, sizeof v);
-        u += snprintf(buf + u, len - (size_t)u, "%s%s=%s", d ? ", " : " (", def->name, v);
+        const param_def_t *def = &g->defs[g->swept_def[k]];
+        param_format(def, p.v[g->swept_def[k]], v, sizeof v);
+        u += snprintf(buf + u, len - (size_t)u, "%s%s=%s", k ? ", " : " (", def->name, v);
     }
-    if (g->n_dims && u >= 0 && (size_t)u < len) snprintf(buf + u, len - (size_t)u, ")");
+    if (g->n_swept && u >= 0 && (size_t)u < len) snprintf(buf + u, len - (size_t)u, ")");
 }
 
 /* The common keys' cross-key rule (the family's own are its check()): patience stops on
@@ -142,6 +148,14 @@ int grid_init(grid_t *g, const spec_t *s, char *err, size_t errlen)
     }
     for (int i = 0; i < s->n_defs; i++) g->base[i] = s->defs[i].def;
     g->n_runs = 1;
+    if (s->n_points) { /* the [points] table is the first dimension */
+        g->dim_def[0] = -1;
+        g->dim_len[0] = s->n_points;
+        g->dim_values[0] = s->points;
+        g->n_dims = 1;
+        g->n_runs = s->n_points;
+        for (int k = 0; k < s->n_point_keys; k++) g->swept_def[g->n_swept++] = s->point_def[k];
+    }
     for (int e = 0; e < s->n_entries; e++) {
         const spec_entry_t *en = &s->entries[e];
         if (en->n_values == 1) {
@@ -154,6 +168,7 @@ int grid_init(grid_t *g, const spec_t *s, char *err, size_t errlen)
             goto cleanup;
         }
         g->n_runs *= en->n_values;
+        g->swept_def[g->n_swept++] = en->def;
         g->dim_def[g->n_dims] = en->def;
         g->dim_len[g->n_dims] = en->n_values;
         g->dim_values[g->n_dims] = en->values;

@@ -139,8 +139,8 @@ typedef struct {
 
 static int is_swept(const grid_t *g, int def)
 {
-    for (int d = 0; d < g->n_dims; d++)
-        if (g->dim_def[d] == def) return 1;
+    for (int k = 0; k < g->n_swept; k++)
+        if (g->swept_def[k] == def) return 1;
     return 0;
 }
 
@@ -155,10 +155,10 @@ static int write_root(build_t *b, const h5out_meta_t *meta)
     const spec_t *s = b->g->spec;
     const model_family_t *f = s->family;
     const char *names[PARAM_MAX], *mnames[MODEL_MAX_METRICS];
-    for (int d = 0; d < b->g->n_dims; d++) names[d] = b->g->defs[b->g->dim_def[d]].name;
+    for (int k = 0; k < b->g->n_swept; k++) names[k] = b->g->defs[b->g->swept_def[k]].name;
     for (int m = 0; m < f->n_metrics; m++) mnames[m] = f->metrics[m].name;
-    char *swept = join_names(names, b->g->n_dims, ","), *metrics = join_names(mnames, f->n_metrics, ",");
-    b->swept = join_names(names, b->g->n_dims, " ");
+    char *swept = join_names(names, b->g->n_swept, ","), *metrics = join_names(mnames, f->n_metrics, ",");
+    b->swept = join_names(names, b->g->n_swept, " ");
     int rc = swept && metrics && b->swept &&
              attr_i64(b->file, "format_version", H5OUT_FORMAT_VERSION, H5T_STD_I32LE) == 0 &&
              attr_str(b->file, "Conventions", "CF-1.8") == 0 &&
@@ -327,8 +327,8 @@ static int write_traces(build_t *b)
         describe(b->step_scale, "optimiser step of each trace point", "1", NULL) < 0 ||
         H5Lcreate_hard(b->runs, "run", b->traces, "run", H5P_DEFAULT, H5P_DEFAULT) < 0)
         return fail(b, "HDF5: cannot create /traces/step%s", "");
-    for (int d = 0; d < b->g->n_dims; d++) {
-        const char *k = b->g->defs[b->g->dim_def[d]].name;
+    for (int d = 0; d < b->g->n_swept; d++) {
+        const char *k = b->g->defs[b->g->swept_def[d]].name;
         if (H5Lcreate_hard(b->runs, k, b->traces, k, H5P_DEFAULT, H5P_DEFAULT) < 0)
             return fail(b, "HDF5: cannot link /traces/%s", k);
     }

@@ -4,23 +4,51 @@
 #include <string.h>
 #include "attnsweep/report.h"
 
+/* Dimension d's k-th value ("500" or, for the [points] table, "(500, 5)") into v. */
+static void dim_value(const grid_t *g, int d, int k, char *v, size_t n)
+{
+    const spec_t *s = g->spec;
+    if (g->dim_def[d] >= 0) {
+        param_format(&g->defs[g->dim_def[d]], g->dim_values[d][k], v, n);
+        return;
+    }
+    size_t u = (size_t)snprintf(v, n, "(");
+    for (int j = 0; j < s->n_point_keys && u < n; j++) {
+        char x[64];
+        param_format(&g->defs[s->point_def[j]], s->points[(size_t)k * s->n_point_keys + j], x,
+                     sizeof x);
+        u += (size_t)snprintf(v + u, n - u, "%s%s", j ? ", " : "", x);
+    }
+    if (u < n) snprintf(v + u, n - u, ")");
+}
+
+static const char *dim_name(const grid_t *g, int d)
+{
+    return g->dim_def[d] >= 0 ? g->defs[g->dim_def[d]].name : "points";
+}
+
 static void plan_grid(FILE *out, const grid_t *g)
 {
     fprintf(out, "runs: %ld", g->n_runs);
     for (int d = 0; d < g->n_dims; d++)
-        fprintf(out, "%s%d %s", d ? " × " : " = ", g->dim_len[d], g->defs[g->dim_def[d]].name);
+        fprintf(out, "%s%d %s", d ? " × " : " = ", g->dim_len[d], dim_name(g, d));
     fprintf(out, "  (run id = row-major position, the last key varies fastest)\n");
     for (int d = 0; d < g->n_dims; d++) {
-        const param_def_t *def = &g->defs[g->dim_def[d]];
-        fprintf(out, "  %-18s", def->name);
+        fprintf(out, "  %-18s", dim_name(g, d));
+        if (g->dim_def[d] < 0) {
+            fprintf(out, " of (");
+            for (int j = 0; j < g->spec->n_point_keys; j++)
+                fprintf(out, "%s%s", j ? ", " : "", g->defs[g->spec->point_def[j]].name);
+            fprintf(out, "):");
+        }
         for (int k = 0; k < g->dim_len[d]; k++) {
-            char v[64];
+            char v[256];
             if (k == 8 && g->dim_len[d] > 10) {
                 fprintf(out, " … (%d values)", g->dim_len[d]);
                 k = g->dim_len[d] - 2;
                 continue;
             }
-            param_format(def, g->dim_values[d][k], v, sizeof v);
+            dim_value(g, d, k, v, sizeof v);
             fprintf(out, "%s%s", k ? ", " : " ", v);
         }
         fprintf(out, "\n");
@@ -75,15 +103,15 @@ void report_plan(FILE *out, const grid_t *g, const plan_info_t *in, const plan_c
 void report_plan_list(FILE *out, const grid_t *g)
 {
     fprintf(out, "run");
-    for (int d = 0; d < g->n_dims; d++) fprintf(out, "\t%s", g->defs[g->dim_def[d]].name);
+    for (int k = 0; k < g->n_swept; k++) fprintf(out, "\t%s", g->defs[g->swept_def[k]].name);
     fprintf(out, "\n");
     for (long id = 0; id < g->n_runs; id++) {
         params_t p;
         grid_run_params(g, id, &p);
         fprintf(out, "%ld", id);
-        for (int d = 0; d < g->n_dims; d++) {
+        for (int k = 0; k < g->n_swept; k++) {
             char v[64];
-            param_format(&g->defs[g->dim_def[d]], p.v[g->dim_def[d]], v, sizeof v);
+            param_format(&g->defs[g->swept_def[k]], p.v[g->swept_def[k]], v, sizeof v);
             fprintf(out, "\t%s", v);
         }
         fprintf(out, "\n");

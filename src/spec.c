@@ -19,7 +19,7 @@
 #define SPEC_MAX_VALUES 1000000 /* values of one key after expansion */
 #define SPEC_MAX_BYTES (16L << 20)
 
-static const char *const spec_sections[] = {"model", "task", "train", "grid", NULL};
+static const char *const spec_sections[] = {"model", "task", "train", "grid", "points", NULL};
 static const char spec_value_hint[] =
     "a value, a list 16, 32, 64, a range 0..9, logspace(a, b, n) or linspace(a, b, n)";
 
@@ -570,8 +570,8 @@ static char *spec_read_line(char *str, int num, void *stream)
             char hint[48], q[80];
             if (!spec_is_section(nm))
                 spec_fail(r, r->line,
-                          "unknown section [%s]%s (the sections are [model], [task], [train] and "
-                          "[grid])", spec_q(nm, q, sizeof q),
+                          "unknown section [%s]%s (the sections are [model], [task], [train], "
+                          "[grid] and [points])", spec_q(nm, q, sizeof q),
                           spec_section_hint(nm, hint, sizeof hint));
             if (strcmp(nm, "model") == 0) r->saw_model_section = 1;
         }
@@ -665,9 +665,10 @@ static int spec_handler(void *user, const char *section_raw, const char *name,
                   "[train] or [grid]", name);
     } else if (!spec_is_section(section)) {
         spec_fail(r, r->line, "key '%s' is in an unknown section [%s]; the sections are "
-                  "[model], [task], [train] and [grid]", name, section);
+                  "[model], [task], [train], [grid] and [points]", name, section);
     } else {
-        for (int i = 0; i < r->n; i++)
+        int repeatable = strcmp(section, "points") == 0 && strcmp(name, "point") == 0;
+        for (int i = 0; i < r->n && !repeatable; i++)
             if (strcmp(r->entries[i].key, name) == 0) {
                 spec_fail(r, r->line, "duplicate key '%s': already set at %s; a key appears once, "
                           "in its home section or in [grid]", name, r->entries[i].where);
@@ -733,10 +734,15 @@ static int spec_apply_override(spec_reader_t *r, const model_family_t *const *fa
     }
     *dot = '\0';
     char *section = spec_trim(lhs), *key = spec_trim(dot + 1);
+    if (strcmp(section, "points") == 0) {
+        snprintf(err, errlen, "%s: [points] is read from the spec file only; edit the file (or "
+                 "let `attnsweep refine` write one)", where);
+        return -1;
+    }
     if (!spec_is_section(section)) {
         char hint[48];
-        snprintf(err, errlen, "%s: unknown section '%s'%s (the sections are model, task, train "
-                 "and grid)", where, section, spec_section_hint(section, hint, sizeof hint));
+        snprintf(err, errlen, "%s: unknown section '%s'%s (the sections are model, task, train, "
+                 "grid and points)", where, section, spec_section_hint(section, hint, sizeof hint));
         return -1;
     }
     if (!*key) {
@@ -782,6 +788,7 @@ void spec_free(spec_t *s)
     free(s->defs);
     free(s->path);
     free(s->text);
+    free(s->points);
     memset(s, 0, sizeof *s);
 }
 
@@ -918,6 +925,126 @@ static int spec_resolve_entry(spec_t *s, const model_family_t *const *fam, spec_
     return 0;
 }
 
+/* ---------------------------------------------------------------- [points] */
+
+/* The point keys of `keys = a, b` into s->point_def. 0, or -1 with err at e->where. */
+static int spec_point_keys(spec_t *s, const spec_entry_t *e, char *err, size_t errlen)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", e->text);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *name = spec_trim(t), q[80];
+        int i = param_index(s->defs, s->n_defs, name);
+        if (i < 0) {
+            const char *guess = spec_suggest(s->defs, s->n_defs, name);
+            snprintf(err, errlen, "%s: [points] keys: unknown key '%s'%s%s%s", e->where,
+                     spec_q(name, q, sizeof q), guess ? "; did you mean '" : "",
+                     guess ? guess : "", guess ? "'?" : "");
+            return -1;
+        }
+        for (int k = 0; k < s->n_point_keys; k++)
+            if (s->point_def[k] == i) {
+                snprintf(err, errlen, "%s: [points] keys: '%s' is listed twice", e->where, name);
+                return -1;
+            }
+        if (s->defs[i].one_value || s->n_point_keys == PARAM_MAX) {
+            snprintf(err, errlen, "%s: [points] keys: %s cannot vary (one value per spec)",
+                     e->where, name);
+            return -1;
+        }
+        s->point_def[s->n_point_keys++] = i;
+    }
+    if (!s->n_point_keys) {
+        snprintf(err, errlen, "%s: [points] keys: expected key names, e.g. keys = dim, "
+                 "signal_norm", e->where);
+        return -1;
+    }
+    return 0;
+}
+
+/* One `point = v1, v2` row into row [n_point_keys]. 0, or -1 with err at e->where. */
+static int spec_point_row(const spec_t *s, const spec_entry_t *e, double *row, char *err,
+                          size_t errlen)
+{
+    char buf[4096], msg[512];
+    int k = 0;
+    snprintf(buf, sizeof buf, "%s", e->text);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (k == s->n_point_keys) break;
+        const param_def_t *d = &s->defs[s->point_def[k]];
+        if (param_parse(d, spec_trim(t), &row[k++], msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "%s: %s", e->where, msg);
+            return -1;
+        }
+    }
+    int n = 0;
+    for (const char *c = e->text; *c; c++) n += *c == ',';
+    if (k != s->n_point_keys || n + 1 != s->n_point_keys) {
+        snprintf(err, errlen, "%s: a point has %d values, the [points] keys are %d; one value "
+                 "per key, comma-separated", e->where, n + 1, s->n_point_keys);
+        return -1;
+    }
+    return 0;
+}
+
+/* Take the [points] entries out of s->entries into point_def and points: one `keys` line, then
+ * one `point` line per tuple, each tuple once; a point key is set nowhere else. */
+static int spec_take_points(spec_t *s, char *err, size_t errlen)
+{
+    const spec_entry_t *keys = NULL;
+    int kept = 0, rows = 0;
+    for (int i = 0; i < s->n_entries; i++) {
+        spec_entry_t *e = &s->entries[i];
+        if (strcmp(e->section, "points") != 0) continue;
+        if (strcmp(e->key, "keys") == 0 && !keys) keys = e;
+        else if (strcmp(e->key, "point") == 0) rows++;
+        else {
+            snprintf(err, errlen, "%s: unknown key '%s' in [points]; expected one 'keys = a, b' "
+                     "line, then 'point = 1, 2' lines", e->where, e->key);
+            return -1;
+        }
+    }
+    if (!keys && !rows) return 0;
+    if (!keys || !rows) {
+        snprintf(err, errlen, "%s: [points] needs a 'keys = a, b' line and at least one "
+                 "'point = 1, 2' line", keys ? keys->where : s->path);
+        return -1;
+    }
+    if (spec_point_keys(s, keys, err, errlen)) return -1;
+    if (!(s->points = malloc(sizeof *s->points * (size_t)rows * (size_t)s->n_point_keys))) {
+        snprintf(err, errlen, "%s: out of memory", s->path);
+        return -1;
+    }
+    for (int i = 0; i < s->n_entries; i++) { /* check everything first, then take them out */
+        const spec_entry_t *e = &s->entries[i];
+        double *row = s->points + (size_t)s->n_points * (size_t)s->n_point_keys;
+        for (int k = 0; strcmp(e->section, "points") != 0 && k < s->n_point_keys; k++)
+            if (strcmp(e->key, s->defs[s->point_def[k]].name) == 0) {
+                snprintf(err, errlen, "%s: '%s' is a [points] key (%s): set it there only",
+                         e->where, e->key, keys->where);
+                return -1;
+            }
+        if (strcmp(e->key, "point") != 0 || strcmp(e->section, "points") != 0) continue;
+        if (spec_point_row(s, e, row, err, errlen)) return -1;
+        for (int j = 0; j < s->n_points; j++)
+            if (!memcmp(row, s->points + (size_t)j * (size_t)s->n_point_keys,
+                        sizeof *row * (size_t)s->n_point_keys)) {
+                snprintf(err, errlen, "%s: this point is listed twice (it would give identical "
+                         "runs)", e->where);
+                return -1;
+            }
+        s->n_points++;
+    }
+    for (int i = 0; i < s->n_entries; i++) {
+        if (strcmp(s->entries[i].section, "points") == 0)
+            free(s->entries[i].text);
+        else
+            s->entries[kept++] = s->entries[i];
+    }
+    s->n_entries = kept;
+    return 0;
+}
+
 int spec_load_text_in(spec_t *s, const model_family_t *const *families, const char *path,
                       const char *text, const char *const *overrides, int n_overrides,
                       char *err, size_t errlen)
@@ -979,6 +1106,7 @@ int spec_load_text_in(spec_t *s, const model_family_t *const *families, const ch
     s->n_entries = r.n;
     r.entries = NULL;
     r.n = 0;
+    if (spec_take_points(s, err, errlen)) goto cleanup;
     for (int i = 0; i < s->n_entries; i++)
         if (spec_resolve_entry(s, families, &s->entries[i], err, errlen)) goto cleanup;
     rc = 0;

@@ -290,3 +290,27 @@ Test(grid, rejects_patience_for_a_family_without_valid_acc) {
     cr_assert(strstr(err, "patience: stops on valid_acc, which model toy does not trace"), "%s",
               err);
 }
+
+Test(grid, crosses_the_points_with_the_swept_keys_points_first) {
+    load("[model]\nmodel = toy\n[task]\nvocab_size = 100\n[points]\nkeys = embed_dim, words\n"
+         "point = 4, 5\npoint = 8, 3\n[grid]\nseed = 0..2\n", NULL, 0);
+    cr_assert_eq(grid_init(&grid, &spec, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(grid.n_runs, 6);
+    cr_assert_eq(grid.n_dims, 2);
+    cr_assert_eq(grid.dim_def[0], -1);
+    cr_assert_eq(grid.n_swept, 3);
+    cr_assert_str_eq(grid.defs[grid.swept_def[0]].name, "embed_dim");
+    cr_assert_str_eq(grid.defs[grid.swept_def[2]].name, "seed");
+    params_t p;
+    grid_run_params(&grid, 4, &p); /* point 1, seed 1 */
+    cr_expect_eq(params_geti(&p, "embed_dim"), 8);
+    cr_expect_eq(params_geti(&p, "words"), 3);
+    cr_expect_eq(params_geti(&p, "seed"), 1);
+}
+
+Test(grid, names_a_bad_point_by_its_values) {
+    load("[model]\nmodel = toy\n[task]\nvocab_size = 10\n[points]\nkeys = words, embed_dim\n"
+         "point = 5, 4\npoint = 20, 8\n", NULL, 0);
+    cr_assert_neq(grid_init(&grid, &spec, err, sizeof err), 0);
+    cr_assert(strstr(err, "run 1 (words=20, embed_dim=8)"), "%s", err);
+}

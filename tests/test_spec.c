@@ -781,3 +781,53 @@ static void load_example(const char *name, long min_runs)
 
 Test(spec, loads_the_demo_example) { load_example("demo.ini", 8); }
 Test(spec, loads_the_lu2021_grid_example) { load_example("lu2021-grid.ini", 100); }
+
+/* ---- [points] ------------------------------------------------------------------------------ */
+
+static const char points_spec[] =
+    "[model]\nmodel = toy\n[points]\nkeys = embed_dim, init_std\npoint = 8, 0.5\n"
+    "point = 16, 1\npoint = 32, 0.25\n[grid]\nseed = 0..1\n";
+
+Test(spec, reads_points_as_tuples_of_their_keys_in_file_order) {
+    cr_assert_eq(load(points_spec), 0, "%s", err);
+    cr_assert_eq(spec.n_point_keys, 2);
+    cr_assert_str_eq(spec.defs[spec.point_def[0]].name, "embed_dim");
+    cr_assert_str_eq(spec.defs[spec.point_def[1]].name, "init_std");
+    cr_assert_eq(spec.n_points, 3);
+    double want[] = {8, 0.5, 16, 1, 32, 0.25};
+    for (int i = 0; i < 6; i++) cr_expect_eq(spec.points[i], want[i], "value %d", i);
+    cr_expect_null(entry("point"), "the [points] lines are not entries");
+    cr_expect_not_null(entry("seed"));
+}
+
+Test(spec, the_hash_covers_the_points) {
+    char a[65];
+    cr_assert_eq(load(points_spec), 0, "%s", err);
+    memcpy(a, spec.sha256, sizeof a);
+    spec_free(&spec);
+    char other[sizeof points_spec];
+    memcpy(other, points_spec, sizeof points_spec);
+    *strstr(other, "0.25") = '9'; /* point = 32, 9.25 */
+    cr_assert_eq(load(other), 0, "%s", err);
+    cr_expect_str_neq(spec.sha256, a);
+}
+
+Test(spec, rejects_bad_points_naming_the_line) {
+    expect_error("[model]\nmodel = toy\n[points]\nkeys = embed_dim\npoint = 8\npoint = 8\n",
+                 "toy.ini:6", "listed twice");
+    expect_error("[model]\nmodel = toy\n[points]\nkeys = embed_dim, init_std\npoint = 8\n",
+                 "toy.ini:5", "a point has 1 values, the [points] keys are 2");
+    expect_error("[model]\nmodel = toy\n[points]\nkeys = embed_dim\npoint = 0\n",
+                 "toy.ini:5", "embed_dim");
+    expect_error("[model]\nmodel = toy\nembed_dim = 4, 8\n[points]\nkeys = embed_dim\npoint = 8\n",
+                 "toy.ini:3", "is a [points] key", "set it there only");
+    expect_error("[model]\nmodel = toy\n[points]\nkeys = embed_dimm\npoint = 8\n",
+                 "unknown key 'embed_dimm'", "did you mean 'embed_dim'");
+    expect_error("[model]\nmodel = toy\n[points]\nkeys = n_data\npoint = 8\n", "cannot vary");
+    expect_error("[model]\nmodel = toy\n[points]\npoint = 8\n", "needs a 'keys = a, b' line");
+    expect_error("[model]\nmodel = toy\n[points]\nkeys = embed_dim\nvalues = 8\n",
+                 "unknown key 'values' in [points]");
+    const char *sets[] = {"points.point=4"};
+    cr_assert_neq(load_set(points_spec, sets, 1), 0);
+    cr_expect(strstr(err, "[points] is read from the spec file only"), "%s", err);
+}

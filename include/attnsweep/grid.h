@@ -1,6 +1,7 @@
 /* grid — expands a spec into runs. The swept keys (those with more than one value) form the
- * grid's dimensions in the order they first appear in the spec; runs are numbered row-major
- * (the last swept key varies fastest) and run id = position. Every run's values are checked by
+ * grid's dimensions in the order they first appear in the spec, after the spec's [points] table
+ * when it has one (one dimension whose values are tuples); runs are numbered row-major (the last
+ * swept key varies fastest) and run id = position. Every run's values are checked by
  * the family's check() before anything starts, so a bad cell is an error, not a failed run. */
 #ifndef ATTNSWEEP_GRID_H
 #define ATTNSWEEP_GRID_H
@@ -13,9 +14,11 @@ typedef struct {
     int n_defs;
     double *base;       /* [n_defs] value of every key (defaults, then the spec's single values) */
     int n_dims;
-    int *dim_def;       /* [n_dims] index into defs of each swept key */
-    int *dim_len;       /* [n_dims] number of values */
-    const double **dim_values; /* [n_dims] the values (owned by the spec's entries) */
+    int *dim_def;       /* [n_dims] index into defs of each swept key; -1: the [points] table */
+    int *dim_len;       /* [n_dims] number of values (of points) */
+    const double **dim_values; /* [n_dims] the values (owned by the spec) */
+    int n_swept;        /* the keys that vary across runs: point keys, then swept keys */
+    int swept_def[PARAM_MAX]; /* [n_swept] their indices into defs */
     long n_runs;
     int n_points;       /* max trace points over all runs (shared step axis) */
     double total_cost;  /* sum of run costs */

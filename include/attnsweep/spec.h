@@ -1,6 +1,7 @@
 /* spec — reads a sweep spec (INI, parsed with libinih) plus `--set section.key=value` overrides
  * into checked value lists. Sections: [model] (must hold `model = NAME`), [task], [train] and
- * [grid]; a key lives in its home section (param_def_t.section) or in [grid]. Any sweepable key
+ * [grid] (and [points], below); a key lives in its home section (param_def_t.section) or in
+ * [grid]. Any sweepable key
  * may hold a list `16, 32, 64` of items, each a value, an integer range `0..9`,
  * `logspace(1e-3, 1, 7)` or `linspace(a, b, n)`; indented lines continue a list. Lines end at
  * LF, CRLF or CR; a spec is UTF-8 text. Unknown keys, duplicates, bad numbers, empty lists,
@@ -32,6 +33,11 @@ typedef struct {
     int n_defs;
     spec_entry_t *entries; /* in file order (overrides replace in place, or append) */
     int n_entries;
+    /* [points]: explicit tuples of the point keys (`keys = a, b` then `point = 1, 2` lines), the
+     * grid's first dimension, crossed with the swept keys (grid.h). n_points = 0: none. */
+    int n_point_keys, n_points;
+    int point_def[PARAM_MAX];  /* index into defs of each point key */
+    double *points;            /* [n_points][n_point_keys] */
 } spec_t;
 
 /* Parse path with overrides ("section.key=value" each). 0 ok; <0 with err "file:line: key: what

@@ -38,7 +38,7 @@ typedef struct {
 } cli_command_t;
 
 extern const cli_command_t cli_run_command, cli_plan_command, cli_status_command,
-    cli_train_command, cli_keys_command;
+    cli_train_command, cli_keys_command, cli_refine_command;
 
 /* "attnsweep CMD: <message> (see attnsweep CMD --help)" on stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...);

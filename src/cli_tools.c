@@ -2,10 +2,12 @@
  * `status` (what a results file holds), `train` (one run, trace as CSV) and `keys` (a family's
  * spec keys). No MPI. */
 #include <stdio.h>
+#include <string.h>
 #include "attnsweep/report.h"
 #include "cli.h"
 
-enum { OPT_NP = CLI_OPT_FIRST, OPT_NO_CALIB, OPT_LIST, OPT_VERIFY, OPT_JSON, OPT_RUN };
+enum { OPT_NP = CLI_OPT_FIRST, OPT_NO_CALIB, OPT_LIST, OPT_VERIFY, OPT_JSON, OPT_RUN, OPT_X, OPT_Y,
+       OPT_METRIC, OPT_LEVEL, OPT_BUDGET, OPT_OUT, OPT_XSCALE, OPT_YSCALE };
 #define SET_OPTION {"set", "SECTION.KEY=VALUE", CLI_OPT_SET, "override a spec key (repeatable)"}
 
 static int plan(const cli_args_t *a)
@@ -114,6 +116,59 @@ static int keys(const cli_args_t *a)
     return CLI_OK;
 }
 
+static int scale(const char *v, refine_scale_t *s)
+{
+    static const char *const names[] = {"auto", "linear", "log"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(v, names[i])) return *s = (refine_scale_t)i, CLI_OK;
+    return cli_usage_error("refine", "a scale is auto, linear or log, got '%s'", v);
+}
+
+static int refine(const cli_args_t *a)
+{
+    refine_config_t cfg = {.budget = -1};
+    refine_t rf;
+    const char *out = NULL;
+    double budget = -1;
+    char err[2048];
+    for (int i = 0; i < a->n_given; i++) {
+        const char *v = a->given[i].arg;
+        int c = a->given[i].id, rc = CLI_OK;
+        if (c == OPT_X) cfg.x = v;
+        else if (c == OPT_Y) cfg.y = v;
+        else if (c == OPT_METRIC) cfg.metric = v;
+        else if (c == OPT_OUT) out = v;
+        else if (c == OPT_LEVEL) rc = cli_number("refine", "level", v, -1e300, 1e300, &cfg.level), cfg.has_level = 1;
+        else if (c == OPT_BUDGET) rc = cli_number("refine", "budget", v, 0, 1e7, &budget);
+        else rc = scale(v, c == OPT_XSCALE ? &cfg.x_scale : &cfg.y_scale);
+        if (rc != CLI_OK) return rc;
+    }
+    if (!cfg.x || !cfg.metric || budget < 0 || !out)
+        return cli_usage_error("refine", "--x, --metric, --budget and --out are required");
+    cfg.budget = (long)budget;
+    if (refine_propose(a->pos[0], &cfg, &rf, err, sizeof err) != 0 ||
+        refine_write_spec(&rf, &cfg, a->pos[0], out, err, sizeof err) != 0) {
+        fprintf(stderr, "attnsweep refine: %s\n", err);
+        refine_free(&rf);
+        return CLI_ERROR;
+    }
+    report_refine(stdout, a->pos[0], &cfg, &rf, out);
+    refine_free(&rf);
+    return CLI_OK;
+}
+
+static const cli_option_t refine_opts[] = {
+    {"x", "KEY", OPT_X, "a swept key: the diagram's x axis"},
+    {"y", "KEY", OPT_Y, "a second swept key (y axis); without it, refine along x alone"},
+    {"metric", "NAME", OPT_METRIC, "a /runs result (final_test_acc, ...), a trace metric (its "
+     "last value) or converged"},
+    {"level", "V", OPT_LEVEL, "refine where the seeds' mean crosses V (else where it changes most)"},
+    {"budget", "N", OPT_BUDGET, "at most N new points"},
+    {"out", "NEXT.ini", OPT_OUT, "the next spec: the old one with every point in [points]"},
+    {"x-scale", "S", OPT_XSCALE, "auto (log if x spans two decades), linear or log"},
+    {"y-scale", "S", OPT_YSCALE, "the same for y"},
+    {NULL}};
+
 static const cli_option_t plan_opts[] = {
     SET_OPTION, {"np", "N", OPT_NP, "estimate the time on N ranks only"},
     {"no-calibrate", NULL, OPT_NO_CALIB, "skip the timing"},
@@ -143,3 +198,7 @@ const cli_command_t cli_keys_command = {
     .name = "keys", .fn = keys, .opts = no_opts, .min_pos = 0, .max_pos = 1,
     .usage = "attnsweep keys [MODEL | plugin:PATH.so]",
     .about = "every spec key of a model family, with default and meaning"};
+const cli_command_t cli_refine_command = {
+    .name = "refine", .fn = refine, .opts = refine_opts, .min_pos = 1, .max_pos = 1,
+    .usage = "attnsweep refine FILE --x KEY [--y KEY] --metric NAME [--level V] --budget N --out NEXT.ini",
+    .about = "propose the next points of a phase diagram where its answer changes"};

@@ -483,3 +483,36 @@ int h5out_reader_record(h5out_reader_t *r, long id, int n_points, float *trace,
     }
     return 0;
 }
+
+int h5out_reader_column(h5out_reader_t *r, const char *name, double *values)
+{
+    char path[160];
+    snprintf(path, sizeof path, "/runs/%s", name);
+    if (H5Lexists(r->file, path, H5P_DEFAULT) <= 0) return 0;
+    return read_column(r->file, path, r->info.n_runs, H5T_NATIVE_DOUBLE, values) == 0 ? 1 : -1;
+}
+
+int h5out_reader_final(h5out_reader_t *r, int m, double *values)
+{
+    const long B = 256, n = r->info.n_runs;
+    const int np = r->info.n_points;
+    float *blk = malloc(sizeof *blk * (size_t)B * (size_t)(np ? np : 1));
+    int rc = blk && m >= 0 && m < r->sets.n_metrics ? 0 : -1;
+    for (long start = 0; rc == 0 && start < n; start += B) {
+        long cnt = n - start < B ? n - start : B;
+        if (h5out_rows_io(r->sets.traces[m], H5T_NATIVE_FLOAT, start, cnt, np, blk, 0) < 0) {
+            rc = -1;
+            break;
+        }
+        for (long i = 0; i < cnt; i++) {
+            values[start + i] = NAN;
+            for (int k = np - 1; k >= 0; k--)
+                if (!isnan(blk[(size_t)i * (size_t)np + (size_t)k])) {
+                    values[start + i] = blk[(size_t)i * (size_t)np + (size_t)k];
+                    break;
+                }
+        }
+    }
+    free(blk);
+    return rc;
+}

@@ -13,7 +13,7 @@
 
 static const cli_command_t *const commands[] = {&cli_run_command, &cli_plan_command,
                                                 &cli_status_command, &cli_train_command,
-                                                &cli_keys_command, NULL};
+                                                &cli_keys_command, &cli_refine_command, NULL};
 
 static void usage(FILE *out)
 {

@@ -320,6 +320,25 @@ void report_keys(FILE *out, const model_family_t *one, const char *name)
     }
 }
 
+void report_refine(FILE *out, const char *file, const refine_config_t *cfg, const refine_t *rf,
+                   const char *next)
+{
+    char level[64] = "";
+    if (cfg->has_level) snprintf(level, sizeof level, ", %ld cross %s = %g", rf->n_crossing,
+                                 cfg->metric, cfg->level);
+    fprintf(out, "refine: %s: %ld of %ld points measured; %ld cells%s (%s %s%s%s)\n", file,
+            rf->n_measured, rf->n_all, rf->n_cells, level, rf->x_log ? "log" : "linear", cfg->x,
+            rf->two_d ? rf->y_log ? ", log " : ", linear " : "", rf->two_d ? cfg->y : "");
+    if (rf->n_new)
+        fprintf(out, "refine: %ld new points → %s (%ld points in all; a product grid at the "
+                "finest spacing would need %ld runs)\n", rf->n_new, next, rf->n_all + rf->n_new,
+                rf->full_grid);
+    else
+        fprintf(out, "refine: no new points (%s): %s lists the same points\n",
+                cfg->budget ? "no cell left to split at this spacing" : "budget 0", next);
+    fprintf(out, "next: mpirun -np N attnsweep run %s --out NEXT.h5 --reuse %s\n", next, file);
+}
+
 void report_trace_csv(FILE *out, const model_family_t *f, const trace_t *t)
 {
     fprintf(out, "step");

@@ -1169,3 +1169,62 @@ cleanup:
     free(buf);
     return rc;
 }
+
+int spec_canonical_split(const char *canonical, char **body, const char ***ov, int *n)
+{
+    size_t cut = strlen(canonical);
+    char *text = strdup(canonical);
+    *body = NULL, *ov = NULL, *n = 0;
+    if (!text) return -1;
+    while (cut > 0) { /* the trailing "# --set " lines, last first */
+        size_t start = cut - 1;
+        while (start > 0 && text[start - 1] != '\n') start--;
+        if (strncmp(text + start, "# --set ", 8) != 0) break;
+        text[cut - 1] = '\0'; /* the line's newline */
+        cut = start;
+        (*n)++;
+    }
+    if (*n && !(*ov = malloc(sizeof **ov * (size_t)*n))) {
+        free(text);
+        return -1;
+    }
+    for (int i = 0, k = 0; i < *n; i++) { /* in file order */
+        const char *line = text + cut + (size_t)k;
+        (*ov)[i] = line + 8;
+        k += (int)strlen(line) + 1;
+    }
+    if (*n) { /* the body ends where the overrides begin: move them past its terminator */
+        size_t tail = 0;
+        for (int i = 0; i < *n; i++) tail += strlen((*ov)[i] - 8) + 1;
+        char *moved = malloc(cut + 1 + tail);
+        if (!moved) {
+            free(*ov), free(text);
+            return -1;
+        }
+        memcpy(moved, text, cut);
+        moved[cut] = '\0';
+        memcpy(moved + cut + 1, text + cut, tail);
+        for (int i = 0; i < *n; i++) (*ov)[i] = moved + cut + 1 + ((*ov)[i] - (text + cut));
+        free(text);
+        text = moved;
+    }
+    *body = text;
+    return 0;
+}
+
+int spec_load_canonical(spec_t *s, const char *path, const char *canonical, char *err,
+                        size_t errlen)
+{
+    char *body = NULL;
+    const char **ov = NULL;
+    int n = 0;
+    memset(s, 0, sizeof *s);
+    if (spec_canonical_split(canonical, &body, &ov, &n) != 0) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    int rc = spec_load_text(s, path, body, ov, n, err, errlen);
+    free(ov);
+    free(body);
+    return rc;
+}

@@ -26,3 +26,8 @@ sweep_test(early_stopped_runs_are_done_with_the_unstopped_prefix_bit_for_bit ear
 sweep_test(a_second_writer_is_refused_and_a_dead_writers_lock_is_taken_over lock.sh)
 sweep_test(reuse_copies_finished_runs_and_the_file_equals_a_from_scratch_sweep reuse.sh)
 sweep_test(a_sweep_killed_while_creating_its_file_resumes create_kill.sh)
+add_test(NAME refine_proposes_points_on_a_known_boundary_and_reuse_trains_only_them
+  COMMAND ${SWEEP_SRC}/refine.sh $<TARGET_FILE:test_plugin_phase> $<TARGET_FILE:attnsweep>
+          ${SWEEP_WORK}/refine ${MPIEXEC_SAFE})
+set_tests_properties(refine_proposes_points_on_a_known_boundary_and_reuse_trains_only_them
+  PROPERTIES LABELS mpi TIMEOUT 600)

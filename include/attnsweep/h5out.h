@@ -117,6 +117,12 @@ int h5out_reader_key(h5out_reader_t *r, const param_def_t *d, double *values);
  * defs[0..n); its name into name. 0 if not. */
 int h5out_reader_extra_key(h5out_reader_t *r, const param_def_t *defs, int n, char *name,
                            size_t namelen);
+/* The numeric /runs dataset name (a summary such as final_test_acc) for every run into values
+ * [n_runs]. 1 read, 0 no such dataset, -1 error. */
+int h5out_reader_column(h5out_reader_t *r, const char *name, double *values);
+/* Trace metric m's last logged (non-NaN) value of every run into values [n_runs] (NaN if none). 0
+ * ok, -1 error. */
+int h5out_reader_final(h5out_reader_t *r, int m, double *values);
 /* Run id's trace packed as h5out_pack_trace does for n_points points (the file's row, cut or
  * NaN-padded) and its summary (format 1: reuse_id -1). 0 ok; <0 with err. */
 int h5out_reader_record(h5out_reader_t *r, long id, int n_points, float *trace,

@@ -7,6 +7,7 @@
 #include "attnsweep/h5out.h"
 #include "attnsweep/lock.h"
 #include "attnsweep/plan.h"
+#include "attnsweep/refine.h"
 #include "attnsweep/sweep.h"
 #include "attnsweep/train.h"
 
@@ -33,6 +34,9 @@ void report_summary(FILE *out, const sweep_config_t *cfg, const sweep_report_t *
 /* The keys of the common schema and of family f (as named by name), with the trace metrics;
  * f = NULL: every built-in family. */
 void report_keys(FILE *out, const model_family_t *f, const char *name);
+/* What `refine` found and proposed for file (next: the spec it wrote). */
+void report_refine(FILE *out, const char *file, const refine_config_t *cfg, const refine_t *rf,
+                   const char *next);
 /* A trace as CSV: "step,<metric>,..." then one line per filled row. */
 void report_trace_csv(FILE *out, const model_family_t *f, const trace_t *t);
 

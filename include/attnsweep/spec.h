@@ -52,6 +52,13 @@ int spec_load_text(spec_t *s, const char *path, const char *text, const char *co
 int spec_load_text_in(spec_t *s, const model_family_t *const *families, const char *path,
                       const char *text, const char *const *overrides, int n_overrides,
                       char *err, size_t errlen);
+/* Split a canonical text into the file's text (*body, malloc'd) and its overrides (*ov, n of
+ * them, pointing into *body's allocation: free *body and *ov only). 0, or -1 out of memory. */
+int spec_canonical_split(const char *canonical, char **body, const char ***ov, int *n);
+/* Load a spec's canonical text as a results file stores it (/spec): the file's text, then one
+ * "# --set k=v" line per override, which is applied again. The hash is the stored one. */
+int spec_load_canonical(spec_t *s, const char *path, const char *canonical, char *err,
+                        size_t errlen);
 void spec_free(spec_t *s);
 
 /* Expand one value list ("1, 2", "0..9", "logspace(1e-3, 1, 7)") for d into a malloc'd array.

@@ -219,6 +219,30 @@ class Sweep:
     def skipped(self):
         return self.mask("pending", "interrupted")
 
+    @property
+    def stopped_early(self):
+        """Boolean [n_runs]: done runs that stopped before their `steps` (stop_when_converged
+        or patience): steps_done < steps; their traces are NaN after their last logged point."""
+        done_steps, steps = self.summaries.get("steps_done"), self.params.get("steps")
+        if done_steps is None or steps is None:
+            return np.zeros(self.n_runs, dtype=bool)
+        return self.done & (done_steps < steps)
+
+    def steps_saved(self, ids=None):
+        """(steps not taken by early stopping, steps planned) summed over the done runs (of ids
+        if given): steps - steps_done of every run that stopped early, and steps."""
+        sel = self.done.copy()
+        if ids is not None:
+            keep = np.zeros(self.n_runs, dtype=bool)
+            keep[ids] = True
+            sel &= keep
+        steps = self.params.get("steps")
+        if steps is None:
+            return 0, 0
+        early = sel & self.stopped_early
+        saved = int(np.sum(steps[early] - self.summaries["steps_done"][early]))
+        return saved, int(np.sum(steps[sel]))
+
     # ---- traces -----------------------------------------------------------------------------
     def trace(self, metric):
         """float32 [n_runs, n_points] of one metric (NaN where a run did not log), cached."""

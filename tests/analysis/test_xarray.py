@@ -159,3 +159,13 @@ def test_h5netcdf_is_enough_netcdf4_is_never_imported(real_file, monkeypatch):
     with xr.open_dataset(real_file, group="traces", **ENGINE) as ds:
         ds.load()
     assert analysis.to_xarray(real_file).sizes["run"] == 24
+
+
+def test_the_file_format_docs_recipes_run_on_a_format_2_file(stopped_file):
+    path = stopped_file[0]
+    text = open(os.path.join(HERE, "..", "..", "docs", "file-format.md"), encoding="utf-8").read()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 4
+    for block in blocks:  # the CRC check asserts, the others must simply run (lr 0.1: tiny's 0.2)
+        block = block.replace('"results.h5"', repr(path)).replace("== 0.1", "== 0.2")
+        exec(compile(block, "file-format.md", "exec"), {})

@@ -10,7 +10,7 @@ import re
 import numpy as np
 
 import analysis
-from analysis import plots
+from analysis import plots, report
 from analysis.report import write_report
 from analysis.stats import seed_curves
 
@@ -77,10 +77,11 @@ def test_curves_draw_each_cell_to_its_last_point_with_a_mean_and_band_throughout
 
 
 def test_report_and_summary_csv_count_the_runs_that_stopped_and_the_steps_saved(
-        stopped_file, tmp_path):
+        stopped_file, tmp_path, monkeypatch):
     path = stopped_file[0]
     s = analysis.load(path)
-    write_report(path, str(tmp_path), formats=("png",))
+    monkeypatch.setattr(report, "make_plots", lambda *a: ([], []))  # the tables only: the
+    write_report(path, str(tmp_path))  # curves with stops are the test above's
     with open(tmp_path / "summary.csv") as fh:
         cells = list(csv.DictReader(fh))
     for c in cells:
@@ -97,8 +98,6 @@ def test_report_and_summary_csv_count_the_runs_that_stopped_and_the_steps_saved(
     assert ("**Early stopping:** %d of 24 done runs stopped before their `steps` "
             "(stop_when_converged or patience), saving %d of %d planned steps (%.0f %%)"
             % (s.stopped_early.sum(), saved, planned, 100.0 * saved / planned)) in md
-    for name in ("loss_curves", "accuracy_curves", "all_metrics"):
-        assert os.path.getsize(tmp_path / (name + ".png")) > 5000
 
 
 def test_a_file_without_early_stops_says_nothing_about_them(real_file, report_of):

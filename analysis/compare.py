@@ -10,7 +10,7 @@ import numpy as np
 
 from . import plots
 from .load import AnalysisError, fmt_value, load
-from .stats import fmt_pm, md_table, summary_table, write_csv
+from .stats import fmt_pm, md_table, seed_curves, summary_table, write_csv
 
 STEMS = ["final_train_loss", "final_train_acc", "final_test_acc", "steps_to_converge"]
 
@@ -95,9 +95,9 @@ def _overlay(a, b, la, lb, keys, cells, out, name, metric, formats):
                     sel &= sw.params[k] == v
                 if not sel.any():
                     continue
-                with warnings.catch_warnings():
+                with warnings.catch_warnings():  # stopped seeds kept at their last value
                     warnings.simplefilter("ignore", RuntimeWarning)
-                    y = np.nanmean(sw.trace(metric)[sel].astype(float), axis=0)
+                    y = np.nanmean(seed_curves(sw, metric, np.nonzero(sel)[0])[0], axis=0)
                 (h,) = ax.plot(sw.step, y, ls, color=col, lw=1.4)
                 if ls == "-":
                     handles.setdefault(lab, h)

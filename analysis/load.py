@@ -15,6 +15,9 @@ except ImportError as e:  # pragma: no cover - depends on the machine
 FORMAT_VERSIONS = (1, 2)  # what this analysis reads; 2 is the netCDF-4/CF layout
 STATUS_NAMES = {0: "pending", 1: "done", 2: "failed", 3: "diverged", 4: "interrupted"}
 STATUS_CODES = {v: k for k, v in STATUS_NAMES.items()}
+# HDF5 and netCDF bookkeeping attributes a dataset's description (Sweep.var_attrs) leaves out
+INTERNAL_ATTRS = ("DIMENSION_LIST", "REFERENCE_LIST", "CLASS", "NAME", "_Netcdf4Dimid",
+                  "_Netcdf4Coordinates", "_Encoding", "coordinates", "_FillValue")
 # /runs datasets that are results, not parameters, in the order runs.csv shows them.
 SUMMARY_COLUMNS = ["final_train_loss", "final_train_acc", "final_test_acc", "steps_to_converge",
                    "steps_done", "wall_seconds", "n_points", "attempts", "rank", "host",
@@ -42,6 +45,19 @@ def _scalar(v):
     if isinstance(v, np.generic):
         return v.item()
     return v
+
+
+def _attrs(d):
+    """A dataset's descriptive attributes (long_name, help, units, section, swept, flag_values,
+    flag_meanings, codes, ...) as Python values: strings decoded, arrays kept."""
+    out = {}
+    for k in d.attrs:
+        if k in INTERNAL_ATTRS:
+            continue
+        v = d.attrs[k]
+        out[k] = v if isinstance(v, np.ndarray) and v.shape != () and v.dtype.kind not in "SOU" \
+            else _scalar(v)
+    return out
 
 
 def _strings(a):
@@ -96,7 +112,9 @@ class Sweep:
     path, attrs (root attributes as Python values), model, spec, n_runs, swept (grid order),
     metrics (trace names), params {key: array}, param_keys (swept first, then the rest A→Z),
     param_info {key: {section, swept, help}}, status (int8 codes), summaries {column: array},
-    step (int64 [n_points]). trace(metric) reads one [n_runs, n_points] float32 array.
+    step (int64 [n_points]), var_attrs {dataset name: its descriptive attributes} (/runs
+    datasets, run, step and the metrics). trace(metric) reads one [n_runs, n_points] float32
+    array; to_xarray() gives everything as one xarray Dataset.
     """
 
     def __init__(self, path):
@@ -145,6 +163,7 @@ class Sweep:
         self.spec = _text(f["spec"][()]) if "spec" in f else str(self.attrs.get("spec", ""))
         self.swept = [k for k in str(self.attrs.get("swept", "")).split(",") if k]
         self.params, self.param_info, self.summaries = {}, {}, {}
+        self.var_attrs = {k: _attrs(runs[k]) for k in runs if isinstance(runs[k], h5py.Dataset)}
         has_sections = any("section" in runs[k].attrs for k in runs)
         for k in runs:
             d = runs[k]
@@ -174,6 +193,7 @@ class Sweep:
         if "traces" not in f or "step" not in f["traces"]:
             raise AnalysisError("%s: damaged attnsweep file: no /traces/step" % p)
         self.step = np.asarray(f["traces/step"][()], dtype=np.int64)
+        self.var_attrs["step"] = _attrs(f["traces/step"])
         names = [m for m in str(self.attrs.get("metrics", "")).split(",") if m]
         if not names:  # the 2-D datasets: metrics (not the step axis or linked coordinates)
             names = sorted(k for k in f["traces"] if len(f["traces"][k].shape) == 2)
@@ -185,6 +205,7 @@ class Sweep:
             if shape != (self.n_runs, len(self.step)):
                 raise AnalysisError("%s: damaged: /traces/%s has shape %s, expected (%d, %d)"
                                     % (p, m, shape, self.n_runs, len(self.step)))
+            self.var_attrs[m] = _attrs(f["traces"][m])
         self.metrics = names
 
     # ---- status -----------------------------------------------------------------------------
@@ -202,6 +223,19 @@ class Sweep:
             c["unknown"] = other
         return c
 
+    def status_flags(self):
+        """(codes, names) of the status column as CF flags: the file's flag_values and
+        flag_meanings (format 2), else its `codes` attribute (format 1, "0=pending,..."), else
+        STATUS_NAMES."""
+        a = self.var_attrs.get("status", {})
+        if "flag_values" in a and "flag_meanings" in a:
+            codes = [int(v) for v in np.atleast_1d(a["flag_values"])]
+            return codes, str(a["flag_meanings"]).split()
+        pairs = [c.split("=", 1) for c in str(a.get("codes", "")).split(",") if "=" in c]
+        if pairs:
+            return [int(c) for c, _ in pairs], [n.strip() for _, n in pairs]
+        return list(STATUS_NAMES), list(STATUS_NAMES.values())
+
     def mask(self, *names):
         """Boolean [n_runs]: runs whose status is one of names."""
         return np.isin(self.status, [STATUS_CODES[n] for n in names])
@@ -218,6 +252,30 @@ class Sweep:
     @property
     def skipped(self):
         return self.mask("pending", "interrupted")
+
+    @property
+    def stopped_early(self):
+        """Boolean [n_runs]: done runs that stopped before their `steps` (stop_when_converged
+        or patience): steps_done < steps; their traces are NaN after their last logged point."""
+        done_steps, steps = self.summaries.get("steps_done"), self.params.get("steps")
+        if done_steps is None or steps is None:
+            return np.zeros(self.n_runs, dtype=bool)
+        return self.done & (done_steps < steps)
+
+    def steps_saved(self, ids=None):
+        """(steps not taken by early stopping, steps planned) summed over the done runs (of ids
+        if given): steps - steps_done of every run that stopped early, and steps."""
+        sel = self.done.copy()
+        if ids is not None:
+            keep = np.zeros(self.n_runs, dtype=bool)
+            keep[ids] = True
+            sel &= keep
+        steps = self.params.get("steps")
+        if steps is None:
+            return 0, 0
+        early = sel & self.stopped_early
+        saved = int(np.sum(steps[early] - self.summaries["steps_done"][early]))
+        return saved, int(np.sum(steps[sel]))
 
     # ---- traces -----------------------------------------------------------------------------
     def trace(self, metric):
@@ -287,6 +345,16 @@ class Sweep:
         for k in self.summary_keys:
             cols[k] = self.summaries[k]
         return cols
+
+    def to_xarray(self, metrics=None):
+        """xarray Dataset of the whole file (needs python3-xarray): dimensions run and step;
+        the swept keys as coordinates on run; every other parameter, the status and every
+        summary as a [run] variable; every metric (or those named) as a [run, step] float32
+        variable, NaN where a run did not log. The status keeps its CF flag_values and
+        flag_meanings; status_name holds it decoded. Attributes as in the file. See
+        analysis/netcdf.py."""
+        from .netcdf import to_xarray
+        return to_xarray(self, metrics)
 
     def to_dataframe(self, traces=False):
         """pandas DataFrame: one row per run (see table()), or with traces=True one row per

@@ -1,7 +1,8 @@
 """plots — the report's figures from a Sweep, headless (Agg): training curves faceted by a key
 (seeds as a band), heatmaps over two swept keys (log axes when the grid is logarithmic), the
 lu2021 SEN identity (score vs. ||q||·||v_t|| with the theory curve). Each function saves
-NAME.png and NAME.svg into the output directory and returns a dict of what it drew."""
+NAME.png and NAME.svg into the output directory and returns a dict of what it drew. Means over
+seeds carry a run that stopped early at its last value (stats.seed_curves); × marks the stops."""
 import math
 import os
 import warnings
@@ -15,12 +16,14 @@ from matplotlib.colors import LogNorm, Normalize  # noqa: E402
 from matplotlib.ticker import FormatStrFormatter, LogLocator  # noqa: E402
 
 from .load import fmt_value, grid_scale  # noqa: E402
+from .stats import seed_curves  # noqa: E402
 
 FORMATS = ("png", "svg")
 PANEL_W, PANEL_H = 4.3, 3.3
 MAX_FACETS = 12
 MAX_BAND_LINES = 12
 MAX_POINTS = 100_000
+STOP_MARK = dict(marker="x", ms=5, mew=1.2, ls="none")  # where a seed stopped early
 
 LABELS = {
     "train_loss": "train loss", "test_loss": "test loss", "valid_loss": "validation loss",
@@ -75,9 +78,11 @@ def _grid(n_panels, ncol_max=4):
 def curves(sweep, outdir, name, groups, facet_keys, runs, title, band="std", formats=FORMATS):
     """Trace curves: one row of panels per group (a list of metrics overlaid, told apart by line
     style), one panel per facet (combination of facet_keys), one colour per cell of the other
-    cell keys; mean over the seeds of each cell, band = ±1 std or min–max over seeds."""
+    cell keys; mean over the seeds of each cell, band = ±1 std or min–max over seeds. A seed that
+    stopped early counts with its last value after its stop (× on the mean marks each stop).
+    Returns files, notes and drawn [dict(metric, facet, cell, ids, mean, lo, hi, stops)]."""
     facets = facet_list(sweep, facet_keys, runs)
-    notes = []
+    notes, drawn = [], []
     if len(facets) > MAX_FACETS:
         notes.append("only the first %d of %d panels (%s) are drawn"
                      % (MAX_FACETS, len(facets), ", ".join(facet_keys)))
@@ -100,7 +105,7 @@ def curves(sweep, outdir, name, groups, facet_keys, runs, title, band="std", for
             for ci, (vals, ids) in enumerate(cells):
                 lab = sweep.label(line_keys, vals) or "all runs"
                 for mi, m in enumerate(metrics):
-                    y = sweep.trace(m)[ids].astype(float)
+                    y, stops = seed_curves(sweep, m, ids)
                     if logy:
                         y = np.where(y > 0, y, np.nan)
                     with warnings.catch_warnings():
@@ -113,6 +118,10 @@ def curves(sweep, outdir, name, groups, facet_keys, runs, title, band="std", for
                             lo, hi = mean - sd, mean + sd
                     ls = LINESTYLES[mi % len(LINESTYLES)]
                     (h,) = ax.plot(x, mean, ls, color=cols[ci], lw=1.4)
+                    if len(stops):
+                        ax.plot(x[stops], mean[stops], color=cols[ci], **STOP_MARK)
+                    drawn.append(dict(metric=m, facet=ftitle, cell=lab, ids=ids, mean=mean,
+                                      lo=lo, hi=hi, stops=x[stops]))
                     if len(ids) > 1 and len(cells) <= MAX_BAND_LINES:
                         if logy:
                             lo = np.where(lo > 0, lo, mean)
@@ -135,6 +144,10 @@ def curves(sweep, outdir, name, groups, facet_keys, runs, title, band="std", for
         ms = max((ms for _, ms in groups), key=len)
         style_handles = [plt.Line2D([], [], ls=LINESTYLES[i % 4], color="k", label=label(m))
                          for i, m in enumerate(ms)]
+    n_early = int(np.sum(sweep.stopped_early & np.asarray(runs, dtype=bool)))
+    if n_early:
+        style_handles.append(plt.Line2D([], [], color="k", label="a seed stopped early",
+                                        **STOP_MARK))
     pairs = list(handles.items()) + [(h.get_label(), h) for h in style_handles]
     if len(pairs) > 1:
         fig.legend([h for _, h in pairs], [lab for lab, _ in pairs], loc="center left",
@@ -145,9 +158,11 @@ def curves(sweep, outdir, name, groups, facet_keys, runs, title, band="std", for
     bandtxt = "band min–max" if band == "minmax" else "band ±1 std"
     if max_lines > MAX_BAND_LINES:
         bandtxt = "no seed bands (more than %d lines per panel)" % MAX_BAND_LINES
-    fig.suptitle("%s\nmean over seeds, %s; %d runs" % (title, bandtxt, nruns), y=1.0)
+    early = ("; %d stopped early (×), kept at their last value after it" % n_early
+             if n_early else "")
+    fig.suptitle("%s\nmean over seeds, %s; %d runs%s" % (title, bandtxt, nruns, early), y=1.0)
     fig.tight_layout()
-    return dict(files=save(fig, outdir, name, formats), notes=notes)
+    return dict(files=save(fig, outdir, name, formats), notes=notes, drawn=drawn)
 
 
 def _edges(vals, scale):
@@ -344,7 +359,8 @@ def sen_identity(sweep, outdir, name, score, norm2, m_key, runs, formats=FORMATS
 
 def all_metrics(sweep, outdir, name, runs, formats=FORMATS):
     """Family-generic fallback: one panel per trace metric, one line per grid cell (mean over
-    seeds), so every family gets a look at everything it logs."""
+    seeds, a seed that stopped early kept at its last value), so every family gets a look at
+    everything it logs."""
     ms = sweep.metrics
     ncol, nrow = _grid(len(ms), 3)
     fig, axes = plt.subplots(nrow, ncol, figsize=(PANEL_W * ncol, PANEL_H * nrow), squeeze=False)
@@ -355,10 +371,13 @@ def all_metrics(sweep, outdir, name, runs, formats=FORMATS):
         ax = axes[i // ncol][i % ncol]
         t = sweep.trace(m).astype(float)
         for c, (vals, ids) in zip(cols, cells):
+            y, stops = seed_curves(sweep, m, ids)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                y = np.nanmean(t[ids], axis=0)
+                y = np.nanmean(y, axis=0)
             ax.plot(sweep.step, y, color=c, lw=1.2, label=sweep.label(keys, vals) or "all runs")
+            if len(stops):
+                ax.plot(sweep.step[stops], y[stops], color=c, **STOP_MARK)
         if m.endswith("loss") and np.nanmin(np.where(np.isfinite(t[runs]), t[runs], np.inf)) > 0:
             ax.set_yscale("log")
         ax.set_title(label(m))

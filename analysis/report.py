@@ -285,6 +285,17 @@ def write_report(path, out, band="std", formats=plots.FORMATS):
                   % (skipped, counts.get("pending", 0), counts.get("interrupted", 0)))
     else:
         md.append("Every run has finished.")
+    n_early = int(np.sum(sweep.stopped_early))
+    if n_early:
+        saved, planned = sweep.steps_saved()
+        md.append("")
+        md.append("**Early stopping:** %d of %d done runs stopped before their `steps` "
+                  "(stop_when_converged or patience), saving %d of %d planned steps (%.0f %%). "
+                  "Their traces end at their last logged step; the curves' means and bands "
+                  "over seeds keep a stopped seed at its last value (× marks each stop). "
+                  "summary.csv: n_stopped_early and steps_saved per cell."
+                  % (n_early, int(np.sum(sweep.done)), saved, planned,
+                     100.0 * saved / planned if planned else 0.0))
     bad = np.nonzero(sweep.mask("failed", "diverged"))[0]
     if len(bad):
         msg = sweep.summaries.get("message")
@@ -302,9 +313,10 @@ def write_report(path, out, band="std", formats=plots.FORMATS):
     md.append("")
     md.append("- [runs.csv](runs.csv): %d rows, one per run: every parameter, the status (name) "
               "and every summary column." % n_rows)
-    md.append("- [summary.csv](summary.csv): %d grid cells (every key but seed): counts, mean and "
-              "sample std over seeds of the final loss and accuracies (done runs), steps to "
-              "converge (converged runs), fraction converged." % n_cells)
+    md.append("- [summary.csv](summary.csv): %d grid cells (every key but seed): counts (runs "
+              "that stopped early and the steps they saved too), mean and sample std over seeds "
+              "of the final loss and accuracies (done runs), steps to converge (converged runs), "
+              "fraction converged." % n_cells)
     md.append("")
     keys = sweep.cell_keys
     rows = []

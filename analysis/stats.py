@@ -1,7 +1,9 @@
 """stats — per-grid-cell statistics over seeds (summary.csv, the heatmaps, compare) and the CSV
 writer. A grid cell is one combination of every parameter but seed. Pending and interrupted
 runs are skipped (counted in n_skipped); losses and accuracies are averaged over `done` runs;
-std is the sample standard deviation over seeds (ddof=1), NaN with fewer than two values."""
+std is the sample standard deviation over seeds (ddof=1), NaN with fewer than two values. Runs
+that stopped early are counted with the steps they saved, and seed_curves carries their last
+value forward so that curves averaged over seeds stay defined after a stop."""
 import csv
 import math
 
@@ -30,7 +32,9 @@ def cell_stats(sweep, ids):
     finished = ids[np.isin(st, (1, 2, 3))]
     row = {"n_runs": len(ids), "n_seeds": len(finished), "n_done": len(done),
            "n_diverged": int(np.sum(st == 3)), "n_failed": int(np.sum(st == 2)),
-           "n_skipped": int(np.sum(np.isin(st, (0, 4))))}
+           "n_skipped": int(np.sum(np.isin(st, (0, 4)))),
+           "n_stopped_early": int(np.sum(sweep.stopped_early[ids])),
+           "steps_saved": sweep.steps_saved(ids)[0]}
     for stem, col in AVERAGED:
         vals = sweep.summaries[col][done] if col in sweep.summaries else np.array([])
         row[stem + "_mean"], row[stem + "_std"] = mean_std(vals)
@@ -44,10 +48,29 @@ def cell_stats(sweep, ids):
 
 
 STAT_COLUMNS = ["n_runs", "n_seeds", "n_done", "n_diverged", "n_failed", "n_skipped",
+                "n_stopped_early", "steps_saved",
                 "final_train_loss_mean", "final_train_loss_std", "final_train_acc_mean",
                 "final_train_acc_std", "final_test_acc_mean", "final_test_acc_std",
                 "steps_to_converge_mean", "steps_to_converge_std", "n_converged",
                 "frac_converged"]
+
+
+def seed_curves(sweep, metric, ids):
+    """The traces of one cell's runs (ids) for averaging over seeds: float64 [len(ids),
+    n_points], and the point index where each run that stopped early (Sweep.stopped_early) took
+    its last value. Such a run keeps that value from its stop to the cell's last logged point:
+    its model does not change after it stops, so the mean and band over seeds neither jump
+    (the slow seeds left alone) nor end at the first stop. Past the cell's last point, NaN."""
+    y = sweep.trace(metric)[ids].astype(float)
+    logged = sweep.summaries.get("n_points")
+    last = (np.asarray(logged[ids], dtype=int) - 1 if logged is not None else
+            np.where(np.isnan(y).all(axis=1), -1,
+                     y.shape[1] - 1 - np.argmax(~np.isnan(y[:, ::-1]), axis=1)))
+    early = sweep.stopped_early[ids] & (last >= 0)
+    horizon = int(last.max()) if len(last) else -1
+    for r in np.nonzero(early)[0]:
+        y[r, last[r] + 1:horizon + 1] = y[r, last[r]]
+    return y, last[early]
 
 
 def summary_table(sweep, keys=None):
@@ -111,4 +134,4 @@ def md_table(header, rows):
 
 
 __all__ = ["summary_table", "cell_stats", "write_csv", "fmt_pm", "md_table", "fmt_value",
-           "STAT_COLUMNS", "mean_std"]
+           "STAT_COLUMNS", "mean_std", "seed_curves"]

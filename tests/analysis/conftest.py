@@ -76,6 +76,19 @@ def real_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def stopped_file(tmp_path_factory):
+    """(results.h5, sweep stdout) of the tiny sweep with stop_when_converged = true: 12 of its
+    24 runs stop early, some seeds of a cell and not others, and all seeds of other cells."""
+    out = str(tmp_path_factory.mktemp("stopped") / "results.h5")
+    cmd = sweep_cmd(TINY, out, "--set", "train.stop_when_converged=true", "--progress", "0")
+    p = subprocess.run(cmd, env=mpi_env(), capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        pytest.fail("the early-stopping sweep failed (exit %d): %s\n%s"
+                    % (p.returncode, " ".join(cmd), p.stderr))
+    return out, p.stdout
+
+
+@pytest.fixture(scope="session")
 def synth_file(tmp_path_factory):
     """A synthetic lu2021 file (54 runs) with one diverged and one failed run."""
     p = str(tmp_path_factory.mktemp("synth") / "synth.h5")

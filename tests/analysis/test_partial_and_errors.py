@@ -11,6 +11,12 @@ import pytest
 import analysis
 from conftest import run_cli
 
+try:
+    import xarray as xr
+    import h5netcdf  # noqa: F401
+except ImportError:  # the xarray reads of the live-file test need python3-xarray, -h5netcdf
+    xr = None
+
 PENDING, INTERRUPTED = [1, 2, 9], [4, 17]
 
 
@@ -81,7 +87,7 @@ def test_a_file_with_nothing_done_yet_gives_tables_and_no_plots(synth_file, copy
 
 def test_a_file_being_written_by_a_running_sweep_can_be_reported_any_time(tmp_path):
     """Once the sweep has created its file, every report made while it runs succeeds and sees
-    done + pending (+ interrupted) = all runs."""
+    done + pending (+ interrupted) = all runs; so do to_xarray() and xarray's h5netcdf reads."""
     import subprocess
     import time
     from conftest import TINY, mpi_env, sweep_cmd
@@ -102,6 +108,12 @@ def test_a_file_being_written_by_a_running_sweep_can_be_reported_any_time(tmp_pa
                 time.sleep(0.2)
         seen = []
         while proc.poll() is None:  # a full report first, then quick loads until the end
+            if xr is not None:  # xarray reads the growing file too: to_xarray and each group
+                ds = analysis.to_xarray(out)
+                with xr.open_dataset(out, engine="h5netcdf", group="runs") as runs:
+                    assert int((runs.status == 1).sum()) >= int((ds.status_name == "done").sum())
+                with xr.open_dataset(out, engine="h5netcdf", group="traces") as traces:
+                    assert traces.train_loss.shape == ds.train_loss.shape == (24, 301)
             if not seen:
                 c = write_report(out, str(tmp_path / "r"), formats=("png",))["counts"]
             else:

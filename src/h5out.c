@@ -299,7 +299,10 @@ static int write_summary(build_t *b, int s)
     value_t fill;
     value_set(&fill, sd->kind, sd->fill);
     hid_t ft = h5out_kind_type(sd->kind, 1), mt = h5out_kind_type(sd->kind, 0);
-    hid_t ds = ft < 0 || mt < 0 ? -1 : dataset_new(b->runs, sd->name, ft, 1, &n, mt, &fill);
+    /* Strings keep HDF5's default fill (zero bytes, the same empty text): netCDF-C cannot open a
+     * file whose fixed-length strings have a fill value of their own. */
+    hid_t ds = ft < 0 || mt < 0 ? -1 : dataset_new(b->runs, sd->name, ft, 1, &n, mt,
+                                                  sd->kind >= K_HOST ? NULL : &fill);
     static const int64_t flags[RUN_N_STATUS] = {0, 1, 2, 3, 4};
     int rc = ds >= 0 && H5DSattach_scale(ds, b->run_scale, 0) >= 0 &&
              describe(ds, sd->long_name, sd->units, b->swept) == 0 &&

@@ -1,4 +1,4 @@
-"""`python3 -m analysis report|compare ...`: the command line. Turns AnalysisError (bad, damaged
+"""`python3 -m analysis report|compare|phase ...`: the command line. Turns AnalysisError (bad, damaged
 or missing file) into a one-line message and exit status 2; never a traceback for a bad file."""
 import argparse
 import sys
@@ -25,6 +25,23 @@ def main(argv=None):
     c.add_argument("b", help="second results file (B)")
     c.add_argument("--out", default="compare", help="output directory (default: compare/)")
     c.add_argument("--formats", default="png,svg", help="plot formats (default: png,svg)")
+    p = sub.add_parser("phase", help="a phase diagram from scattered points (refined sweeps)",
+                       description="Shade the mean of a metric over its seeds at every (x, y) "
+                       "point of the file (nearest point), draw the points and the boundary at "
+                       "--level, and count the runs a product grid at the finest spacing would "
+                       "need. For a file `attnsweep refine` grew, every option but --out defaults "
+                       "to what refine was given.")
+    p.add_argument("file", help="results.h5 written by `attnsweep run`")
+    p.add_argument("--x", help="swept key on the x axis")
+    p.add_argument("--y", help="swept key on the y axis (none: the metric along x)")
+    p.add_argument("--metric", help="a numeric /runs column (final_test_acc, steps_to_converge, "
+                   "...), a trace metric (its last value) or converged")
+    p.add_argument("--level", type=float, help="draw the boundary where the metric crosses it")
+    p.add_argument("--x-scale", choices=("auto", "linear", "log"), default=None,
+                   help="auto (log when x spans two decades), linear or log")
+    p.add_argument("--y-scale", choices=("auto", "linear", "log"), default=None)
+    p.add_argument("--out", default="phase", help="output directory (default: phase/)")
+    p.add_argument("--formats", default="png,svg", help="plot formats (default: png,svg)")
     args = ap.parse_args(argv)
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     try:
@@ -38,6 +55,14 @@ def main(argv=None):
                      args.out.rstrip("/"), len(res["plots"]),
                      ("; %d not drawn (see report.md)" % len(res["notes"])) if res["notes"]
                      else ""))
+        elif args.cmd == "phase":
+            from .phase import write_phase
+            res = write_phase(args.file, args.out, args.x, args.y, args.metric, args.level,
+                              args.x_scale, args.y_scale, formats)
+            print("analysis: %s: %s → %s/%s" % (args.file, res["text"], args.out.rstrip("/"),
+                                                 res["files"][0] if res["files"] else ""))
+            for c in res["crossings"]:
+                print("analysis: " + c)
         else:
             from .compare import write_compare
             res = write_compare(args.a, args.b, args.out, formats)

@@ -7,8 +7,8 @@ import os
 
 import numpy as np
 
-from . import plots
-from .load import load, fmt_value
+from . import phase, plots
+from .load import AnalysisError, load, fmt_value
 from .stats import STAT_COLUMNS, fmt_pm, md_table, summary_table, write_csv
 
 # lu2021 trace names the paper's figures need (the family's metric list decides what exists)
@@ -166,8 +166,33 @@ def make_plots(sweep, out, band="std", formats=plots.FORMATS):
         notes.append("sen_identity: skipped, the %s family lacks %s" % (sweep.model,
                                                                        ", ".join(need)))
 
+    # phase diagram of a refined or [points] sweep: scattered points, the boundary at the level
+    refined = phase.refine_settings(sweep.spec)
+    scattered = refined is None and (lambda p: p is not None and
+                                     phase.is_scattered(sweep, *p))(_pair(sweep, ("lr",)))
+    if refined:
+        r = refined
+        try:
+            res = phase.draw(sweep, out, "phase_map", r["x"], r["y"], r["metric"], r["level"],
+                             r["x_scale"], r["y_scale"], formats)
+        except AnalysisError as e:
+            notes.append("phase_map: skipped, %s" % e)
+        else:
+            add("phase_map",
+                "Phase diagram of the refined sweep (the options of the `attnsweep refine` that "
+                "wrote its spec): mean %s over seeds at every point, shaded by the nearest point%s. "
+                "%s." % (r["metric"], ", the boundary where it crosses %s" % fmt_value(r["level"])
+                         if r["level"] is not None else "", res["text"].capitalize()), res)
+    elif scattered:
+        pair = _pair(sweep, ("lr",))
+        for m in [m for m in ("train_acc", "test_acc") if m in metrics]:
+            res = phase.draw(sweep, out, "phase_map_" + m, pair[0], pair[1], m,
+                             formats=formats)
+            add("phase_map_" + m, "Phase diagram of the spec's points: mean final %s over seeds, "
+                "shaded by the nearest point. %s." % (m, res["text"].capitalize()), res)
+
     # phase diagram: final metrics over the two swept keys (sakamoto2024: d × |mu|)
-    if sweep.model != "lu2021":
+    if sweep.model != "lu2021" and not refined and not scattered:
         pair = _pair(sweep, exclude=("lr",))
         fm = [m for m in ("train_acc", "test_acc", "train_loss", "test_loss") if m in metrics]
         if pair is None or not fm:

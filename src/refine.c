@@ -390,8 +390,18 @@ int refine_write_spec(const refine_t *rf, const refine_config_t *cfg, const char
         snprintf(err, errlen, "cannot write %s", out);
         goto cleanup;
     }
-    fprintf(f, "# refined by `attnsweep refine %s --x %s%s%s --metric %s`: %ld new points\n", file,
-            cfg->x, cfg->y ? " --y " : "", cfg->y ? cfg->y : "", cfg->metric, rf->n_new);
+    /* The command line in full (scales resolved): analysis reads it to draw the phase diagram. */
+    char level[40] = "";
+    if (cfg->has_level) {
+        int digits = 15; /* the shortest text that reads back as the same double */
+        do snprintf(level, sizeof level, " --level %.*g", digits, cfg->level);
+        while (strtod(level + 9, NULL) != cfg->level && ++digits <= 17);
+    }
+    fprintf(f, "# refined by `attnsweep refine %s --x %s --x-scale %s", file, cfg->x,
+            rf->x_log ? "log" : "linear");
+    if (cfg->y) fprintf(f, " --y %s --y-scale %s", cfg->y, rf->y_log ? "log" : "linear");
+    fprintf(f, " --metric %s%s --budget %ld`: %ld new points\n", cfg->metric, level, cfg->budget,
+            rf->n_new);
     write_body(f, body, cfg, ov, n_ov);
     for (int i = 0; i < n_ov; i++) {
         const char *dot = strchr(ov[i], '.');

@@ -11,11 +11,12 @@
 #include "attnsweep/kernels.h"
 #include "attnsweep/rng.h"
 #include "lu2021.h"
+#include "luimpl.h"
 #include "lukern.h"
 #include "task.h"
 
-enum { CLS_FIXED, CLS_LINEAR, CLS_MLP };
 static const char *const classifier_choices[] = {"fixed", "linear", "mlp", NULL};
+static const char *const precision_choices[] = {"float32", "float64", NULL};
 
 static const param_def_t lu_params[] = {
     {.name = "topics", .section = "task", .type = PARAM_INT, .def = 4, .min = 1, .max = 1e6,
@@ -58,6 +59,10 @@ static const param_def_t lu_params[] = {
      .help = "embeddings keep their initial values (EF ablation)"},
     {.name = "train_query", .section = "model", .type = PARAM_BOOL, .def = 0,
      .help = "train the query too (fixed by default)"},
+    {.name = "precision", .section = "model", .type = PARAM_ENUM, .choices = precision_choices,
+     .def = PREC_F32,
+     .help = "float32: single precision, per-word projected rows (fast); float64: double "
+             "precision throughout (the gradient checks and the PyTorch cross-check run on it)"},
     {.name = "batch_size", .section = "train", .type = PARAM_INT, .def = 0, .min = 0, .max = 1e9,
      .help = "sentences per step; 0 or >= n_train: full-batch GD, else SGD over epoch-shuffled "
              "batches"},
@@ -79,33 +84,14 @@ static const metric_def_t lu_metrics[] = {
     {"nontopic_score", "mean score q.k_w of the non-topic words", "1"},
     {"nontopic_norm", "mean Euclidean norm |v_w| of the non-topic word embeddings", "1"},
 };
-enum {
-    M_TRAIN_LOSS, M_TRAIN_ACC, M_VALID_ACC, M_TEST_ACC, M_TEST_LOSS,
-    M_TOPIC_ATT, M_TOPIC_SCORE, M_TOPIC_NORM2, M_SEN_RHS, M_SEN_RES,
-    M_QUERY_NORM, M_NT_SCORE, M_NT_NORM, M_COUNT
-};
 
 #define CHUNK 1024         /* sentences per forward chunk: bounds the classifier's activations */
 #define BLOCK_BYTES (4 << 20) /* the backward goes in blocks of sentences whose dH is this size
                                * (at least CHUNK sentences): bounds dH and keeps it in cache */
-#define SEN_EPS 1e-3       /* floor of the SEN residual's denominator */
 
-/* Every size of a run, from its params alone (shared by init, memory and cost). */
+/* The float64 state. */
 typedef struct {
-    task_config_t task;
-    int K, V, m, L, D, Dk, Hd, cls, n_topic;
-    long n_train, n_valid, n_test, batch; /* batch: sentences per step (n_train if full) */
-    int tr_keys, tr_emb, tr_query, tr_cls, need_ds, need_dh, chunk;
-    size_t n_group[LU2021_N_GROUPS];
-    size_t n_par, n_gE;   /* parameters; embedding-gradient rows (0 when nothing needs them) */
-    size_t n_act;         /* doubles of activations */
-    size_t n_pos, n_wmax; /* positions of a batch (batch·L); most distinct words of a batch */
-    long block;           /* sentences per backward block (≤ batch) */
-    int n_blocks;         /* blocks of a full batch */
-    size_t n_wblk;        /* most distinct words of a block (only allocated when n_blocks > 1) */
-} lu_dims_t;
-
-typedef struct {
+    lu_head_t head; /* f32 = 0 */
     lu_dims_t d;
     double lr;
     task_data_t data;
@@ -136,7 +122,7 @@ typedef struct {
 
 /* ---- sizes, checks ---------------------------------------------------------------------- */
 
-static void lu_dims(const params_t *p, lu_dims_t *d)
+void lu_dims(const params_t *p, lu_dims_t *d)
 {
     memset(d, 0, sizeof *d);
     task_config_t *t = &d->task;
@@ -161,6 +147,7 @@ static void lu_dims(const params_t *p, lu_dims_t *d)
     if (d->Dk == 0) d->Dk = d->D;
     d->Hd = (int)params_geti(p, "hidden");
     d->cls = (int)params_geti(p, "classifier");
+    d->f32 = params_geti(p, "precision") == PREC_F32;
     task_split(t, &d->n_train, &d->n_valid, &d->n_test);
     long bs = params_geti(p, "batch_size");
     d->batch = (bs <= 0 || bs >= d->n_train) ? d->n_train : bs;
@@ -232,6 +219,7 @@ static size_t lu_memory(const params_t *p)
 {
     lu_dims_t d;
     lu_dims(p, &d);
+    if (d.f32) return luf32_memory(&d);
     size_t V = (size_t)d.V;
     size_t bytes = sizeof(lu_t) + task_memory(&d.task);
     bytes += sizeof(double) * d.n_par;                                   /* parameters */
@@ -266,6 +254,11 @@ static double lu_cost(const params_t *p)
     lu_dims(p, &d);
     double steps = (double)params_geti(p, "steps");
     double evals = floor(steps / (double)params_geti(p, "log_every")) + 1;
+    if (d.f32) {
+        double step, eval, init;
+        luf32_cost(&d, &step, &eval, &init);
+        return steps * step + evals * eval + init;
+    }
     double words = d.batch < d.n_train ? fmin((double)d.V, (double)d.batch * d.L) : d.V;
     /* per word: score and exp, ∂/∂s (a dot), and the key / embedding / query updates */
     double step = pass_flops(&d, (double)d.batch, 1) + words * (2.0 * d.Dk + 20) +
@@ -282,6 +275,10 @@ static void lu_free(void *state)
 {
     lu_t *S = state;
     if (!S) return;
+    if (S->head.f32) {
+        luf32_free(state);
+        return;
+    }
     task_free(&S->data);
     free(S->par);
     free(S->grad);
@@ -364,6 +361,9 @@ static void lu_index(lu_t *S, const long *rows, long B)
 
 static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
 {
+    *state = NULL;
+    if (params_geti(p, "precision") == PREC_F32)
+        return lu_check(p, err, errlen) != 0 ? -1 : luf32_init(state, p, err, errlen);
     int rc = -1;
     lu_t *S = calloc(1, sizeof *S);
     *state = NULL;
@@ -660,6 +660,7 @@ static void lu_drop_grad(lu_t *S)
 
 static int lu_step(void *state, long step, double *loss, char *err, size_t errlen)
 {
+    if (((lu_head_t *)state)->f32) return luf32_step(state, step, loss, err, errlen);
     lu_t *S = state;
     (void)step;
     (void)err;
@@ -679,6 +680,7 @@ static int lu_step(void *state, long step, double *loss, char *err, size_t errle
 
 static int lu_eval(void *state, double *metrics, char *err, size_t errlen)
 {
+    if (((lu_head_t *)state)->f32) return luf32_eval(state, metrics, err, errlen);
     lu_t *S = state;
     const lu_dims_t *d = &S->d;
     const task_data_t *t = &S->data;
@@ -753,6 +755,10 @@ void lu2021_groups(void *state, lu2021_group_t groups[LU2021_N_GROUPS])
     static const char *const names[2][LU2021_N_GROUPS] = {
         {"embed", "keys", "query", "U", "", "", ""},
         {"embed", "keys", "query", "W1", "b1", "W2", "b2"}};
+    if (((lu_head_t *)state)->f32) {
+        luf32_groups(state, groups);
+        return;
+    }
     lu_t *S = state;
     const lu_dims_t *d = &S->d;
     int mlp = d->cls == CLS_MLP;
@@ -770,6 +776,7 @@ void lu2021_groups(void *state, lu2021_group_t groups[LU2021_N_GROUPS])
 
 int lu2021_loss_and_grad(void *state, double *loss, double *const grads[LU2021_N_GROUPS])
 {
+    if (((lu_head_t *)state)->f32) return luf32_loss_and_grad(state, loss, grads);
     lu_t *S = state;
     const lu_dims_t *d = &S->d;
     if (S->perm) return -1; /* full-batch runs only: S->bt indexes the training set */
@@ -799,7 +806,36 @@ int lu2021_loss_and_grad(void *state, double *loss, double *const grads[LU2021_N
     return 0;
 }
 
-const task_data_t *lu2021_data(void *state) { return &((lu_t *)state)->data; }
+const task_data_t *lu2021_data(void *state)
+{
+    return ((lu_head_t *)state)->f32 ? luf32_data(state) : &((lu_t *)state)->data;
+}
+
+int lu2021_is_f32(void *state) { return ((lu_head_t *)state)->f32; }
+
+void lu2021_get(void *state, double *const vals[LU2021_N_GROUPS])
+{
+    if (((lu_head_t *)state)->f32) {
+        luf32_get(state, vals);
+        return;
+    }
+    lu2021_group_t g[LU2021_N_GROUPS];
+    lu2021_groups(state, g);
+    for (int k = 0; k < LU2021_N_GROUPS; k++)
+        if (vals[k] && g[k].n) memcpy(vals[k], g[k].values, sizeof(double) * g[k].n);
+}
+
+void lu2021_set(void *state, const double *const vals[LU2021_N_GROUPS])
+{
+    if (((lu_head_t *)state)->f32) {
+        luf32_set(state, vals);
+        return;
+    }
+    lu2021_group_t g[LU2021_N_GROUPS];
+    lu2021_groups(state, g); /* drops a gradient an eval left */
+    for (int k = 0; k < LU2021_N_GROUPS; k++)
+        if (vals[k] && g[k].n) memcpy(g[k].values, vals[k], sizeof(double) * g[k].n);
+}
 
 const model_family_t lu2021_family = {
     .abi = ATTNSWEEP_MODEL_ABI,

@@ -188,6 +188,11 @@ static void luf_project(const luf_t *S, int n, const int32_t *words, const float
 {
     const int D = S->d.D, F = S->z.F, W = S->z.W;
     const float *M = S->cls[0];
+    if (n == S->d.V) { /* every word (words is then 0..V-1): one product; lanes > F stay 0 */
+        kern_gemm_f(0, 0, n, F, D, 1.0f, E, D, M, F, 0.0f, P, W);
+        for (int w = 0; w < n; w++) P[(size_t)w * W + F] = 1.0f;
+        return;
+    }
     for (int j = 0; j < n; j++) {
         size_t w = (size_t)(words ? words[j] : j);
         float *p = P + w * (size_t)W;
@@ -727,6 +732,9 @@ static void luf_words(luf_t *S, int finish, int apply)
     const int X = z->X, W = z->W, F = z->F, K = d->K, D = d->D, Dk = d->Dk;
     const float lr = S->lr;
     const v8f vlr = SPLAT(lr);
+    /* projected and not low rank, the batch holding every word: Σ_w v_w r_wᵀ and the updates
+     * v_w −= lr·M r_w as two products over the whole vocabulary, after the loop */
+    const int all = z->proj && !z->lowrank && S->bt.n_words == d->V;
     for (int j = 0; j < S->bt.n_words; j++) {
         size_t w = (size_t)S->bt.words[j];
         float *r = S->R + w * W;
@@ -745,7 +753,7 @@ static void luf_words(luf_t *S, int finish, int apply)
                 const float *kw = S->keys + w * Dk;
                 for (int k = 0; k < Dk; k++) S->gq[k] += gs * kw[k];
             }
-            if (d->tr_cls && z->proj) { /* ∂L/∂M += v_w r_wᵀ */
+            if (d->tr_cls && z->proj && !all) { /* ∂L/∂M += v_w r_wᵀ */
                 const float *v = S->E + w * D;
                 for (int k = 0; k < D; k++) {
                     float *gm = S->gcls[0] + (size_t)k * F;
@@ -774,6 +782,7 @@ static void luf_words(luf_t *S, int finish, int apply)
                 store8(xp + k, acc);
             }
         } else if (z->proj) { /* v_w −= lr·M r_w */
+            if (all) continue; /* below, in one product */
             float *v = S->E + w * D;
             const float *M = S->cls[0];
             for (int k = 0; k < D; k++) v[k] -= lr * luf_dot(F, M + (size_t)k * F, r);
@@ -784,6 +793,10 @@ static void luf_words(luf_t *S, int finish, int apply)
         }
     }
     if (finish) S->fallback = 0;
+    if (all && finish && d->tr_cls) /* ∂L/∂M += Eᵀ R (before E moves) */
+        kern_gemm_f(1, 0, D, F, d->V, 1.0f, S->E, D, S->R, W, 1.0f, S->gcls[0], F);
+    if (all && apply && d->tr_emb) /* E −= lr·R Mᵀ */
+        kern_gemm_f(0, 1, d->V, D, F, -lr, S->R, W, S->cls[0], F, 1.0f, S->E, D);
 }
 
 /* The mean loss over the indexed batch and its gradient (luf_words' finish). */

@@ -182,6 +182,25 @@ static inline float luf_dot(int n, const float *x, const float *y)
     return a;
 }
 
+/* x if v > 0 else 0 (also for NaN v), without a branch: hidden units are positive about half
+ * the time, so a branch mispredicts. */
+static inline float luf_if_pos(float v, float x)
+{
+    uint32_t b;
+    memcpy(&b, &x, sizeof b);
+    b &= (uint32_t) - (int32_t)(v > 0.0f);
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+/* x·y over rows of W floats (W a multiple of 8): each 8 lanes summed by hsum8, in order. */
+static inline float luf_dot_rows(int W, const float *x, const float *y)
+{
+    float a = hsum8(load8(x) * load8(y));
+    for (int k = 8; k < W; k += 8) a += hsum8(load8(x + k) * load8(y + k));
+    return a;
+}
+
 /* Rows (Mᵀv_w, 1, 0…) of width W into P for the n words w = words[j] (words == NULL: 0..n-1),
  * v_w the rows of E. */
 static void luf_project(const luf_t *S, int n, const int32_t *words, const float *E, float *P)
@@ -584,14 +603,16 @@ static void luf_pass(luf_t *S, const int32_t *tokens, const int32_t *labels, con
             ld1 = F;
         }
         if (mlp) {
+            const float *restrict b1 = S->cls[1], *restrict b2 = S->cls[3];
+            float *restrict R1 = S->R1, *restrict Z = S->Z;
             for (int b = 0; b < nb; b++)
                 for (int f = 0; f < F; f++) {
-                    float v = z1[(size_t)b * ld1 + f] + S->cls[1][f];
-                    S->R1[(size_t)b * F + f] = v > 0.0f ? v : 0.0f;
+                    float v = z1[(size_t)b * ld1 + f] + b1[f];
+                    R1[(size_t)b * F + f] = luf_if_pos(v, v);
                 }
-            kern_gemm_f(0, 0, nb, K, F, 1.0f, S->R1, F, S->cls[2], K, 0.0f, S->Z, K);
+            kern_gemm_f(0, 0, nb, K, F, 1.0f, R1, F, S->cls[2], K, 0.0f, Z, K);
             for (int b = 0; b < nb; b++)
-                for (int c = 0; c < K; c++) S->Z[(size_t)b * K + c] += S->cls[3][c];
+                for (int c = 0; c < K; c++) Z[(size_t)b * K + c] += b2[c];
             logits = S->Z;
             ldz = K;
         } else {
@@ -609,12 +630,12 @@ static void luf_pass(luf_t *S, const int32_t *tokens, const int32_t *labels, con
                     for (int c = 0; c < K; c++) S->gcls[3][c] += S->dZ[(size_t)b * K + c];
             }
             kern_gemm_f(0, 1, nb, F, K, 1.0f, S->dZ, K, S->cls[2], K, 0.0f, S->dR, F);
-            for (int b = 0; b < nb; b++)
-                for (int f = 0; f < F; f++) {
-                    size_t i = (size_t)b * F + f;
-                    if (!(S->R1[i] > 0.0f)) S->dR[i] = 0.0f;
-                    if (d->tr_cls) S->gcls[1][f] += S->dR[i];
-                }
+            const float *restrict R1 = S->R1;
+            float *restrict dR = S->dR, *restrict gb1 = S->gcls[1];
+            for (size_t i = 0; i < (size_t)nb * F; i++) dR[i] = luf_if_pos(R1[i], dR[i]);
+            if (d->tr_cls)
+                for (int b = 0; b < nb; b++)
+                    for (int f = 0; f < F; f++) gb1[f] += dR[(size_t)b * F + f];
             dz1 = S->dR;
         }
         if (!proj) { /* du = dz1·Mᵀ, and M's gradient from the block's contexts */
@@ -624,18 +645,17 @@ static void luf_pass(luf_t *S, const int32_t *tokens, const int32_t *labels, con
             for (int b = 0; b < nb; b++)
                 memcpy(S->du + (size_t)b * W, dz1 + (size_t)b * F, sizeof(float) * (size_t)F);
         }
-        for (int b = 0; b < nb; b++) { /* G_b = (du_b, −du_b·u_b) / z_b */
+        for (int b = 0; b < nb; b++) { /* G_b = (du_b, −du_b·u_b) / z_b (du_b's lanes ≥ X are 0) */
             const float *du = S->du + (size_t)b * W, *u = S->u + (size_t)b * W;
-            float *g = S->G + (size_t)(b0 + b) * W, c = luf_dot(X, du, u), inv = S->inv[b];
-            for (int k = 0; k < X; k++) g[k] = du[k] * inv;
+            float *g = S->G + (size_t)(b0 + b) * W, c = luf_dot_rows(W, du, u), inv = S->inv[b];
+            for (int k = 0; k < W; k += 8) store8(g + k, load8(du + k) * SPLAT(inv));
             g[X] = -c * inv;
-            for (int k = X + 1; k < W; k++) g[k] = 0.0f;
         }
         for (int b = 0; b < nb && own > 0; b++) { /* own-shift sentences: a_i·(du, −c) into R2 */
             if (S->inv[b] != 0.0f) continue;
             const int32_t *t = tk + (size_t)(rw ? rw[b] : b) * L;
             const float *du = S->du + (size_t)b * W;
-            float c = luf_dot(X, du, S->u + (size_t)b * W);
+            float c = luf_dot_rows(W, du, S->u + (size_t)b * W);
             if (!S->fallback) {
                 for (int j = 0; j < S->bt.n_words; j++)
                     memset(S->R2 + (size_t)S->bt.words[j] * W, 0, sizeof(float) * (size_t)W);

@@ -239,17 +239,19 @@ BODY int xent8_group(int K, int n, const v8f p[8], v8i y, float scale, float *in
     store8(m, best - zy);
     store8(s, sum);
     if (want_g) {
-        v8f f = SPLAT(scale) / sum, cc = SPLAT(0.0f);
+        v8f f = SPLAT(scale) / sum, t[8];
         UNROLL
         for (int c = 0; c < 8; c++) {
             if (c < K) {
                 v8f dz = e[c] * f - select8(y == SPLATI(c), SPLAT(scale), SPLAT(0.0f));
-                cc += dz * Z[c];
+                t[c] = dz * Z[c];
                 col[c] = dz * vi;
             } else {
-                col[c] = SPLAT(0.0f);
+                t[c] = col[c] = SPLAT(0.0f);
             }
         }
+        /* c_b = Σ_c dZ_c·Z_c in hsum8's order over the 8 lanes (the generic code's row dot) */
+        v8f cc = ((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7]));
         UNROLL
         for (int c = 0; c < 8; c++)
             if (c == K) col[c] = -cc * vi;
@@ -446,13 +448,14 @@ int lukern32_xent8_ref(int nb, int K, const float *pooled, const int32_t *labels
         s[b] = sum;
         hits += arg == y;
         if (!G) continue;
-        float *g = G + (size_t)b * 8, f = scale / sum;
+        float *g = G + (size_t)b * 8, f = scale / sum, t[8] = {0};
         for (int c = 0; c < 8; c++) g[c] = 0.0f;
         for (int c = 0; c < K; c++) {
             float dz = e[c] * f - (c == y ? scale : 0.0f);
-            cc += dz * Z[c];
+            t[c] = dz * Z[c];
             g[c] = dz * vi;
         }
+        cc = ((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7]));
         g[K] = -cc * vi;
     }
     return hits;

@@ -36,7 +36,8 @@ void lukern32_gather_ref(int n, const int32_t *words, const int32_t *ptr, const 
  * y_b = labels[rows[b]] (rows == NULL: labels[b]): inv[b] = inv_b, m[b] = max Z_b − Z_b[y_b],
  * s[b] = Σ_c e^(Z_bc − max Z_b) (the loss is m[b] + log s[b]); when G is not NULL, the row
  * G_b = (dZ_b, −dZ_b·Z_b, 0…)·inv_b of G [nb×8] with dZ_b = scale·(softmax(Z_b) − onehot(y_b)).
- * Sums run over c in order, e^x is lukern32_exp's. Returns how many b have y_b as their first
+ * Sums run over c in order, but dZ_b·Z_b is summed as the 8 lanes (c ≥ K: 0) in the order
+ * ((0+4)+(2+6))+((1+5)+(3+7)); e^x is lukern32_exp's. Returns how many b have y_b as their first
  * argmax. inv, m, s [nb]: overwrite. */
 int lukern32_xent8(int nb, int K, const float *pooled, const int32_t *labels, const long *rows,
                    float scale, float *inv, float *m, float *s, float *G);

@@ -1,8 +1,10 @@
-/* lu2021 — the model family of Lu, Mao & Nayak 2021 (docs/models.md): per word an
- * embedding v_w ∈ R^D and a key κ_w ∈ R^Dk, one query q, softmax attention over a sentence's words
- * (score s_w = q·κ_w), a fixed / linear / MLP classifier on the pooled context, cross-entropy, and
- * plain (full-batch or mini-batch) gradient descent — forward and backward by hand over kernels.c,
- * in double precision. Data from task.c. Implements model.h; tests reach more through lu2021.h. */
+/* lu2021 — the model family of Lu, Mao & Nayak 2021: per word an embedding v_w ∈ R^D and a key
+ * κ_w ∈ R^Dk, one query q, softmax attention over a sentence's words (score s_w = q·κ_w), a
+ * fixed / linear / MLP classifier on the pooled context, cross-entropy, and plain (full-batch or
+ * mini-batch) gradient descent. This file holds the family table (keys, metrics, checks) and the
+ * float64 path (model.precision = float64): forward and backward by hand over lukern.c in double
+ * precision. The default float32 path is luf32.c, dispatched to from here. Data from task.c.
+ * Implements model.h; tests reach more through lu2021.h. */
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -291,40 +293,46 @@ static void lu_free(void *state)
     free(S);
 }
 
-static void fill_normal(rng_t *r, double *x, size_t n, double std)
+/* n values of group g to put, a chunk at a time: scale·N(0,1) draws, or U(±scale) when uniform. */
+static void draw(rng_t *r, int uniform, double scale, int g, size_t n, lu_put_fn put, void *ctx)
 {
-    for (size_t i = 0; i < n; i++) x[i] = std * rng_normal(r);
+    double buf[1024];
+    for (size_t off = 0; off < n; off += 1024) {
+        size_t m = n - off < 1024 ? n - off : 1024;
+        for (size_t i = 0; i < m; i++)
+            buf[i] = uniform ? scale * (2.0 * rng_uniform(r) - 1.0) : scale * rng_normal(r);
+        put(ctx, g, off, buf, m);
+    }
 }
 
-static void fill_uniform(rng_t *r, double *x, size_t n, double bound)
+void lu_draw_weights(const lu_dims_t *d, const params_t *p, lu_put_fn put, void *ctx)
 {
-    for (size_t i = 0; i < n; i++) x[i] = bound * (2.0 * rng_uniform(r) - 1.0);
-}
-
-/* Initial weights from (seed, RNG_STREAM_INIT) in a fixed order — query, classifier, then the
- * embeddings word by word (topic words first) — so the query and classifier do not depend on the
- * vocabulary size. Keys start at exactly 0. */
-static void lu_init_weights(lu_t *S, const params_t *p)
-{
-    const lu_dims_t *d = &S->d;
     rng_t r;
     rng_init(&r, (uint64_t)params_get(p, "seed"), RNG_STREAM_INIT);
-    fill_normal(&r, S->grp[LU2021_QUERY], (size_t)d->Dk, params_get(p, "query_std"));
+    draw(&r, 0, params_get(p, "query_std"), LU2021_QUERY, (size_t)d->Dk, put, ctx);
     if (d->cls == CLS_FIXED) {
-        double *U = S->grp[LU2021_CLS1];
-        fill_normal(&r, U, (size_t)d->D * d->K, 1.0);
-        for (int k = 0; k < d->K && k < d->D; k++) U[(size_t)k * d->K + k] = 1.0;
+        static const double one = 1.0;
+        draw(&r, 0, 1.0, LU2021_CLS1, (size_t)d->D * d->K, put, ctx);
+        for (int k = 0; k < d->K && k < d->D; k++) put(ctx, LU2021_CLS1, (size_t)k * d->K + k, &one, 1);
     } else if (d->cls == CLS_LINEAR) { /* PyTorch nn.Linear(D, K, bias=False) default */
-        fill_uniform(&r, S->grp[LU2021_CLS1], (size_t)d->D * d->K, 1.0 / sqrt((double)d->D));
+        draw(&r, 1, 1.0 / sqrt((double)d->D), LU2021_CLS1, (size_t)d->D * d->K, put, ctx);
     } else { /* PyTorch nn.Linear defaults: U(±1/sqrt(fan_in)) for weights and biases */
         double b1 = 1.0 / sqrt((double)d->D), b2 = 1.0 / sqrt((double)d->Hd);
-        fill_uniform(&r, S->grp[LU2021_CLS1], d->n_group[LU2021_CLS1], b1);
-        fill_uniform(&r, S->grp[LU2021_CLS2], d->n_group[LU2021_CLS2], b1);
-        fill_uniform(&r, S->grp[LU2021_CLS3], d->n_group[LU2021_CLS3], b2);
-        fill_uniform(&r, S->grp[LU2021_CLS4], d->n_group[LU2021_CLS4], b2);
+        for (int g = LU2021_CLS1; g <= LU2021_CLS4; g++)
+            draw(&r, 1, g <= LU2021_CLS2 ? b1 : b2, g, d->n_group[g], put, ctx);
     }
-    fill_normal(&r, S->grp[LU2021_EMBED], d->n_group[LU2021_EMBED], params_get(p, "embed_std"));
-    memset(S->grp[LU2021_KEYS], 0, sizeof(double) * d->n_group[LU2021_KEYS]);
+    draw(&r, 0, params_get(p, "embed_std"), LU2021_EMBED, d->n_group[LU2021_EMBED], put, ctx);
+}
+
+static void lu_put(void *ctx, int g, size_t off, const double *v, size_t n)
+{
+    memcpy(((lu_t *)ctx)->grp[g] + off, v, sizeof(double) * n);
+}
+
+static void lu_init_weights(lu_t *S, const params_t *p)
+{
+    lu_draw_weights(&S->d, p, lu_put, S);
+    memset(S->grp[LU2021_KEYS], 0, sizeof(double) * S->d.n_group[LU2021_KEYS]);
 }
 
 /* A fresh stamp for the word marks. */
@@ -444,9 +452,7 @@ static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
 
     S->stamp = 0;
     if (S->perm) {
-        for (long i = 0; i < d->n_train; i++) S->perm[i] = i;
-        S->pos = d->n_train; /* shuffle before the first batch */
-        rng_init(&S->batch_rng, (uint64_t)params_get(p, "seed"), RNG_STREAM_BATCH);
+        lu_epoch_init(S->perm, d->n_train, &S->pos, &S->batch_rng, (uint64_t)params_get(p, "seed"));
     } else { /* full batch: the same index every step */
         lu_index(S, NULL, d->n_train);
     }
@@ -476,10 +482,6 @@ static void lu_scores(lu_t *S, int n, const int32_t *rows)
     }
 }
 
-typedef struct {
-    double loss_sum, att_sum; /* Σ cross-entropy, Σ attention on position 0 (the topic word) */
-    long correct;
-} lu_sums_t;
 
 /* One pass over B sentences (rows of tokens, rows == NULL: the first B): forward in chunks (with
  * the topic attention summed into sums when att) and, when bwd, backward block by block — S->bt/S->blk must index this batch, and the gradients of
@@ -633,21 +635,35 @@ static void lu_apply(lu_t *S)
 
 /* Index the next mini-batch into S->bt: consecutive rows of an epoch order reshuffled from
  * RNG_STREAM_BATCH at each epoch start (the last batch of an epoch may be short). */
+void lu_epoch_init(long *perm, long n, long *pos, rng_t *r, uint64_t seed)
+{
+    for (long i = 0; i < n; i++) perm[i] = i;
+    *pos = n; /* shuffle before the first batch */
+    rng_init(r, seed, RNG_STREAM_BATCH);
+}
+
+const long *lu_epoch_next(long *perm, long n, long batch, long *pos, rng_t *r, long *B)
+{
+    if (*pos >= n) {
+        for (long i = n - 1; i > 0; i--) { /* Fisher–Yates */
+            long j = (long)rng_below(r, (uint64_t)i + 1);
+            long t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        *pos = 0;
+    }
+    *B = n - *pos < batch ? n - *pos : batch;
+    const long *rows = perm + *pos;
+    *pos += *B;
+    return rows;
+}
+
 static void lu_next_batch(lu_t *S)
 {
-    const lu_dims_t *d = &S->d;
-    if (S->pos >= d->n_train) {
-        for (long i = d->n_train - 1; i > 0; i--) { /* Fisher–Yates */
-            long j = (long)rng_below(&S->batch_rng, (uint64_t)i + 1);
-            long t = S->perm[i];
-            S->perm[i] = S->perm[j];
-            S->perm[j] = t;
-        }
-        S->pos = 0;
-    }
-    long B = d->n_train - S->pos < d->batch ? d->n_train - S->pos : d->batch;
-    lu_index(S, S->perm + S->pos, B);
-    S->pos += B;
+    long B;
+    const long *rows = lu_epoch_next(S->perm, S->d.n_train, S->d.batch, &S->pos, &S->batch_rng, &B);
+    lu_index(S, rows, B);
 }
 
 /* Drop a gradient cached by an eval and clear the classifier's accumulators. */
@@ -677,6 +693,57 @@ static int lu_step(void *state, long step, double *loss, char *err, size_t errle
 }
 
 /* ---- evaluation ------------------------------------------------------------------------- */
+
+void lu_split_metrics(const lu_dims_t *d, const lu_sums_t *tr, const lu_sums_t *va,
+                      const lu_sums_t *te, double *metrics)
+{
+    metrics[M_TRAIN_LOSS] = tr->loss_sum / (double)d->n_train;
+    metrics[M_TRAIN_ACC] = (double)tr->correct / (double)d->n_train;
+    metrics[M_VALID_ACC] = (double)va->correct / (double)d->n_valid;
+    metrics[M_TEST_ACC] = (double)te->correct / (double)d->n_test;
+    metrics[M_TEST_LOSS] = te->loss_sum / (double)d->n_test;
+    metrics[M_TOPIC_ATT] = tr->att_sum / (double)d->n_train;
+}
+
+void lu_word_metrics(const lu_dims_t *d, double q2, lu_word_fn score, lu_word_fn norm2,
+                     const void *ctx, double *metrics)
+{
+    /* The SEN identity per topic word t: lhs = ||q||²||v_t||², rhs = 2 s_t + (2/m)(e^{s_t} − 1),
+     * residual = |lhs − rhs| / max(rhs, SEN_EPS); each averaged over the topic words. */
+    double s_sum = 0.0, lhs_sum = 0.0, rhs_sum = 0.0, res_sum = 0.0;
+    for (int w = 0; w < d->n_topic; w++) {
+        double v2 = norm2(ctx, (size_t)w), s = score(ctx, (size_t)w);
+        double lhs = q2 * v2, rhs = 2.0 * s + 2.0 / d->m * expm1(s);
+        s_sum += s;
+        lhs_sum += lhs;
+        rhs_sum += rhs;
+        res_sum += fabs(lhs - rhs) / fmax(rhs, SEN_EPS);
+    }
+    metrics[M_TOPIC_SCORE] = s_sum / d->n_topic;
+    metrics[M_TOPIC_NORM2] = lhs_sum / d->n_topic;
+    metrics[M_SEN_RHS] = rhs_sum / d->n_topic;
+    metrics[M_SEN_RES] = res_sum / d->n_topic;
+    metrics[M_QUERY_NORM] = sqrt(q2);
+    double nt_s = 0.0, nt_n = 0.0;
+    for (int w = d->n_topic; w < d->V; w++) {
+        double v2 = norm2(ctx, (size_t)w);
+        nt_s += score(ctx, (size_t)w);
+        nt_n += sqrt(v2);
+    }
+    metrics[M_NT_SCORE] = nt_s / (d->V - d->n_topic);
+    metrics[M_NT_NORM] = nt_n / (d->V - d->n_topic);
+}
+
+static double lu_word_score(const void *ctx, size_t w) { return ((const lu_t *)ctx)->score[w]; }
+
+static double lu_word_norm2(const void *ctx, size_t w)
+{
+    const lu_t *S = ctx;
+    const double *v = S->grp[LU2021_EMBED] + w * (size_t)S->d.D;
+    double v2 = 0.0;
+    for (int k = 0; k < S->d.D; k++) v2 += v[k] * v[k];
+    return v2;
+}
 
 static int lu_eval(void *state, double *metrics, char *err, size_t errlen)
 {
@@ -709,69 +776,42 @@ static int lu_eval(void *state, double *metrics, char *err, size_t errlen)
             &va);
     lu_pass(S, t->tokens + (size_t)(d->n_train + d->n_valid) * L,
             t->labels + d->n_train + d->n_valid, NULL, d->n_test, 0, 1, &te);
-    metrics[M_TRAIN_LOSS] = tr.loss_sum / (double)d->n_train;
-    metrics[M_TRAIN_ACC] = (double)tr.correct / (double)d->n_train;
-    metrics[M_VALID_ACC] = (double)va.correct / (double)d->n_valid;
-    metrics[M_TEST_ACC] = (double)te.correct / (double)d->n_test;
-    metrics[M_TEST_LOSS] = te.loss_sum / (double)d->n_test;
-    metrics[M_TOPIC_ATT] = tr.att_sum / (double)d->n_train;
-
-    /* The SEN identity per topic word t: lhs = ||q||²||v_t||², rhs = 2 s_t + (2/m)(e^{s_t} − 1),
-     * residual = |lhs − rhs| / max(rhs, SEN_EPS); each averaged over the topic words. */
-    const double *q = S->grp[LU2021_QUERY], *E = S->grp[LU2021_EMBED];
+    lu_split_metrics(d, &tr, &va, &te, metrics);
+    const double *q = S->grp[LU2021_QUERY];
     double q2 = 0.0;
     for (int k = 0; k < d->Dk; k++) q2 += q[k] * q[k];
-    double s_sum = 0.0, lhs_sum = 0.0, rhs_sum = 0.0, res_sum = 0.0;
-    for (int w = 0; w < d->n_topic; w++) {
-        double v2 = 0.0, s = S->score[w];
-        for (int k = 0; k < d->D; k++) v2 += E[(size_t)w * d->D + k] * E[(size_t)w * d->D + k];
-        double lhs = q2 * v2, rhs = 2.0 * s + 2.0 / d->m * expm1(s);
-        s_sum += s;
-        lhs_sum += lhs;
-        rhs_sum += rhs;
-        res_sum += fabs(lhs - rhs) / fmax(rhs, SEN_EPS);
-    }
-    metrics[M_TOPIC_SCORE] = s_sum / d->n_topic;
-    metrics[M_TOPIC_NORM2] = lhs_sum / d->n_topic;
-    metrics[M_SEN_RHS] = rhs_sum / d->n_topic;
-    metrics[M_SEN_RES] = res_sum / d->n_topic;
-    metrics[M_QUERY_NORM] = sqrt(q2);
-    double nt_s = 0.0, nt_n = 0.0;
-    for (int w = d->n_topic; w < d->V; w++) {
-        double v2 = 0.0;
-        for (int k = 0; k < d->D; k++) v2 += E[(size_t)w * d->D + k] * E[(size_t)w * d->D + k];
-        nt_s += S->score[w];
-        nt_n += sqrt(v2);
-    }
-    metrics[M_NT_SCORE] = nt_s / (d->V - d->n_topic);
-    metrics[M_NT_NORM] = nt_n / (d->V - d->n_topic);
+    lu_word_metrics(d, q2, lu_word_score, lu_word_norm2, S, metrics);
     return 0;
 }
 
 /* ---- test access (lu2021.h) ------------------------------------------------------------- */
 
-void lu2021_groups(void *state, lu2021_group_t groups[LU2021_N_GROUPS])
+void lu_groups_info(const lu_dims_t *d, lu2021_group_t groups[LU2021_N_GROUPS])
 {
     static const char *const names[2][LU2021_N_GROUPS] = {
         {"embed", "keys", "query", "U", "", "", ""},
         {"embed", "keys", "query", "W1", "b1", "W2", "b2"}};
-    if (((lu_head_t *)state)->f32) {
-        luf32_groups(state, groups);
-        return;
-    }
-    lu_t *S = state;
-    const lu_dims_t *d = &S->d;
-    int mlp = d->cls == CLS_MLP;
-    lu_drop_grad(S); /* the caller may now change the weights */
     for (int g = 0; g < LU2021_N_GROUPS; g++) {
-        groups[g].name = names[mlp][g];
-        groups[g].values = S->grp[g];
+        groups[g].name = names[d->cls == CLS_MLP][g];
+        groups[g].values = NULL;
         groups[g].n = d->n_group[g];
     }
     groups[LU2021_EMBED].trained = d->tr_emb;
     groups[LU2021_KEYS].trained = d->tr_keys;
     groups[LU2021_QUERY].trained = d->tr_query;
     for (int g = LU2021_CLS1; g < LU2021_N_GROUPS; g++) groups[g].trained = d->tr_cls && d->n_group[g];
+}
+
+void lu2021_groups(void *state, lu2021_group_t groups[LU2021_N_GROUPS])
+{
+    if (((lu_head_t *)state)->f32) {
+        luf32_groups(state, groups);
+        return;
+    }
+    lu_t *S = state;
+    lu_drop_grad(S); /* the caller may now change the weights */
+    lu_groups_info(&S->d, groups);
+    for (int g = 0; g < LU2021_N_GROUPS; g++) groups[g].values = S->grp[g];
 }
 
 int lu2021_loss_and_grad(void *state, double *loss, double *const grads[LU2021_N_GROUPS])

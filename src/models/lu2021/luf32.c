@@ -79,10 +79,6 @@ typedef struct {
     double grad_loss;
 } luf_t;
 
-typedef struct {
-    double loss_sum, att_sum;
-    long correct;
-} luf_sums_t;
 
 /* n floats rounded up to a whole number of 64-byte lines: every array carved out of a block
  * starts on a line, so a row of 8 floats never straddles two. */
@@ -256,38 +252,18 @@ static void luf_set_qq(luf_t *S)
     S->qq = (float)a;
 }
 
-static void fill_normal_f(rng_t *r, float *x, size_t n, double std)
+static void luf_put(void *ctx, int g, size_t off, const double *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++) x[i] = (float)(std * rng_normal(r));
+    luf_t *S = ctx;
+    float *x = g == LU2021_EMBED ? S->E : g == LU2021_QUERY ? S->q : S->cls[g - LU2021_CLS1];
+    for (size_t i = 0; i < n; i++) x[off + i] = (float)v[i];
 }
 
-static void fill_uniform_f(rng_t *r, float *x, size_t n, double bound)
-{
-    for (size_t i = 0; i < n; i++) x[i] = (float)(bound * (2.0 * rng_uniform(r) - 1.0));
-}
-
-/* The float64 path's draws (lu2021.c, lu_init_weights) in its order, rounded to float. */
+/* The float64 path's initial weights (lu_draw_weights), rounded to float; keys 0 (β = 0). */
 static void luf_init_weights(luf_t *S, const params_t *p)
 {
-    const lu_dims_t *d = &S->d;
-    rng_t r;
-    rng_init(&r, (uint64_t)params_get(p, "seed"), RNG_STREAM_INIT);
-    fill_normal_f(&r, S->q, (size_t)d->Dk, params_get(p, "query_std"));
-    if (d->cls == CLS_FIXED) {
-        float *U = S->cls[0];
-        fill_normal_f(&r, U, (size_t)d->D * d->K, 1.0);
-        for (int k = 0; k < d->K && k < d->D; k++) U[(size_t)k * d->K + k] = 1.0f;
-    } else if (d->cls == CLS_LINEAR) {
-        fill_uniform_f(&r, S->cls[0], (size_t)d->D * d->K, 1.0 / sqrt((double)d->D));
-    } else {
-        double b1 = 1.0 / sqrt((double)d->D), b2 = 1.0 / sqrt((double)d->Hd);
-        fill_uniform_f(&r, S->cls[0], d->n_group[LU2021_CLS1], b1);
-        fill_uniform_f(&r, S->cls[1], d->n_group[LU2021_CLS2], b1);
-        fill_uniform_f(&r, S->cls[2], d->n_group[LU2021_CLS3], b2);
-        fill_uniform_f(&r, S->cls[3], d->n_group[LU2021_CLS4], b2);
-    }
-    fill_normal_f(&r, S->E, d->n_group[LU2021_EMBED], params_get(p, "embed_std"));
-    memset(S->beta, 0, sizeof(float) * (size_t)d->V);
+    lu_draw_weights(&S->d, p, luf_put, S);
+    memset(S->beta, 0, sizeof(float) * (size_t)S->d.V);
     luf_set_qq(S);
     if (S->z.lowrank) luf_lowrank_reset(S);
 }
@@ -388,9 +364,7 @@ int luf32_init(void **state, const params_t *p, char *err, size_t errlen)
     S->slot = S->bt.sen + d->n_pos;
     S->full_keys = d->tr_query;
     if (S->perm) {
-        for (long i = 0; i < d->n_train; i++) S->perm[i] = i;
-        S->pos = d->n_train;
-        rng_init(&S->batch_rng, (uint64_t)params_get(p, "seed"), RNG_STREAM_BATCH);
+        lu_epoch_init(S->perm, d->n_train, &S->pos, &S->batch_rng, (uint64_t)params_get(p, "seed"));
     } else {
         luf_index(S, NULL, d->n_train);
     }
@@ -491,7 +465,7 @@ static void luf_own_shift(const luf_t *S, const int32_t *t, float *u, float *a)
 
 /* Σ_b (m[b] + log s[b]) into sums: the losses of nb sentences from their parts (lukern32_xent8),
  * with one log per block (s[b] ∈ [1, K]; the product is rescaled before it can overflow). */
-static void luf_loss_add(luf_sums_t *sums, int nb, const float *m, const float *s)
+static void luf_loss_add(lu_sums_t *sums, int nb, const float *m, const float *s)
 {
     double prod = 1.0, sum = 0.0;
     for (int b = 0; b < nb; b++) {
@@ -510,7 +484,7 @@ static void luf_loss_add(luf_sums_t *sums, int nb, const float *m, const float *
  * or b): adds Σ loss and the first-argmax hits to sums; dZ [nb×K] = scale·(softmax − onehot)
  * when bwd. The generic twin of lukern32_xent8 (same operations, same order). */
 static void luf_xent(luf_t *S, int nb, const float *Z, int ldz, const int32_t *labels,
-                     const long *rows, float scale, int bwd, luf_sums_t *sums)
+                     const long *rows, float scale, int bwd, lu_sums_t *sums)
 {
     const int K = S->d.K;
     float m[NB], s[NB];
@@ -547,7 +521,7 @@ static void luf_xent(luf_t *S, int nb, const float *Z, int ldz, const int32_t *l
  * rows G [B×W] for the backward gather (and R2 at the words of own-shift sentences) and the
  * classifier's gradients (accumulate), for the mean loss over the B sentences. */
 static void luf_pass(luf_t *S, const int32_t *tokens, const int32_t *labels, const long *rows,
-                     long B, int bwd, int att, luf_sums_t *sums)
+                     long B, int bwd, int att, lu_sums_t *sums)
 {
     const lu_dims_t *d = &S->d;
     const luf_sizes_t *z = &S->z;
@@ -820,7 +794,7 @@ static void luf_words(luf_t *S, int finish, int apply)
 }
 
 /* The mean loss over the indexed batch and its gradient (luf_words' finish). */
-static double luf_batch_grad(luf_t *S, int att, luf_sums_t *sums, int apply)
+static double luf_batch_grad(luf_t *S, int att, lu_sums_t *sums, int apply)
 {
     luf_prepare(S, S->bt.n_words, S->bt.words);
     luf_pass(S, S->data.tokens, S->data.labels, S->bt.rows, S->bt.B, 1, att, sums);
@@ -860,19 +834,9 @@ static void luf_drop_grad(luf_t *S)
 
 static void luf_next_batch(luf_t *S)
 {
-    const lu_dims_t *d = &S->d;
-    if (S->pos >= d->n_train) {
-        for (long i = d->n_train - 1; i > 0; i--) { /* Fisher–Yates, as the float64 path */
-            long j = (long)rng_below(&S->batch_rng, (uint64_t)i + 1);
-            long t = S->perm[i];
-            S->perm[i] = S->perm[j];
-            S->perm[j] = t;
-        }
-        S->pos = 0;
-    }
-    long B = d->n_train - S->pos < d->batch ? d->n_train - S->pos : d->batch;
-    luf_index(S, S->perm + S->pos, B);
-    S->pos += B;
+    long B;
+    const long *rows = lu_epoch_next(S->perm, S->d.n_train, S->d.batch, &S->pos, &S->batch_rng, &B);
+    luf_index(S, rows, B);
 }
 
 int luf32_step(void *state, long step, double *loss, char *err, size_t errlen)
@@ -887,7 +851,7 @@ int luf32_step(void *state, long step, double *loss, char *err, size_t errlen)
         luf_words(S, 0, 1);
     } else {
         if (S->perm) luf_next_batch(S);
-        luf_sums_t sums = {0};
+        lu_sums_t sums = {0};
         *loss = luf_batch_grad(S, 0, &sums, 1);
     }
     luf_apply_globals(S);
@@ -895,9 +859,10 @@ int luf32_step(void *state, long step, double *loss, char *err, size_t errlen)
 }
 /* ---- evaluation ------------------------------------------------------------------------- */
 
-/* |v_w|² in double. */
-static double luf_norm2(const luf_t *S, size_t w)
+/* |v_w|² in double (an lu_word_fn). */
+static double luf_norm2(const void *ctx, size_t w)
 {
+    const luf_t *S = ctx;
     const int D = S->d.D, K = S->d.K;
     double a = 0.0;
     if (S->z.lowrank) { /* |v⁰ + Uγ|² = |v⁰|² + γ·(2 Uᵀv⁰ + UᵀUγ) = |v⁰|² + γ·(P0 + XP) */
@@ -911,9 +876,10 @@ static double luf_norm2(const luf_t *S, size_t w)
     return a;
 }
 
-/* s_w in double. */
-static double luf_score(const luf_t *S, size_t w)
+/* s_w in double (an lu_word_fn). */
+static double luf_score(const void *ctx, size_t w)
 {
+    const luf_t *S = ctx;
     if (!S->full_keys) return (double)S->beta[w] * S->qq;
     double a = 0.0;
     for (int k = 0; k < S->d.Dk; k++) a += (double)S->keys[w * S->d.Dk + k] * S->q[k];
@@ -928,7 +894,7 @@ int luf32_eval(void *state, double *metrics, char *err, size_t errlen)
     size_t L = (size_t)d->L;
     (void)err;
     (void)errlen;
-    luf_sums_t tr = {0}, va = {0}, te = {0};
+    lu_sums_t tr = {0}, va = {0}, te = {0};
     luf_drop_grad(S);
     if (!S->perm) { /* full batch: the next step's pass, as it would run; its gradient stays */
         S->grad_loss = luf_batch_grad(S, 1, &tr, 0);
@@ -942,36 +908,10 @@ int luf32_eval(void *state, double *metrics, char *err, size_t errlen)
              0, &va);
     luf_pass(S, t->tokens + (size_t)(d->n_train + d->n_valid) * L,
              t->labels + d->n_train + d->n_valid, NULL, d->n_test, 0, 0, &te);
-    metrics[M_TRAIN_LOSS] = tr.loss_sum / (double)d->n_train;
-    metrics[M_TRAIN_ACC] = (double)tr.correct / (double)d->n_train;
-    metrics[M_VALID_ACC] = (double)va.correct / (double)d->n_valid;
-    metrics[M_TEST_ACC] = (double)te.correct / (double)d->n_test;
-    metrics[M_TEST_LOSS] = te.loss_sum / (double)d->n_test;
-    metrics[M_TOPIC_ATT] = tr.att_sum / (double)d->n_train;
-
+    lu_split_metrics(d, &tr, &va, &te, metrics);
     double q2 = 0.0;
     for (int k = 0; k < d->Dk; k++) q2 += (double)S->q[k] * S->q[k];
-    double s_sum = 0.0, lhs_sum = 0.0, rhs_sum = 0.0, res_sum = 0.0;
-    for (int w = 0; w < d->n_topic; w++) {
-        double s = luf_score(S, (size_t)w), lhs = q2 * luf_norm2(S, (size_t)w);
-        double rhs = 2.0 * s + 2.0 / d->m * expm1(s);
-        s_sum += s;
-        lhs_sum += lhs;
-        rhs_sum += rhs;
-        res_sum += fabs(lhs - rhs) / fmax(rhs, SEN_EPS);
-    }
-    metrics[M_TOPIC_SCORE] = s_sum / d->n_topic;
-    metrics[M_TOPIC_NORM2] = lhs_sum / d->n_topic;
-    metrics[M_SEN_RHS] = rhs_sum / d->n_topic;
-    metrics[M_SEN_RES] = res_sum / d->n_topic;
-    metrics[M_QUERY_NORM] = sqrt(q2);
-    double nt_s = 0.0, nt_n = 0.0;
-    for (int w = d->n_topic; w < d->V; w++) {
-        nt_s += luf_score(S, (size_t)w);
-        nt_n += sqrt(luf_norm2(S, (size_t)w));
-    }
-    metrics[M_NT_SCORE] = nt_s / (d->V - d->n_topic);
-    metrics[M_NT_NORM] = nt_n / (d->V - d->n_topic);
+    lu_word_metrics(d, q2, luf_score, luf_norm2, S, metrics);
     return 0;
 }
 
@@ -979,21 +919,9 @@ int luf32_eval(void *state, double *metrics, char *err, size_t errlen)
 
 void luf32_groups(void *state, lu2021_group_t groups[LU2021_N_GROUPS])
 {
-    static const char *const names[2][LU2021_N_GROUPS] = {
-        {"embed", "keys", "query", "U", "", "", ""},
-        {"embed", "keys", "query", "W1", "b1", "W2", "b2"}};
     luf_t *S = state;
-    const lu_dims_t *d = &S->d;
     luf_drop_grad(S);
-    for (int g = 0; g < LU2021_N_GROUPS; g++) {
-        groups[g].name = names[d->cls == CLS_MLP][g];
-        groups[g].values = NULL;
-        groups[g].n = d->n_group[g];
-    }
-    groups[LU2021_EMBED].trained = d->tr_emb;
-    groups[LU2021_KEYS].trained = d->tr_keys;
-    groups[LU2021_QUERY].trained = d->tr_query;
-    for (int g = LU2021_CLS1; g < LU2021_N_GROUPS; g++) groups[g].trained = d->tr_cls && d->n_group[g];
+    lu_groups_info(&S->d, groups);
 }
 
 void luf32_get(void *state, double *const vals[LU2021_N_GROUPS])
@@ -1065,7 +993,7 @@ int luf32_loss_and_grad(void *state, double *loss, double *const grads[LU2021_N_
     const int D = d->D, Dk = d->Dk, F = S->z.F, W = S->z.W;
     if (S->perm) return -1;
     luf_drop_grad(S);
-    luf_sums_t sums = {0};
+    lu_sums_t sums = {0};
     *loss = luf_batch_grad(S, 0, &sums, 0);
     if (grads) {
         for (int g = 0; g < LU2021_N_GROUPS; g++)

@@ -5,6 +5,7 @@
 #define ATTNSWEEP_LU2021_LUIMPL_H
 #include <stddef.h>
 #include "attnsweep/param.h"
+#include "attnsweep/rng.h"
 #include "lu2021.h"
 #include "task.h"
 
@@ -34,6 +35,39 @@ typedef struct {
 } lu_dims_t;
 
 void lu_dims(const params_t *p, lu_dims_t *d);
+
+/* Receives n initial values of group g at offset off (the float64 path stores them, the float32
+ * one rounds them). */
+typedef void (*lu_put_fn)(void *ctx, int g, size_t off, const double *v, size_t n);
+/* The initial weights from (seed, RNG_STREAM_INIT) in a fixed order — query, classifier, then the
+ * embeddings word by word (topic words first) — so the query and classifier do not depend on the
+ * vocabulary size; to put. Keys (not drawn) start at exactly 0. */
+void lu_draw_weights(const lu_dims_t *d, const params_t *p, lu_put_fn put, void *ctx);
+/* Mini-batch order: perm [n] = 0..n-1, reshuffled from (seed, RNG_STREAM_BATCH) before the
+ * first batch. */
+void lu_epoch_init(long *perm, long n, long *pos, rng_t *r, uint64_t seed);
+/* The next batch of at most batch rows: perm + *pos on return (its size in *B; the last batch of
+ * an epoch may be short); a new Fisher–Yates order when *pos reaches n. Advances *pos. */
+const long *lu_epoch_next(long *perm, long n, long batch, long *pos, rng_t *r, long *B);
+/* Names, sizes and trained flags of the groups (values NULL). */
+void lu_groups_info(const lu_dims_t *d, lu2021_group_t groups[LU2021_N_GROUPS]);
+
+/* A pass's sums: Σ cross-entropy, Σ attention on position 0 (the topic word), hits. */
+typedef struct {
+    double loss_sum, att_sum;
+    long correct;
+} lu_sums_t;
+
+/* The trace's split metrics (train loss, accuracies, test loss, topic attention) from the passes'
+ * sums. */
+void lu_split_metrics(const lu_dims_t *d, const lu_sums_t *tr, const lu_sums_t *va,
+                      const lu_sums_t *te, double *metrics);
+/* A per-word quantity of a model state (its score s_w, its |v_w|²), in double. */
+typedef double (*lu_word_fn)(const void *ctx, size_t w);
+/* The trace's word metrics (topic score, the SEN identity's sides and residual, |q|, non-topic
+ * score and norm) from |q|² and each word's score and |v_w|². */
+void lu_word_metrics(const lu_dims_t *d, double q2, lu_word_fn score, lu_word_fn norm2,
+                     const void *ctx, double *metrics);
 
 /* Both states start with this, so the family's functions can tell them apart. */
 typedef struct {

@@ -374,7 +374,6 @@ static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
         return lu_check(p, err, errlen) != 0 ? -1 : luf32_init(state, p, err, errlen);
     int rc = -1;
     lu_t *S = calloc(1, sizeof *S);
-    *state = NULL;
     if (!S) {
         snprintf(err, errlen, "out of memory for the lu2021 state");
         return -2;
@@ -481,7 +480,6 @@ static void lu_scores(lu_t *S, int n, const int32_t *rows)
         S->ew[w] = exp(S->score[w] - mx);
     }
 }
-
 
 /* One pass over B sentences (rows of tokens, rows == NULL: the first B): forward in chunks (with
  * the topic attention summed into sums when att) and, when bwd, backward block by block — S->bt/S->blk must index this batch, and the gradients of
@@ -633,8 +631,6 @@ static void lu_apply(lu_t *S)
         }
 }
 
-/* Index the next mini-batch into S->bt: consecutive rows of an epoch order reshuffled from
- * RNG_STREAM_BATCH at each epoch start (the last batch of an epoch may be short). */
 void lu_epoch_init(long *perm, long n, long *pos, rng_t *r, uint64_t seed)
 {
     for (long i = 0; i < n; i++) perm[i] = i;
@@ -659,6 +655,8 @@ const long *lu_epoch_next(long *perm, long n, long batch, long *pos, rng_t *r, l
     return rows;
 }
 
+/* Index the next mini-batch into S->bt: consecutive rows of an epoch order reshuffled from
+ * RNG_STREAM_BATCH at each epoch start (the last batch of an epoch may be short). */
 static void lu_next_batch(lu_t *S)
 {
     long B;

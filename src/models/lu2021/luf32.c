@@ -28,6 +28,7 @@
 #include "luvec.h"
 
 #define NB 256        /* sentences per block of the forward */
+#define ZMIN 1e-30f   /* a sentence whose Σ e_w is below this takes its own softmax shift */
 
 /* The one-vector (W = 8) fast paths for the fixed and linear classifiers: on (1) unless a test
  * turns them off to compare them with the generic code (lu2021_fast in lu2021.h). */
@@ -38,7 +39,6 @@ static int luf_fast = 1;
 #if defined(__GNUC__) && defined(__x86_64__)
 #define LUF_AVX2 __attribute__((target("avx2")))
 #endif
-#define ZMIN 1e-30f   /* a sentence whose Σ e_w is below this takes its own softmax shift */
 
 /* Derived sizes of the float32 layout. */
 typedef struct {
@@ -78,7 +78,6 @@ typedef struct {
     int grad_ready; /* an eval left the next step's gradient (full batch) */
     double grad_loss;
 } luf_t;
-
 
 /* n floats rounded up to a whole number of 64-byte lines: every array carved out of a block
  * starts on a line, so a row of 8 floats never straddles two. */

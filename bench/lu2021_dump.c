@@ -2,6 +2,8 @@
  * them, to a binary file that bench/lu2021_torch.py --init-from reads: with it the PyTorch model
  * starts from the same sentences and weights, so the two traces must agree to rounding (the
  * cross-check of bench/lu2021.sh). Links the attnsweep library (private header lu2021.h).
+ * The weights are written as doubles in either precision (lu2021_get); the cross-check uses
+ * float64 (--set model.precision=float64), where PyTorch must agree to rounding.
  * Build (after building attnsweep into build-bench):
  *   mpicc -O2 -Iinclude -Isrc -o build-bench/lu2021_dump bench/lu2021_dump.c \
  *     build-bench/libattnsweep.a $(pkg-config --cflags --libs hdf5-openmpi openblas inih) -lm
@@ -15,7 +17,7 @@
 #include "attnsweep/grid.h"
 #include "attnsweep/param.h"
 #include "attnsweep/spec.h"
-#include "models/lu2021.h"
+#include "models/lu2021/lu2021.h"
 
 #define MAX_SETS 64
 
@@ -33,6 +35,7 @@ int main(int argc, char **argv)
     spec_t spec = {0};
     grid_t grid = {0};
     void *state = NULL;
+    double *v[LU2021_N_GROUPS] = {0}; /* the weights as doubles (either precision) */
     FILE *f = NULL;
 
     for (int i = 1; i < argc; i++) {
@@ -72,6 +75,12 @@ int main(int argc, char **argv)
     const task_data_t *d = lu2021_data(state);
     lu2021_group_t g[LU2021_N_GROUPS];
     lu2021_groups(state, g);
+    for (int k = 0; k < LU2021_N_GROUPS; k++)
+        if (g[k].n && !(v[k] = malloc(sizeof(double) * g[k].n))) {
+            fprintf(stderr, "lu2021_dump: out of memory\n");
+            goto cleanup;
+        }
+    lu2021_get(state, v);
     int64_t D = (int64_t)params_geti(&p, "embed_dim"), K = d->topics;
     int64_t Dk = (int64_t)(g[LU2021_QUERY].n);
     if (strcmp(g[LU2021_CLS1].name, "U") != 0 || g[LU2021_CLS1].n != (size_t)(D * K)) {
@@ -84,16 +93,17 @@ int main(int argc, char **argv)
     if (!f || write_all(f, "LU21DUMP", 1, 8) || write_all(f, hdr, sizeof hdr[0], 10) ||
         write_all(f, d->tokens, sizeof(int32_t), (size_t)(d->n * d->len)) ||
         write_all(f, d->labels, sizeof(int32_t), (size_t)d->n) ||
-        write_all(f, g[LU2021_EMBED].values, sizeof(double), g[LU2021_EMBED].n) ||
-        write_all(f, g[LU2021_KEYS].values, sizeof(double), g[LU2021_KEYS].n) ||
-        write_all(f, g[LU2021_QUERY].values, sizeof(double), g[LU2021_QUERY].n) ||
-        write_all(f, g[LU2021_CLS1].values, sizeof(double), g[LU2021_CLS1].n)) {
+        write_all(f, v[LU2021_EMBED], sizeof(double), g[LU2021_EMBED].n) ||
+        write_all(f, v[LU2021_KEYS], sizeof(double), g[LU2021_KEYS].n) ||
+        write_all(f, v[LU2021_QUERY], sizeof(double), g[LU2021_QUERY].n) ||
+        write_all(f, v[LU2021_CLS1], sizeof(double), g[LU2021_CLS1].n)) {
         fprintf(stderr, "lu2021_dump: cannot write %s\n", out);
         goto cleanup;
     }
     status = 0;
 cleanup:
     if (f && fclose(f) != 0) status = 1;
+    for (int k = 0; k < LU2021_N_GROUPS; k++) free(v[k]);
     if (state) lu2021_family.free(state);
     grid_free(&grid);
     spec_free(&spec);

@@ -1,13 +1,15 @@
-# lu2021 reproduction (label `slow`, ~10 s each on one quiet core): `attnsweep train` on the
-# authors' synthetic configuration with each classifier, checked against what the authors' code
-# gives on it (docs/models.md) by tests/lu2021_repro.py (convergence step, final attention,
-# monotone attention, SEN).
+# lu2021 reproduction (label `slow`, ~2-10 s each on one quiet core): `attnsweep train` on the
+# authors' synthetic configuration with each classifier, in each precision, checked against what
+# the authors' code gives on it (docs/models.md) by tests/lu2021_repro.py (convergence step, final
+# attention, monotone attention, SEN).
 foreach(variant IN ITEMS "fixed;lu2021" "linear;lu2021-tc" "mlp;lu2021-mlp")
   list(GET variant 0 cls)
   list(GET variant 1 ini)
-  add_test(NAME lu2021_repro_${cls}
-    COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/lu2021_repro.py
-            $<TARGET_FILE:attnsweep> ${CMAKE_SOURCE_DIR}/examples/${ini}.ini ${cls})
-  set_tests_properties(lu2021_repro_${cls} PROPERTIES LABELS slow TIMEOUT 900
-    ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+  foreach(prec IN ITEMS float32 float64)
+    add_test(NAME lu2021_repro_${cls}_${prec}
+      COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/lu2021_repro.py
+              $<TARGET_FILE:attnsweep> ${CMAKE_SOURCE_DIR}/examples/${ini}.ini ${cls} ${prec})
+    set_tests_properties(lu2021_repro_${cls}_${prec} PROPERTIES LABELS slow TIMEOUT 900
+      ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+  endforeach()
 endforeach()

@@ -5,7 +5,8 @@
 below 0.01 within a band around the paper's, topic attention rising monotonically to the paper's
 final value (+-0.06), and the SEN identity within 1 % (relative) once the topic score passes 0.5.
 
-usage: lu2021_repro.py ATTNSWEEP SPEC {fixed|linear|mlp}
+usage: lu2021_repro.py ATTNSWEEP SPEC {fixed|linear|mlp} [float32|float64]
+(the precision, model.precision, defaults to the spec's)
 """
 import csv
 import io
@@ -18,8 +19,10 @@ PAPER = {"fixed": (1807, 0.73), "linear": (2478, 0.62), "mlp": (3994, 0.36)}
 
 def main():
     binary, spec, cls = sys.argv[1:4]
-    out = subprocess.run([binary, "train", spec, "--run", "0"], check=True, capture_output=True,
-                         text=True)
+    prec = sys.argv[4:5]
+    sets = ["--set", "model.precision=" + prec[0]] if prec else []
+    out = subprocess.run([binary, "train", spec, "--run", "0"] + sets, check=True,
+                         capture_output=True, text=True)
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     col = lambda name: [float(r[name]) for r in rows]
     step, loss, att = col("step"), col("train_loss"), col("topic_attention")
@@ -39,7 +42,7 @@ def main():
     worst = max((r for s, r in zip(score, res) if s > 0.5), default=None)
     if worst is None or worst > 0.01:
         fails.append(f"SEN residual once the score passes 0.5: {worst}")
-    print(f"{cls}: loss<0.01 at {conv} (paper {want_conv}), final attention {att[-1]:.3f} "
+    print(f"{cls}{' ' + prec[0] if prec else ''}: loss<0.01 at {conv} (paper {want_conv}), final attention {att[-1]:.3f} "
           f"(paper {want_att}), score {score[-1]:.2f}, max SEN residual {worst}, "
           f"test acc {col('test_acc')[-1]}")
     for f in fails:

@@ -1,7 +1,9 @@
-/* Tests of the lu2021 family (src/models/lu2021.c): finite-difference gradients of every parameter
- * group for every classifier and freeze switch, the update rule, bit-for-bit determinism, the
- * paper's SEN identity and monotone topic attention, mini-batch SGD, and bad values rejected with
- * the key named. The full reproduction of the authors' configuration is tests/lu2021.cmake. */
+/* Tests of the lu2021 family (src/models/lu2021/): finite-difference gradients of every parameter
+ * group for every classifier and freeze switch (float64), the float32 path against the float64
+ * one (gradients at the same weights, whole traces) and its fast paths against its generic code,
+ * the update rule, bit-for-bit determinism, the paper's SEN identity and monotone topic attention
+ * in both precisions, mini-batch SGD, and bad values rejected with the key named. The full
+ * reproduction of the authors' configuration is tests/lu2021.cmake. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,8 +14,12 @@
 #include "attnsweep/spec.h"
 #include "attnsweep/train.h"
 #include "models/lu2021/lu2021.h"
+#include "models/lu2021/lukern32.h"
 
 static const model_family_t *F = &lu2021_family;
+
+enum { F32, F64 }; /* model.precision */
+static const char *const precisions[] = {"float32", "float64"};
 
 /* A run's params: train.c's common keys, then the family's, all at their defaults. */
 typedef schema_params_t run_params_t;
@@ -26,10 +32,12 @@ static void set(run_params_t *rp, const char *name, double v)
 }
 
 /* A tiny instance for gradient checks: V = 3·2 + 12 = 18 words, L = 6, 20 training sentences,
- * D = 4, Dk = 3, embeddings large enough that every gradient is well away from 0. */
+ * D = 4, Dk = 3, embeddings large enough that every gradient is well away from 0; float64 (the
+ * finite differences need it). */
 static void params_tiny(run_params_t *rp)
 {
     params_default(rp);
+    set(rp, "precision", F64);
     set(rp, "topics", 3);
     set(rp, "topic_words", 2);
     set(rp, "vocab_size", 12);
@@ -82,14 +90,48 @@ static void run(const run_params_t *rp, trace_t *t, run_result_t *res)
     cr_assert_eq(res->status, RUN_DONE, "run failed: %s", res->message);
 }
 
-/* Randomise the keys (they start at 0, where some gradients vanish by symmetry). */
-static void randomise_keys(void *state, uint64_t seed)
+/* A model's parameters as doubles (lu2021_get), one allocation per group (NULL if unused). */
+typedef struct {
+    double *v[LU2021_N_GROUPS];
+    size_t n[LU2021_N_GROUPS];
+} weights_t;
+
+static void weights_get(void *st, weights_t *w)
 {
     lu2021_group_t g[LU2021_N_GROUPS];
-    lu2021_groups(state, g);
+    lu2021_groups(st, g);
+    for (int k = 0; k < LU2021_N_GROUPS; k++) {
+        w->n[k] = g[k].n;
+        w->v[k] = g[k].n ? malloc(sizeof(double) * g[k].n) : NULL;
+    }
+    lu2021_get(st, w->v);
+}
+
+static void weights_free(weights_t *w)
+{
+    for (int k = 0; k < LU2021_N_GROUPS; k++) free(w->v[k]);
+}
+
+/* Randomise the keys (they start at 0, where some gradients vanish by symmetry); with spike, also
+ * put word 6's score 800 above the rest: sentences without it underflow under the global shift
+ * and take the per-sentence path (in float64 the backward then reads A). */
+static void randomise_keys(void *state, uint64_t seed, int spike)
+{
+    weights_t w;
+    weights_get(state, &w);
     rng_t r;
     rng_init(&r, seed, 77);
-    for (size_t i = 0; i < g[LU2021_KEYS].n; i++) g[LU2021_KEYS].values[i] = 0.5 * rng_normal(&r);
+    double *keys = w.v[LU2021_KEYS];
+    for (size_t i = 0; i < w.n[LU2021_KEYS]; i++) keys[i] = 0.5 * rng_normal(&r);
+    if (spike) {
+        const double *q = w.v[LU2021_QUERY];
+        size_t dk = w.n[LU2021_QUERY];
+        double q2 = 0.0;
+        for (size_t k = 0; k < dk; k++) q2 += q[k] * q[k];
+        for (size_t k = 0; k < dk; k++) keys[6 * dk + k] += 800.0 * q[k] / q2;
+    }
+    lu2021_set(state, (const double *const *)w.v);
+    weights_free(&w);
 }
 
 /* Check every coordinate of every trained group against central differences; frozen groups must
@@ -99,17 +141,9 @@ static void check_gradients_at(const run_params_t *rp, const char *what, int spi
     void *st = NULL;
     char err[256];
     cr_assert_eq(F->init(&st, &rp->p, err, sizeof err), 0, "%s: %s", what, err);
-    randomise_keys(st, 5);
+    randomise_keys(st, 5, spike);
     lu2021_group_t g[LU2021_N_GROUPS];
     lu2021_groups(st, g);
-    if (spike) { /* word 6's score 800 above the rest: sentences without it underflow under the
-                  * global shift and take the per-sentence path (and the backward reads A) */
-        const double *q = g[LU2021_QUERY].values;
-        size_t dk = g[LU2021_QUERY].n;
-        double q2 = 0.0;
-        for (size_t k = 0; k < dk; k++) q2 += q[k] * q[k];
-        for (size_t k = 0; k < dk; k++) g[LU2021_KEYS].values[6 * dk + k] += 800.0 * q[k] / q2;
-    }
     double *grads[LU2021_N_GROUPS] = {0};
     for (int k = 0; k < LU2021_N_GROUPS; k++)
         if (g[k].n) grads[k] = malloc(sizeof(double) * g[k].n);
@@ -166,16 +200,22 @@ static const struct {
     {"embeddings frozen, query trained", 0, 1, 1},
 };
 
+/* Classifier c and the freeze/train switches of switches[s]. */
+static void set_switches(run_params_t *rp, int c, size_t s)
+{
+    set(rp, "classifier", c);
+    set(rp, "freeze_keys", switches[s].freeze_keys);
+    set(rp, "freeze_embeddings", switches[s].freeze_embeddings);
+    set(rp, "train_query", switches[s].train_query);
+}
+
 Test(lu2021, gradients_match_finite_differences_for_every_classifier_and_switch)
 {
     for (int c = 0; c < 3; c++)
         for (size_t s = 0; s < sizeof switches / sizeof switches[0]; s++) {
             run_params_t rp;
             params_tiny(&rp);
-            set(&rp, "classifier", c);
-            set(&rp, "freeze_keys", switches[s].freeze_keys);
-            set(&rp, "freeze_embeddings", switches[s].freeze_embeddings);
-            set(&rp, "train_query", switches[s].train_query);
+            set_switches(&rp, c, s);
             char what[128];
             snprintf(what, sizeof what, "%s classifier, %s", classifiers[c], switches[s].name);
             check_gradients(&rp, what);
@@ -231,59 +271,64 @@ Test(lu2021, gradients_match_when_the_backward_runs_in_several_blocks)
     }
 }
 
-Test(lu2021, a_step_moves_exactly_the_trained_groups_by_minus_lr_times_the_gradient)
+Test(lu2021, a_step_moves_the_trained_groups_by_minus_lr_times_the_gradient)
 {
-    for (int c = 0; c < 3; c++)
-        for (size_t s = 0; s < sizeof switches / sizeof switches[0]; s++) {
-            run_params_t rp;
-            params_tiny(&rp);
-            set(&rp, "classifier", c);
-            set(&rp, "freeze_keys", switches[s].freeze_keys);
-            set(&rp, "freeze_embeddings", switches[s].freeze_embeddings);
-            set(&rp, "train_query", switches[s].train_query);
-            void *st = NULL;
-            char err[256];
-            cr_assert_eq(F->init(&st, &rp.p, err, sizeof err), 0, "%s", err);
-            randomise_keys(st, 9);
-            lu2021_group_t g[LU2021_N_GROUPS];
-            lu2021_groups(st, g);
-            double *grads[LU2021_N_GROUPS] = {0}, *before[LU2021_N_GROUPS] = {0}, loss, steploss;
-            for (int k = 0; k < LU2021_N_GROUPS; k++)
-                if (g[k].n) {
-                    grads[k] = malloc(sizeof(double) * g[k].n);
-                    before[k] = malloc(sizeof(double) * g[k].n);
-                    memcpy(before[k], g[k].values, sizeof(double) * g[k].n);
-                }
-            cr_assert_eq(lu2021_loss_and_grad(st, &loss, grads), 0);
-            cr_assert_eq(F->step(st, 0, &steploss, err, sizeof err), 0);
-            cr_expect_eq(steploss, loss, "the step reports the loss before its update");
-            for (int k = 0; k < LU2021_N_GROUPS; k++)
-                for (size_t i = 0; i < g[k].n; i++) {
-                    if (!g[k].trained) {
-                        cr_expect_eq(g[k].values[i], before[k][i], "%s/%s: frozen %s moved",
-                                     classifiers[c], switches[s].name, g[k].name);
-                        continue;
+    /* float64: to 1e-14; float32: to the rounding of the weight and of the update (the low-rank
+     * embeddings and κ = β q are written out as doubles from their float parts) */
+    for (int prec = 0; prec < 2; prec++)
+        for (int c = 0; c < 3; c++)
+            for (size_t s = 0; s < sizeof switches / sizeof switches[0]; s++) {
+                run_params_t rp;
+                params_tiny(&rp);
+                set(&rp, "precision", prec);
+                set_switches(&rp, c, s);
+                void *st = NULL;
+                char err[256];
+                cr_assert_eq(F->init(&st, &rp.p, err, sizeof err), 0, "%s", err);
+                if (prec == F64) randomise_keys(st, 9, 0); /* float32: keys 0, κ = β q */
+                weights_t before, grad, after;
+                weights_get(st, &before);
+                weights_get(st, &grad);
+                double loss, steploss;
+                cr_assert_eq(lu2021_loss_and_grad(st, &loss, grad.v), 0);
+                cr_assert_eq(F->step(st, 0, &steploss, err, sizeof err), 0);
+                cr_expect_eq(steploss, loss, "the step reports the loss before its update");
+                weights_get(st, &after);
+                lu2021_group_t g[LU2021_N_GROUPS];
+                lu2021_groups(st, g);
+                for (int k = 0; k < LU2021_N_GROUPS; k++)
+                    for (size_t i = 0; i < g[k].n; i++) {
+                        double x = after.v[k][i], x0 = before.v[k][i];
+                        double want = x0 - 0.05 * grad.v[k][i];
+                        double tol = prec == F64 ? 1e-14 * fmax(1.0, fabs(want))
+                                                 : 2e-7 * (fabs(x0) + fabs(0.05 * grad.v[k][i])) + 1e-30;
+                        if (!g[k].trained)
+                            cr_expect_eq(x, x0, "%s %s/%s: frozen %s moved", precisions[prec],
+                                         classifiers[c], switches[s].name, g[k].name);
+                        else
+                            cr_expect_leq(fabs(x - want), tol, "%s %s/%s: %s[%zu] %.9g, want %.9g",
+                                          precisions[prec], classifiers[c], switches[s].name,
+                                          g[k].name, i, x, want);
                     }
-                    double want = before[k][i] - 0.05 * grads[k][i];
-                    cr_expect_leq(fabs(g[k].values[i] - want), 1e-14 * fmax(1.0, fabs(want)),
-                                  "%s/%s: %s[%zu]", classifiers[c], switches[s].name, g[k].name, i);
-                }
-            for (int k = 0; k < LU2021_N_GROUPS; k++) free(grads[k]), free(before[k]);
-            F->free(st);
-        }
+                weights_free(&before), weights_free(&grad), weights_free(&after);
+                F->free(st);
+            }
 }
 
 /* Bitwise equality of every parameter group of two models. */
 static int same_weights(void *a, void *b)
 {
-    lu2021_group_t ga[LU2021_N_GROUPS], gb[LU2021_N_GROUPS];
-    lu2021_groups(a, ga);
-    lu2021_groups(b, gb);
+    weights_t wa, wb;
+    weights_get(a, &wa);
+    weights_get(b, &wb);
+    int same = 1;
     for (int k = 0; k < LU2021_N_GROUPS; k++)
-        if (ga[k].n != gb[k].n ||
-            (ga[k].n && memcmp(ga[k].values, gb[k].values, sizeof(double) * ga[k].n) != 0))
-            return 0;
-    return 1;
+        if (wa.n[k] != wb.n[k] ||
+            (wa.n[k] && memcmp(wa.v[k], wb.v[k], sizeof(double) * wa.n[k]) != 0))
+            same = 0;
+    weights_free(&wa);
+    weights_free(&wb);
+    return same;
 }
 
 Test(lu2021, an_eval_before_each_step_leaves_the_steps_bit_identical)
@@ -292,15 +337,16 @@ Test(lu2021, an_eval_before_each_step_leaves_the_steps_bit_identical)
      * in the training set) and small (some words missing, so the step's scores differ from the
      * eval's), mlp with the query trained and the fixed classifier; then weights written after
      * an eval must not reuse its gradient */
-    for (int cfg = 0; cfg < 2; cfg++) {
+    for (int cfg = 0; cfg < 4; cfg++) {
         run_params_t rp;
-        if (cfg == 0) {
+        if (cfg % 2 == 0) {
             params_tiny(&rp);
             set(&rp, "classifier", 2);
             set(&rp, "train_query", 1);
         } else {
             params_small(&rp);
         }
+        set(&rp, "precision", cfg < 2 ? F64 : F32);
         void *a = NULL, *b = NULL;
         char err[256];
         cr_assert_eq(F->init(&a, &rp.p, err, sizeof err), 0, "%s", err);
@@ -319,11 +365,15 @@ Test(lu2021, an_eval_before_each_step_leaves_the_steps_bit_identical)
         }
         cr_expect(same_weights(a, b), "cfg %d: an eval changed the trajectory", cfg);
         cr_assert_eq(F->eval(a, metrics, err, sizeof err), 0);
-        lu2021_group_t ga[LU2021_N_GROUPS], gb[LU2021_N_GROUPS];
-        lu2021_groups(a, ga);
-        lu2021_groups(b, gb);
-        ga[LU2021_EMBED].values[3] += 0.5;
-        gb[LU2021_EMBED].values[3] += 0.5;
+        weights_t wa, wb;
+        weights_get(a, &wa);
+        weights_get(b, &wb);
+        wa.v[LU2021_EMBED][3] += 0.5;
+        wb.v[LU2021_EMBED][3] += 0.5;
+        lu2021_set(a, (const double *const *)wa.v);
+        lu2021_set(b, (const double *const *)wb.v);
+        weights_free(&wa);
+        weights_free(&wb);
         cr_assert_eq(F->step(a, 4, &la, err, sizeof err), 0);
         cr_assert_eq(F->step(b, 4, &lb, err, sizeof err), 0);
         cr_expect_eq(la, lb, "cfg %d: a step after new weights used the eval's gradient", cfg);
@@ -334,42 +384,59 @@ Test(lu2021, an_eval_before_each_step_leaves_the_steps_bit_identical)
     }
 }
 
-Test(lu2021, initial_weights_follow_the_paper)
+/* How close a float32 run's attention 1/L can be (float rounding of 1/z). */
+static double att_tol(int prec) { return prec == F32 ? 2e-7 : 1e-12; }
+
+Test(lu2021, initial_weights_follow_the_paper_in_both_precisions)
 {
-    run_params_t rp;
-    params_default(&rp);
-    set(&rp, "embed_dim", 3); /* D < K: U_kk = 1 for k < 3 only */
-    void *st = NULL;
-    char err[256];
-    cr_assert_eq(F->init(&st, &rp.p, err, sizeof err), 0, "%s", err);
-    lu2021_group_t g[LU2021_N_GROUPS];
-    lu2021_groups(st, g);
-    for (size_t i = 0; i < g[LU2021_KEYS].n; i++) cr_expect_eq(g[LU2021_KEYS].values[i], 0.0);
-    const double *U = g[LU2021_CLS1].values;
-    cr_expect_eq(g[LU2021_CLS1].n, 3u * 4u);
-    for (int k = 0; k < 3; k++) cr_expect_eq(U[k * 4 + k], 1.0);
-    cr_expect_eq(g[LU2021_CLS1].trained, 0);
-    double s2 = 0.0; /* embeddings ~ N(0, 1e-12): their sample variance */
-    for (size_t i = 0; i < g[LU2021_EMBED].n; i++) s2 += g[LU2021_EMBED].values[i] * g[LU2021_EMBED].values[i];
-    s2 /= (double)g[LU2021_EMBED].n;
-    cr_expect(s2 > 0.9e-12 && s2 < 1.1e-12, "embedding variance %g, expected 1e-12", s2);
-    double metrics[32];
-    cr_assert_eq(F->eval(st, metrics, err, sizeof err), 0);
-    /* keys 0: uniform attention over the 21 words, score 0, loss ≈ log K */
-    cr_expect_float_eq(metrics[metric_col("topic_attention") - 1], 1.0 / 21.0, 1e-12);
-    cr_expect_eq(metrics[metric_col("topic_score") - 1], 0.0);
-    cr_expect_float_eq(metrics[metric_col("train_loss") - 1], log(4.0), 1e-5);
-    F->free(st);
+    void *st[2] = {NULL, NULL};
+    weights_t w[2];
+    for (int prec = 0; prec < 2; prec++) {
+        run_params_t rp;
+        params_default(&rp);
+        set(&rp, "embed_dim", 3); /* D < K: U_kk = 1 for k < 3 only */
+        set(&rp, "precision", prec);
+        char err[256];
+        cr_assert_eq(F->init(&st[prec], &rp.p, err, sizeof err), 0, "%s", err);
+        cr_expect_eq(lu2021_is_f32(st[prec]), prec == F32);
+        lu2021_group_t g[LU2021_N_GROUPS];
+        lu2021_groups(st[prec], g);
+        weights_get(st[prec], &w[prec]);
+        for (size_t i = 0; i < g[LU2021_KEYS].n; i++) cr_expect_eq(w[prec].v[LU2021_KEYS][i], 0.0);
+        const double *U = w[prec].v[LU2021_CLS1];
+        cr_expect_eq(g[LU2021_CLS1].n, 3u * 4u);
+        for (int k = 0; k < 3; k++) cr_expect_eq(U[k * 4 + k], 1.0);
+        cr_expect_eq(g[LU2021_CLS1].trained, 0);
+        double s2 = 0.0; /* embeddings ~ N(0, 1e-12): their sample variance */
+        for (size_t i = 0; i < g[LU2021_EMBED].n; i++) s2 += w[prec].v[LU2021_EMBED][i] * w[prec].v[LU2021_EMBED][i];
+        s2 /= (double)g[LU2021_EMBED].n;
+        cr_expect(s2 > 0.9e-12 && s2 < 1.1e-12, "embedding variance %g, expected 1e-12", s2);
+        double metrics[32];
+        cr_assert_eq(F->eval(st[prec], metrics, err, sizeof err), 0);
+        /* keys 0: uniform attention over the 21 words, score 0, loss ≈ log K */
+        cr_expect_float_eq(metrics[metric_col("topic_attention") - 1], 1.0 / 21.0, att_tol(prec));
+        cr_expect_eq(metrics[metric_col("topic_score") - 1], 0.0);
+        cr_expect_float_eq(metrics[metric_col("train_loss") - 1], log(4.0), 1e-5);
+    }
+    /* float32 draws are the float64 draws, rounded */
+    for (int k = 0; k < LU2021_N_GROUPS; k++)
+        for (size_t i = 0; i < w[F64].n[k]; i++)
+            cr_expect_eq(w[F32].v[k][i], (double)(float)w[F64].v[k][i], "group %d [%zu]", k, i);
+    for (int prec = 0; prec < 2; prec++) {
+        weights_free(&w[prec]);
+        F->free(st[prec]);
+    }
 }
 
 Test(lu2021, same_seed_gives_a_bit_identical_trace_and_another_seed_does_not)
 {
-    for (int mini = 0; mini < 2; mini++) {
+    for (int mini = 0; mini < 4; mini++) {
         run_params_t rp;
         params_small(&rp);
         set(&rp, "steps", 200);
         set(&rp, "classifier", 2); /* mlp: every group but the keys' init is random */
-        if (mini) set(&rp, "batch_size", 64);
+        set(&rp, "precision", mini / 2);
+        if (mini % 2) set(&rp, "batch_size", 64);
         trace_t a = {0}, b = {0}, c = {0};
         run_result_t ra, rb, rc;
         run(&rp, &a, &ra);
@@ -384,12 +451,14 @@ Test(lu2021, same_seed_gives_a_bit_identical_trace_and_another_seed_does_not)
     }
 }
 
-Test(lu2021, the_sen_identity_holds_along_a_small_learning_rate_run)
+Test(lu2021, the_sen_identity_holds_along_a_small_learning_rate_run_in_both_precisions)
 {
     /* ||q||²||v_t||² = 2 s_t + (2/m)(e^{s_t} − 1) under gradient flow from keys 0: a small lr
      * keeps gradient descent close to the flow. */
+    for (int prec = 0; prec < 2; prec++) {
     run_params_t rp;
     params_small(&rp);
+    set(&rp, "precision", prec);
     set(&rp, "lr", 0.05);
     set(&rp, "steps", 3000);
     set(&rp, "log_every", 50);
@@ -408,50 +477,102 @@ Test(lu2021, the_sen_identity_holds_along_a_small_learning_rate_run)
     }
     cr_expect_gt(checked, 20, "the topic score never grew");
     cr_expect_gt(at(&t, t.n_filled - 1, "topic_score"), 1.0);
-    cr_expect_leq(worst, 0.02, "SEN residual reached %g", worst);
+    cr_expect_leq(worst, 0.02, "%s: SEN residual reached %g", precisions[prec], worst);
     train_trace_free(&t);
+    }
 }
 
-Test(lu2021, topic_attention_rises_monotonically_with_the_fixed_classifier)
+Test(lu2021, the_sen_identity_holds_per_topic_word_on_the_authors_configuration)
 {
-    run_params_t rp;
-    params_small(&rp);
-    set(&rp, "log_every", 5);
-    trace_t t = {0};
-    run_result_t res;
-    run(&rp, &t, &res);
-    for (int r = 1; r < t.n_filled; r++)
-        cr_expect_geq(at(&t, r, "topic_attention"), at(&t, r - 1, "topic_attention"),
-                      "attention fell at step %g", t.rows[(size_t)r * t.n_cols]);
-    double first = at(&t, 0, "topic_attention"), last = at(&t, t.n_filled - 1, "topic_attention");
-    cr_expect_float_eq(first, 1.0 / 11.0, 1e-12);
-    cr_expect_gt(last, 0.5, "attention only reached %g", last);
-    cr_expect_geq(at(&t, t.n_filled - 1, "test_acc"), 0.99);
-    train_trace_free(&t);
+    /* examples/lu2021.ini (K = 4, W = 2, V_n = 5,000, m = 20, N = 5,000, D = 10, lr 0.1, FC),
+     * 5,000 steps in each precision: every topic word's |q|²|v_t|² against 2 s_t + (2/m)(e^s_t − 1)
+     * within 1 % once its score passes 0.5, checked every 100 steps */
+    for (int prec = 0; prec < 2; prec++) {
+        run_params_t rp;
+        params_default(&rp);
+        set(&rp, "precision", prec);
+        void *st = NULL;
+        char err[256];
+        cr_assert_eq(F->init(&st, &rp.p, err, sizeof err), 0, "%s", err);
+        const int n_topic = 8, D = 10, m = 20;
+        weights_t w;
+        double worst = 0.0, loss;
+        int checked = 0;
+        for (long step = 0; step <= 5000; step++) {
+            if (step % 100 == 0) {
+                weights_get(st, &w);
+                const double *q = w.v[LU2021_QUERY];
+                double q2 = 0.0;
+                for (int k = 0; k < D; k++) q2 += q[k] * q[k];
+                for (int t = 0; t < n_topic; t++) {
+                    double s = 0.0, v2 = 0.0;
+                    for (int k = 0; k < D; k++) {
+                        s += q[k] * w.v[LU2021_KEYS][t * D + k];
+                        v2 += w.v[LU2021_EMBED][t * D + k] * w.v[LU2021_EMBED][t * D + k];
+                    }
+                    if (s < 0.5) continue;
+                    double rhs = 2.0 * s + 2.0 / m * expm1(s), e = fabs(q2 * v2 - rhs) / rhs;
+                    if (e > worst) worst = e;
+                    checked++;
+                }
+                weights_free(&w);
+            }
+            if (step < 5000) cr_assert_eq(F->step(st, step, &loss, err, sizeof err), 0);
+        }
+        cr_expect_gt(checked, 8 * 30, "%s: the topic scores never grew", precisions[prec]);
+        cr_expect_leq(worst, 0.01, "%s: a topic word's SEN residual reached %.4f",
+                      precisions[prec], worst);
+        F->free(st);
+    }
 }
 
-Test(lu2021, every_classifier_learns_the_small_task)
+Test(lu2021, topic_attention_rises_monotonically_with_the_fixed_classifier_in_both_precisions)
 {
-    for (int c = 0; c < 3; c++) {
+    for (int prec = 0; prec < 2; prec++) {
         run_params_t rp;
         params_small(&rp);
-        set(&rp, "classifier", c);
+        set(&rp, "log_every", 5);
+        set(&rp, "precision", prec);
+        trace_t t = {0};
+        run_result_t res;
+        run(&rp, &t, &res);
+        for (int r = 1; r < t.n_filled; r++)
+            cr_expect_geq(at(&t, r, "topic_attention"), at(&t, r - 1, "topic_attention"),
+                          "%s: attention fell at step %g", precisions[prec],
+                          t.rows[(size_t)r * t.n_cols]);
+        double first = at(&t, 0, "topic_attention"), last = at(&t, t.n_filled - 1, "topic_attention");
+        cr_expect_float_eq(first, 1.0 / 11.0, att_tol(prec));
+        cr_expect_gt(last, 0.5, "attention only reached %g", last);
+        cr_expect_geq(at(&t, t.n_filled - 1, "test_acc"), 0.99);
+        train_trace_free(&t);
+    }
+}
+
+Test(lu2021, every_classifier_learns_the_small_task_in_both_precisions)
+{
+    for (int c = 0; c < 6; c++) {
+        run_params_t rp;
+        params_small(&rp);
+        set(&rp, "precision", c / 3);
+        set(&rp, "classifier", c % 3);
         set(&rp, "steps", 3000);
         set(&rp, "log_every", 100);
         trace_t t = {0};
         run_result_t res;
         run(&rp, &t, &res);
-        cr_expect_geq(res.final_test_acc, 0.99, "%s: test acc %g", classifiers[c], res.final_test_acc);
-        cr_expect_lt(res.final_train_loss, 0.05, "%s: loss %g", classifiers[c], res.final_train_loss);
-        cr_expect_gt(at(&t, t.n_filled - 1, "topic_attention"), 0.3, "%s", classifiers[c]);
+        cr_expect_geq(res.final_test_acc, 0.99, "%s: test acc %g", classifiers[c % 3], res.final_test_acc);
+        cr_expect_lt(res.final_train_loss, 0.05, "%s: loss %g", classifiers[c % 3], res.final_train_loss);
+        cr_expect_gt(at(&t, t.n_filled - 1, "topic_attention"), 0.3, "%s", classifiers[c % 3]);
         train_trace_free(&t);
     }
 }
 
 Test(lu2021, mini_batch_sgd_learns_and_a_batch_as_large_as_the_training_set_is_full_batch)
 {
+    for (int prec = 0; prec < 2; prec++) {
     run_params_t rp;
     params_small(&rp);
+    set(&rp, "precision", prec);
     set(&rp, "steps", 300);
     trace_t full = {0}, big = {0}, mini = {0};
     run_result_t r1, r2, r3;
@@ -463,25 +584,195 @@ Test(lu2021, mini_batch_sgd_learns_and_a_batch_as_large_as_the_training_set_is_f
     set(&rp, "steps", 1500);
     set(&rp, "lr", 0.1);
     run(&rp, &mini, &r3);
-    cr_expect_geq(r3.final_test_acc, 0.99, "mini-batch SGD: test acc %g", r3.final_test_acc);
+    cr_expect_geq(r3.final_test_acc, 0.99, "%s mini-batch SGD: test acc %g", precisions[prec],
+                  r3.final_test_acc);
     cr_expect_lt(r3.final_train_loss, 0.05);
     train_trace_free(&full), train_trace_free(&big), train_trace_free(&mini);
+    }
 }
 
 Test(lu2021, frozen_keys_keep_the_score_at_zero)
 {
-    run_params_t rp;
-    params_small(&rp);
-    set(&rp, "freeze_keys", 1);
-    set(&rp, "steps", 200);
-    trace_t t = {0};
-    run_result_t res;
-    run(&rp, &t, &res);
-    for (int r = 0; r < t.n_filled; r++) {
-        cr_expect_eq(at(&t, r, "topic_score"), 0.0);
-        cr_expect_float_eq(at(&t, r, "topic_attention"), 1.0 / 11.0, 1e-12);
+    for (int prec = 0; prec < 2; prec++) {
+        run_params_t rp;
+        params_small(&rp);
+        set(&rp, "precision", prec);
+        set(&rp, "freeze_keys", 1);
+        set(&rp, "steps", 200);
+        trace_t t = {0};
+        run_result_t res;
+        run(&rp, &t, &res);
+        for (int r = 0; r < t.n_filled; r++) {
+            cr_expect_eq(at(&t, r, "topic_score"), 0.0);
+            cr_expect_float_eq(at(&t, r, "topic_attention"), 1.0 / 11.0, att_tol(prec));
+        }
+        train_trace_free(&t);
     }
-    train_trace_free(&t);
+}
+
+/* ---- the float32 path against the float64 one ------------------------------------------ */
+
+/* Relative L2 distance of x from the reference y (n values). */
+static double rel_l2(const double *x, const double *y, size_t n)
+{
+    double num = 0.0, den = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        num += (x[i] - y[i]) * (x[i] - y[i]);
+        den += y[i] * y[i];
+    }
+    return den > 0.0 ? sqrt(num / den) : sqrt(num);
+}
+
+/* Loss and gradient of rp's model in float32 and in float64 at the same weights (the float64
+ * model's initial ones after how = 1: random keys, 2: random keys and one score 800 above the
+ * rest, rounded to float for both): loss within 1e-6 relative, each gradient group within 1e-4
+ * (relative L2). */
+static void check_f32_gradients(run_params_t *rp, int how, const char *what)
+{
+    void *st[2] = {NULL, NULL};
+    char err[256];
+    for (int prec = 0; prec < 2; prec++) {
+        set(rp, "precision", prec);
+        cr_assert_eq(F->init(&st[prec], &rp->p, err, sizeof err), 0, "%s: %s", what, err);
+    }
+    if (how >= 1) randomise_keys(st[F64], 5, how == 2);
+    weights_t w;
+    weights_get(st[F64], &w);
+    for (int k = 0; k < LU2021_N_GROUPS; k++)
+        for (size_t i = 0; i < w.n[k]; i++) w.v[k][i] = (float)w.v[k][i];
+    weights_t g[2];
+    double loss[2];
+    for (int prec = 0; prec < 2; prec++) {
+        lu2021_set(st[prec], (const double *const *)w.v);
+        weights_get(st[prec], &g[prec]); /* only for the sizes: overwritten below */
+        cr_assert_eq(lu2021_loss_and_grad(st[prec], &loss[prec], g[prec].v), 0);
+    }
+    cr_expect_leq(fabs(loss[F32] - loss[F64]), 1e-6 * fmax(1.0, fabs(loss[F64])),
+                  "%s: loss %.9g (float32) vs %.9g", what, loss[F32], loss[F64]);
+    lu2021_group_t gr[LU2021_N_GROUPS];
+    lu2021_groups(st[F64], gr);
+    for (int k = 0; k < LU2021_N_GROUPS; k++) {
+        if (!gr[k].n || !gr[k].trained) continue;
+        double e = rel_l2(g[F32].v[k], g[F64].v[k], gr[k].n);
+        cr_expect_leq(e, 1e-4, "%s: %s gradient, float32 vs float64: relative error %.3g", what,
+                      gr[k].name, e);
+    }
+    weights_free(&w);
+    for (int prec = 0; prec < 2; prec++) {
+        weights_free(&g[prec]);
+        F->free(st[prec]);
+    }
+}
+
+Test(lu2021, float32_gradients_agree_with_float64_at_the_same_weights)
+{
+    char what[160];
+    for (int c = 0; c < 3; c++)
+        for (size_t s = 0; s < sizeof switches / sizeof switches[0]; s++)
+            for (int how = 0; how < 3; how++) {
+                run_params_t rp;
+                params_tiny(&rp);
+                set_switches(&rp, c, s);
+                snprintf(what, sizeof what, "%s classifier, %s, %s", classifiers[c],
+                         switches[s].name, how == 0 ? "keys 0" : how == 1 ? "random keys" :
+                         "one score 800 above the rest");
+                check_f32_gradients(&rp, how, what);
+            }
+    /* row widths: D ≤ F (the unprojected rows), K + 1 > 8 (two vectors), D + 1 = 21 (three);
+     * and a training set of several 256-sentence blocks */
+    static const struct { int topics, D, hidden, n; } shapes[] = {
+        {3, 2, 5, 40}, {9, 12, 5, 40}, {3, 20, 30, 40}, {3, 7, 5, 1200}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int c = 0; c < 3; c++) {
+            run_params_t rp;
+            params_tiny(&rp);
+            set(&rp, "classifier", c);
+            set(&rp, "topics", shapes[i].topics);
+            set(&rp, "embed_dim", shapes[i].D);
+            set(&rp, "hidden", shapes[i].hidden);
+            set(&rp, "n_sentences", shapes[i].n);
+            set(&rp, "train_query", 1);
+            snprintf(what, sizeof what, "%s classifier, K = %d, D = %d, hidden %d, N = %d",
+                     classifiers[c], shapes[i].topics, shapes[i].D, shapes[i].hidden, shapes[i].n);
+            check_f32_gradients(&rp, 1, what);
+        }
+}
+
+/* Trace column name of run t, row r, as a relative or absolute difference from u's. */
+static double trace_diff(const trace_t *t, const trace_t *u, int r, const char *name, int rel)
+{
+    double x = at(t, r, name), y = at(u, r, name);
+    return rel ? fabs(x - y) / fmax(fabs(y), 1e-3) : fabs(x - y);
+}
+
+Test(lu2021, float32_traces_follow_float64_traces)
+{
+    /* every classifier on the small task for 1,500 steps, and mini-batch SGD: the trace columns
+     * agree to 1e-4 (relative; absolute for the attention and accuracies) */
+    static const char *const rel_cols[] = {"train_loss", "test_loss", "topic_score",
+                                           "topic_embed_norm2", "sen_rhs", "query_norm",
+                                           "nontopic_norm"};
+    static const char *const abs_cols[] = {"topic_attention", "train_acc", "test_acc",
+                                           "sen_residual", "nontopic_score"};
+    for (int c = 0; c < 4; c++) {
+        trace_t t[2] = {{0}, {0}};
+        run_result_t res;
+        for (int prec = 0; prec < 2; prec++) {
+            run_params_t rp;
+            params_small(&rp);
+            set(&rp, "precision", prec);
+            set(&rp, "classifier", c % 3);
+            if (c == 3) set(&rp, "batch_size", 100);
+            run(&rp, &t[prec], &res);
+        }
+        cr_assert_eq(t[F32].n_filled, t[F64].n_filled);
+        for (int r = 0; r < t[F64].n_filled; r++) {
+            for (size_t k = 0; k < sizeof rel_cols / sizeof rel_cols[0]; k++)
+                cr_expect_leq(trace_diff(&t[F32], &t[F64], r, rel_cols[k], 1), 1e-4,
+                              "%s%s: %s at row %d: %.9g vs %.9g", classifiers[c % 3],
+                              c == 3 ? " (mini-batch)" : "", rel_cols[k], r,
+                              at(&t[F32], r, rel_cols[k]), at(&t[F64], r, rel_cols[k]));
+            for (size_t k = 0; k < sizeof abs_cols / sizeof abs_cols[0]; k++)
+                cr_expect_leq(trace_diff(&t[F32], &t[F64], r, abs_cols[k], 0), 1e-4,
+                              "%s%s: %s at row %d: %.9g vs %.9g", classifiers[c % 3],
+                              c == 3 ? " (mini-batch)" : "", abs_cols[k], r,
+                              at(&t[F32], r, abs_cols[k]), at(&t[F64], r, abs_cols[k]));
+        }
+        train_trace_free(&t[0]), train_trace_free(&t[1]);
+    }
+}
+
+/* Run rp twice, the second time with set_mode(0) instead of set_mode(1): same bits? */
+static void expect_same_trace_both_ways(run_params_t *rp, int (*set_mode)(int), const char *what)
+{
+    trace_t t[2] = {{0}, {0}};
+    run_result_t res;
+    int old = set_mode(-1);
+    for (int mode = 1; mode >= 0; mode--) {
+        set_mode(mode);
+        run(rp, &t[mode], &res);
+    }
+    set_mode(old);
+    size_t bytes = sizeof(double) * (size_t)t[0].n_points * t[0].n_cols;
+    cr_expect(t[0].n_filled == t[1].n_filled && memcmp(t[0].rows, t[1].rows, bytes) == 0,
+              "%s: the traces differ", what);
+    train_trace_free(&t[0]), train_trace_free(&t[1]);
+}
+
+Test(lu2021, float32_fast_paths_and_avx2_give_the_generic_bits)
+{
+    /* the one-vector fast paths (fixed: cross-entropy kernel and low-rank word update; linear:
+     * the kernel) against the generic code, full batch and mini-batch; then the AVX2 kernels
+     * against the SSE ones (where the CPU has AVX2) */
+    for (int c = 0; c < 4; c++) {
+        run_params_t rp;
+        params_small(&rp);
+        set(&rp, "steps", 300);
+        set(&rp, "classifier", c % 2);
+        if (c >= 2) set(&rp, "batch_size", 128);
+        expect_same_trace_both_ways(&rp, lu2021_fast, classifiers[c % 2]);
+        expect_same_trace_both_ways(&rp, lukern32_avx, "AVX2");
+    }
 }
 
 /* ---- bad values ------------------------------------------------------------------------- */
@@ -604,16 +895,35 @@ Test(lu2021, bad_specs_give_errors_naming_the_key)
 
 Test(lu2021, memory_and_cost_grow_with_the_run)
 {
-    run_params_t a, b;
-    params_default(&a);
+    for (int prec = 0; prec < 2; prec++) {
+        run_params_t a, b;
+        params_default(&a);
+        params_default(&b);
+        set(&a, "precision", prec);
+        set(&b, "precision", prec);
+        set(&b, "embed_dim", 100);
+        cr_expect_gt(F->memory(&b.p), F->memory(&a.p));
+        cr_expect_gt(F->cost(&b.p), F->cost(&a.p), "%s", precisions[prec]);
+        /* the default run holds 5008 x (10 + 10) parameters, per-word rows, the data and
+         * 4000 x 21 positions of index: more than 1 MB, less than 8 MB */
+        cr_expect_gt(F->memory(&a.p), 1u << 20);
+        cr_expect_lt(F->memory(&a.p), 8u << 20);
+    }
+    /* float32 never needs more memory than float64 */
+    for (int big = 0; big < 2; big++) {
+        run_params_t a, b;
+        params_default(&a);
+        params_default(&b);
+        set(&b, "precision", F64);
+        if (big) {
+            set(&a, "embed_dim", 512), set(&a, "n_sentences", 20000);
+            set(&b, "embed_dim", 512), set(&b, "n_sentences", 20000);
+        }
+        cr_expect_leq(F->memory(&a.p), F->memory(&b.p), "float32 %zu bytes, float64 %zu",
+                      F->memory(&a.p), F->memory(&b.p));
+    }
+    run_params_t b;
     params_default(&b);
-    set(&b, "embed_dim", 100);
-    cr_expect_gt(F->memory(&b.p), F->memory(&a.p));
-    cr_expect_gt(F->cost(&b.p), F->cost(&a.p));
-    /* the default run holds 5008 x (10 + 10) parameters, gradients and 4000 x 21 activations:
-     * more than 1 MB, less than 8 MB */
-    cr_expect_gt(F->memory(&a.p), 1u << 20);
-    cr_expect_lt(F->memory(&a.p), 8u << 20);
     set(&b, "steps", 2 * params_get(&b.p, "steps"));
     double c1 = F->cost(&b.p);
     set(&b, "steps", params_get(&b.p, "steps") / 2);

@@ -1,8 +1,10 @@
-/* lu2021 — the model family of Lu, Mao & Nayak 2021 (docs/models.md): per word an
- * embedding v_w ∈ R^D and a key κ_w ∈ R^Dk, one query q, softmax attention over a sentence's words
- * (score s_w = q·κ_w), a fixed / linear / MLP classifier on the pooled context, cross-entropy, and
- * plain (full-batch or mini-batch) gradient descent — forward and backward by hand over kernels.c,
- * in double precision. Data from task.c. Implements model.h; tests reach more through lu2021.h. */
+/* lu2021 — the model family of Lu, Mao & Nayak 2021: per word an embedding v_w ∈ R^D and a key
+ * κ_w ∈ R^Dk, one query q, softmax attention over a sentence's words (score s_w = q·κ_w), a
+ * fixed / linear / MLP classifier on the pooled context, cross-entropy, and plain (full-batch or
+ * mini-batch) gradient descent. This file holds the family table (keys, metrics, checks) and the
+ * float64 path (model.precision = float64): forward and backward by hand over lukern.c in double
+ * precision. The default float32 path is luf32.c, dispatched to from here. Data from task.c.
+ * Implements model.h; tests reach more through lu2021.h. */
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,11 +13,12 @@
 #include "attnsweep/kernels.h"
 #include "attnsweep/rng.h"
 #include "lu2021.h"
+#include "luimpl.h"
 #include "lukern.h"
 #include "task.h"
 
-enum { CLS_FIXED, CLS_LINEAR, CLS_MLP };
 static const char *const classifier_choices[] = {"fixed", "linear", "mlp", NULL};
+static const char *const precision_choices[] = {"float32", "float64", NULL};
 
 static const param_def_t lu_params[] = {
     {.name = "topics", .section = "task", .type = PARAM_INT, .def = 4, .min = 1, .max = 1e6,
@@ -58,6 +61,10 @@ static const param_def_t lu_params[] = {
      .help = "embeddings keep their initial values (EF ablation)"},
     {.name = "train_query", .section = "model", .type = PARAM_BOOL, .def = 0,
      .help = "train the query too (fixed by default)"},
+    {.name = "precision", .section = "model", .type = PARAM_ENUM, .choices = precision_choices,
+     .def = PREC_F32,
+     .help = "float32: single precision, per-word projected rows (fast); float64: double "
+             "precision throughout (the gradient checks and the PyTorch cross-check run on it)"},
     {.name = "batch_size", .section = "train", .type = PARAM_INT, .def = 0, .min = 0, .max = 1e9,
      .help = "sentences per step; 0 or >= n_train: full-batch GD, else SGD over epoch-shuffled "
              "batches"},
@@ -79,33 +86,14 @@ static const metric_def_t lu_metrics[] = {
     {"nontopic_score", "mean score q.k_w of the non-topic words", "1"},
     {"nontopic_norm", "mean Euclidean norm |v_w| of the non-topic word embeddings", "1"},
 };
-enum {
-    M_TRAIN_LOSS, M_TRAIN_ACC, M_VALID_ACC, M_TEST_ACC, M_TEST_LOSS,
-    M_TOPIC_ATT, M_TOPIC_SCORE, M_TOPIC_NORM2, M_SEN_RHS, M_SEN_RES,
-    M_QUERY_NORM, M_NT_SCORE, M_NT_NORM, M_COUNT
-};
 
 #define CHUNK 1024         /* sentences per forward chunk: bounds the classifier's activations */
 #define BLOCK_BYTES (4 << 20) /* the backward goes in blocks of sentences whose dH is this size
                                * (at least CHUNK sentences): bounds dH and keeps it in cache */
-#define SEN_EPS 1e-3       /* floor of the SEN residual's denominator */
 
-/* Every size of a run, from its params alone (shared by init, memory and cost). */
+/* The float64 state. */
 typedef struct {
-    task_config_t task;
-    int K, V, m, L, D, Dk, Hd, cls, n_topic;
-    long n_train, n_valid, n_test, batch; /* batch: sentences per step (n_train if full) */
-    int tr_keys, tr_emb, tr_query, tr_cls, need_ds, need_dh, chunk;
-    size_t n_group[LU2021_N_GROUPS];
-    size_t n_par, n_gE;   /* parameters; embedding-gradient rows (0 when nothing needs them) */
-    size_t n_act;         /* doubles of activations */
-    size_t n_pos, n_wmax; /* positions of a batch (batch·L); most distinct words of a batch */
-    long block;           /* sentences per backward block (≤ batch) */
-    int n_blocks;         /* blocks of a full batch */
-    size_t n_wblk;        /* most distinct words of a block (only allocated when n_blocks > 1) */
-} lu_dims_t;
-
-typedef struct {
+    lu_head_t head; /* f32 = 0 */
     lu_dims_t d;
     double lr;
     task_data_t data;
@@ -136,7 +124,7 @@ typedef struct {
 
 /* ---- sizes, checks ---------------------------------------------------------------------- */
 
-static void lu_dims(const params_t *p, lu_dims_t *d)
+void lu_dims(const params_t *p, lu_dims_t *d)
 {
     memset(d, 0, sizeof *d);
     task_config_t *t = &d->task;
@@ -161,6 +149,7 @@ static void lu_dims(const params_t *p, lu_dims_t *d)
     if (d->Dk == 0) d->Dk = d->D;
     d->Hd = (int)params_geti(p, "hidden");
     d->cls = (int)params_geti(p, "classifier");
+    d->f32 = params_geti(p, "precision") == PREC_F32;
     task_split(t, &d->n_train, &d->n_valid, &d->n_test);
     long bs = params_geti(p, "batch_size");
     d->batch = (bs <= 0 || bs >= d->n_train) ? d->n_train : bs;
@@ -232,6 +221,7 @@ static size_t lu_memory(const params_t *p)
 {
     lu_dims_t d;
     lu_dims(p, &d);
+    if (d.f32) return luf32_memory(&d);
     size_t V = (size_t)d.V;
     size_t bytes = sizeof(lu_t) + task_memory(&d.task);
     bytes += sizeof(double) * d.n_par;                                   /* parameters */
@@ -266,6 +256,11 @@ static double lu_cost(const params_t *p)
     lu_dims(p, &d);
     double steps = (double)params_geti(p, "steps");
     double evals = floor(steps / (double)params_geti(p, "log_every")) + 1;
+    if (d.f32) {
+        double step, eval, init;
+        luf32_cost(&d, &step, &eval, &init);
+        return steps * step + evals * eval + init;
+    }
     double words = d.batch < d.n_train ? fmin((double)d.V, (double)d.batch * d.L) : d.V;
     /* per word: score and exp, ∂/∂s (a dot), and the key / embedding / query updates */
     double step = pass_flops(&d, (double)d.batch, 1) + words * (2.0 * d.Dk + 20) +
@@ -282,6 +277,10 @@ static void lu_free(void *state)
 {
     lu_t *S = state;
     if (!S) return;
+    if (S->head.f32) {
+        luf32_free(state);
+        return;
+    }
     task_free(&S->data);
     free(S->par);
     free(S->grad);
@@ -294,40 +293,46 @@ static void lu_free(void *state)
     free(S);
 }
 
-static void fill_normal(rng_t *r, double *x, size_t n, double std)
+/* n values of group g to put, a chunk at a time: scale·N(0,1) draws, or U(±scale) when uniform. */
+static void draw(rng_t *r, int uniform, double scale, int g, size_t n, lu_put_fn put, void *ctx)
 {
-    for (size_t i = 0; i < n; i++) x[i] = std * rng_normal(r);
+    double buf[1024];
+    for (size_t off = 0; off < n; off += 1024) {
+        size_t m = n - off < 1024 ? n - off : 1024;
+        for (size_t i = 0; i < m; i++)
+            buf[i] = uniform ? scale * (2.0 * rng_uniform(r) - 1.0) : scale * rng_normal(r);
+        put(ctx, g, off, buf, m);
+    }
 }
 
-static void fill_uniform(rng_t *r, double *x, size_t n, double bound)
+void lu_draw_weights(const lu_dims_t *d, const params_t *p, lu_put_fn put, void *ctx)
 {
-    for (size_t i = 0; i < n; i++) x[i] = bound * (2.0 * rng_uniform(r) - 1.0);
-}
-
-/* Initial weights from (seed, RNG_STREAM_INIT) in a fixed order — query, classifier, then the
- * embeddings word by word (topic words first) — so the query and classifier do not depend on the
- * vocabulary size. Keys start at exactly 0. */
-static void lu_init_weights(lu_t *S, const params_t *p)
-{
-    const lu_dims_t *d = &S->d;
     rng_t r;
     rng_init(&r, (uint64_t)params_get(p, "seed"), RNG_STREAM_INIT);
-    fill_normal(&r, S->grp[LU2021_QUERY], (size_t)d->Dk, params_get(p, "query_std"));
+    draw(&r, 0, params_get(p, "query_std"), LU2021_QUERY, (size_t)d->Dk, put, ctx);
     if (d->cls == CLS_FIXED) {
-        double *U = S->grp[LU2021_CLS1];
-        fill_normal(&r, U, (size_t)d->D * d->K, 1.0);
-        for (int k = 0; k < d->K && k < d->D; k++) U[(size_t)k * d->K + k] = 1.0;
+        static const double one = 1.0;
+        draw(&r, 0, 1.0, LU2021_CLS1, (size_t)d->D * d->K, put, ctx);
+        for (int k = 0; k < d->K && k < d->D; k++) put(ctx, LU2021_CLS1, (size_t)k * d->K + k, &one, 1);
     } else if (d->cls == CLS_LINEAR) { /* PyTorch nn.Linear(D, K, bias=False) default */
-        fill_uniform(&r, S->grp[LU2021_CLS1], (size_t)d->D * d->K, 1.0 / sqrt((double)d->D));
+        draw(&r, 1, 1.0 / sqrt((double)d->D), LU2021_CLS1, (size_t)d->D * d->K, put, ctx);
     } else { /* PyTorch nn.Linear defaults: U(±1/sqrt(fan_in)) for weights and biases */
         double b1 = 1.0 / sqrt((double)d->D), b2 = 1.0 / sqrt((double)d->Hd);
-        fill_uniform(&r, S->grp[LU2021_CLS1], d->n_group[LU2021_CLS1], b1);
-        fill_uniform(&r, S->grp[LU2021_CLS2], d->n_group[LU2021_CLS2], b1);
-        fill_uniform(&r, S->grp[LU2021_CLS3], d->n_group[LU2021_CLS3], b2);
-        fill_uniform(&r, S->grp[LU2021_CLS4], d->n_group[LU2021_CLS4], b2);
+        for (int g = LU2021_CLS1; g <= LU2021_CLS4; g++)
+            draw(&r, 1, g <= LU2021_CLS2 ? b1 : b2, g, d->n_group[g], put, ctx);
     }
-    fill_normal(&r, S->grp[LU2021_EMBED], d->n_group[LU2021_EMBED], params_get(p, "embed_std"));
-    memset(S->grp[LU2021_KEYS], 0, sizeof(double) * d->n_group[LU2021_KEYS]);
+    draw(&r, 0, params_get(p, "embed_std"), LU2021_EMBED, d->n_group[LU2021_EMBED], put, ctx);
+}
+
+static void lu_put(void *ctx, int g, size_t off, const double *v, size_t n)
+{
+    memcpy(((lu_t *)ctx)->grp[g] + off, v, sizeof(double) * n);
+}
+
+static void lu_init_weights(lu_t *S, const params_t *p)
+{
+    lu_draw_weights(&S->d, p, lu_put, S);
+    memset(S->grp[LU2021_KEYS], 0, sizeof(double) * S->d.n_group[LU2021_KEYS]);
 }
 
 /* A fresh stamp for the word marks. */
@@ -364,9 +369,11 @@ static void lu_index(lu_t *S, const long *rows, long B)
 
 static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
 {
+    *state = NULL;
+    if (params_geti(p, "precision") == PREC_F32)
+        return lu_check(p, err, errlen) != 0 ? -1 : luf32_init(state, p, err, errlen);
     int rc = -1;
     lu_t *S = calloc(1, sizeof *S);
-    *state = NULL;
     if (!S) {
         snprintf(err, errlen, "out of memory for the lu2021 state");
         return -2;
@@ -444,9 +451,7 @@ static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
 
     S->stamp = 0;
     if (S->perm) {
-        for (long i = 0; i < d->n_train; i++) S->perm[i] = i;
-        S->pos = d->n_train; /* shuffle before the first batch */
-        rng_init(&S->batch_rng, (uint64_t)params_get(p, "seed"), RNG_STREAM_BATCH);
+        lu_epoch_init(S->perm, d->n_train, &S->pos, &S->batch_rng, (uint64_t)params_get(p, "seed"));
     } else { /* full batch: the same index every step */
         lu_index(S, NULL, d->n_train);
     }
@@ -475,11 +480,6 @@ static void lu_scores(lu_t *S, int n, const int32_t *rows)
         S->ew[w] = exp(S->score[w] - mx);
     }
 }
-
-typedef struct {
-    double loss_sum, att_sum; /* Σ cross-entropy, Σ attention on position 0 (the topic word) */
-    long correct;
-} lu_sums_t;
 
 /* One pass over B sentences (rows of tokens, rows == NULL: the first B): forward in chunks (with
  * the topic attention summed into sums when att) and, when bwd, backward block by block — S->bt/S->blk must index this batch, and the gradients of
@@ -631,23 +631,37 @@ static void lu_apply(lu_t *S)
         }
 }
 
+void lu_epoch_init(long *perm, long n, long *pos, rng_t *r, uint64_t seed)
+{
+    for (long i = 0; i < n; i++) perm[i] = i;
+    *pos = n; /* shuffle before the first batch */
+    rng_init(r, seed, RNG_STREAM_BATCH);
+}
+
+const long *lu_epoch_next(long *perm, long n, long batch, long *pos, rng_t *r, long *B)
+{
+    if (*pos >= n) {
+        for (long i = n - 1; i > 0; i--) { /* Fisher–Yates */
+            long j = (long)rng_below(r, (uint64_t)i + 1);
+            long t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        *pos = 0;
+    }
+    *B = n - *pos < batch ? n - *pos : batch;
+    const long *rows = perm + *pos;
+    *pos += *B;
+    return rows;
+}
+
 /* Index the next mini-batch into S->bt: consecutive rows of an epoch order reshuffled from
  * RNG_STREAM_BATCH at each epoch start (the last batch of an epoch may be short). */
 static void lu_next_batch(lu_t *S)
 {
-    const lu_dims_t *d = &S->d;
-    if (S->pos >= d->n_train) {
-        for (long i = d->n_train - 1; i > 0; i--) { /* Fisher–Yates */
-            long j = (long)rng_below(&S->batch_rng, (uint64_t)i + 1);
-            long t = S->perm[i];
-            S->perm[i] = S->perm[j];
-            S->perm[j] = t;
-        }
-        S->pos = 0;
-    }
-    long B = d->n_train - S->pos < d->batch ? d->n_train - S->pos : d->batch;
-    lu_index(S, S->perm + S->pos, B);
-    S->pos += B;
+    long B;
+    const long *rows = lu_epoch_next(S->perm, S->d.n_train, S->d.batch, &S->pos, &S->batch_rng, &B);
+    lu_index(S, rows, B);
 }
 
 /* Drop a gradient cached by an eval and clear the classifier's accumulators. */
@@ -660,6 +674,7 @@ static void lu_drop_grad(lu_t *S)
 
 static int lu_step(void *state, long step, double *loss, char *err, size_t errlen)
 {
+    if (((lu_head_t *)state)->f32) return luf32_step(state, step, loss, err, errlen);
     lu_t *S = state;
     (void)step;
     (void)err;
@@ -677,8 +692,60 @@ static int lu_step(void *state, long step, double *loss, char *err, size_t errle
 
 /* ---- evaluation ------------------------------------------------------------------------- */
 
+void lu_split_metrics(const lu_dims_t *d, const lu_sums_t *tr, const lu_sums_t *va,
+                      const lu_sums_t *te, double *metrics)
+{
+    metrics[M_TRAIN_LOSS] = tr->loss_sum / (double)d->n_train;
+    metrics[M_TRAIN_ACC] = (double)tr->correct / (double)d->n_train;
+    metrics[M_VALID_ACC] = (double)va->correct / (double)d->n_valid;
+    metrics[M_TEST_ACC] = (double)te->correct / (double)d->n_test;
+    metrics[M_TEST_LOSS] = te->loss_sum / (double)d->n_test;
+    metrics[M_TOPIC_ATT] = tr->att_sum / (double)d->n_train;
+}
+
+void lu_word_metrics(const lu_dims_t *d, double q2, lu_word_fn score, lu_word_fn norm2,
+                     const void *ctx, double *metrics)
+{
+    /* The SEN identity per topic word t: lhs = ||q||²||v_t||², rhs = 2 s_t + (2/m)(e^{s_t} − 1),
+     * residual = |lhs − rhs| / max(rhs, SEN_EPS); each averaged over the topic words. */
+    double s_sum = 0.0, lhs_sum = 0.0, rhs_sum = 0.0, res_sum = 0.0;
+    for (int w = 0; w < d->n_topic; w++) {
+        double v2 = norm2(ctx, (size_t)w), s = score(ctx, (size_t)w);
+        double lhs = q2 * v2, rhs = 2.0 * s + 2.0 / d->m * expm1(s);
+        s_sum += s;
+        lhs_sum += lhs;
+        rhs_sum += rhs;
+        res_sum += fabs(lhs - rhs) / fmax(rhs, SEN_EPS);
+    }
+    metrics[M_TOPIC_SCORE] = s_sum / d->n_topic;
+    metrics[M_TOPIC_NORM2] = lhs_sum / d->n_topic;
+    metrics[M_SEN_RHS] = rhs_sum / d->n_topic;
+    metrics[M_SEN_RES] = res_sum / d->n_topic;
+    metrics[M_QUERY_NORM] = sqrt(q2);
+    double nt_s = 0.0, nt_n = 0.0;
+    for (int w = d->n_topic; w < d->V; w++) {
+        double v2 = norm2(ctx, (size_t)w);
+        nt_s += score(ctx, (size_t)w);
+        nt_n += sqrt(v2);
+    }
+    metrics[M_NT_SCORE] = nt_s / (d->V - d->n_topic);
+    metrics[M_NT_NORM] = nt_n / (d->V - d->n_topic);
+}
+
+static double lu_word_score(const void *ctx, size_t w) { return ((const lu_t *)ctx)->score[w]; }
+
+static double lu_word_norm2(const void *ctx, size_t w)
+{
+    const lu_t *S = ctx;
+    const double *v = S->grp[LU2021_EMBED] + w * (size_t)S->d.D;
+    double v2 = 0.0;
+    for (int k = 0; k < S->d.D; k++) v2 += v[k] * v[k];
+    return v2;
+}
+
 static int lu_eval(void *state, double *metrics, char *err, size_t errlen)
 {
+    if (((lu_head_t *)state)->f32) return luf32_eval(state, metrics, err, errlen);
     lu_t *S = state;
     const lu_dims_t *d = &S->d;
     const task_data_t *t = &S->data;
@@ -707,59 +774,24 @@ static int lu_eval(void *state, double *metrics, char *err, size_t errlen)
             &va);
     lu_pass(S, t->tokens + (size_t)(d->n_train + d->n_valid) * L,
             t->labels + d->n_train + d->n_valid, NULL, d->n_test, 0, 1, &te);
-    metrics[M_TRAIN_LOSS] = tr.loss_sum / (double)d->n_train;
-    metrics[M_TRAIN_ACC] = (double)tr.correct / (double)d->n_train;
-    metrics[M_VALID_ACC] = (double)va.correct / (double)d->n_valid;
-    metrics[M_TEST_ACC] = (double)te.correct / (double)d->n_test;
-    metrics[M_TEST_LOSS] = te.loss_sum / (double)d->n_test;
-    metrics[M_TOPIC_ATT] = tr.att_sum / (double)d->n_train;
-
-    /* The SEN identity per topic word t: lhs = ||q||²||v_t||², rhs = 2 s_t + (2/m)(e^{s_t} − 1),
-     * residual = |lhs − rhs| / max(rhs, SEN_EPS); each averaged over the topic words. */
-    const double *q = S->grp[LU2021_QUERY], *E = S->grp[LU2021_EMBED];
+    lu_split_metrics(d, &tr, &va, &te, metrics);
+    const double *q = S->grp[LU2021_QUERY];
     double q2 = 0.0;
     for (int k = 0; k < d->Dk; k++) q2 += q[k] * q[k];
-    double s_sum = 0.0, lhs_sum = 0.0, rhs_sum = 0.0, res_sum = 0.0;
-    for (int w = 0; w < d->n_topic; w++) {
-        double v2 = 0.0, s = S->score[w];
-        for (int k = 0; k < d->D; k++) v2 += E[(size_t)w * d->D + k] * E[(size_t)w * d->D + k];
-        double lhs = q2 * v2, rhs = 2.0 * s + 2.0 / d->m * expm1(s);
-        s_sum += s;
-        lhs_sum += lhs;
-        rhs_sum += rhs;
-        res_sum += fabs(lhs - rhs) / fmax(rhs, SEN_EPS);
-    }
-    metrics[M_TOPIC_SCORE] = s_sum / d->n_topic;
-    metrics[M_TOPIC_NORM2] = lhs_sum / d->n_topic;
-    metrics[M_SEN_RHS] = rhs_sum / d->n_topic;
-    metrics[M_SEN_RES] = res_sum / d->n_topic;
-    metrics[M_QUERY_NORM] = sqrt(q2);
-    double nt_s = 0.0, nt_n = 0.0;
-    for (int w = d->n_topic; w < d->V; w++) {
-        double v2 = 0.0;
-        for (int k = 0; k < d->D; k++) v2 += E[(size_t)w * d->D + k] * E[(size_t)w * d->D + k];
-        nt_s += S->score[w];
-        nt_n += sqrt(v2);
-    }
-    metrics[M_NT_SCORE] = nt_s / (d->V - d->n_topic);
-    metrics[M_NT_NORM] = nt_n / (d->V - d->n_topic);
+    lu_word_metrics(d, q2, lu_word_score, lu_word_norm2, S, metrics);
     return 0;
 }
 
 /* ---- test access (lu2021.h) ------------------------------------------------------------- */
 
-void lu2021_groups(void *state, lu2021_group_t groups[LU2021_N_GROUPS])
+void lu_groups_info(const lu_dims_t *d, lu2021_group_t groups[LU2021_N_GROUPS])
 {
     static const char *const names[2][LU2021_N_GROUPS] = {
         {"embed", "keys", "query", "U", "", "", ""},
         {"embed", "keys", "query", "W1", "b1", "W2", "b2"}};
-    lu_t *S = state;
-    const lu_dims_t *d = &S->d;
-    int mlp = d->cls == CLS_MLP;
-    lu_drop_grad(S); /* the caller may now change the weights */
     for (int g = 0; g < LU2021_N_GROUPS; g++) {
-        groups[g].name = names[mlp][g];
-        groups[g].values = S->grp[g];
+        groups[g].name = names[d->cls == CLS_MLP][g];
+        groups[g].values = NULL;
         groups[g].n = d->n_group[g];
     }
     groups[LU2021_EMBED].trained = d->tr_emb;
@@ -768,8 +800,21 @@ void lu2021_groups(void *state, lu2021_group_t groups[LU2021_N_GROUPS])
     for (int g = LU2021_CLS1; g < LU2021_N_GROUPS; g++) groups[g].trained = d->tr_cls && d->n_group[g];
 }
 
+void lu2021_groups(void *state, lu2021_group_t groups[LU2021_N_GROUPS])
+{
+    if (((lu_head_t *)state)->f32) {
+        luf32_groups(state, groups);
+        return;
+    }
+    lu_t *S = state;
+    lu_drop_grad(S); /* the caller may now change the weights */
+    lu_groups_info(&S->d, groups);
+    for (int g = 0; g < LU2021_N_GROUPS; g++) groups[g].values = S->grp[g];
+}
+
 int lu2021_loss_and_grad(void *state, double *loss, double *const grads[LU2021_N_GROUPS])
 {
+    if (((lu_head_t *)state)->f32) return luf32_loss_and_grad(state, loss, grads);
     lu_t *S = state;
     const lu_dims_t *d = &S->d;
     if (S->perm) return -1; /* full-batch runs only: S->bt indexes the training set */
@@ -799,7 +844,36 @@ int lu2021_loss_and_grad(void *state, double *loss, double *const grads[LU2021_N
     return 0;
 }
 
-const task_data_t *lu2021_data(void *state) { return &((lu_t *)state)->data; }
+const task_data_t *lu2021_data(void *state)
+{
+    return ((lu_head_t *)state)->f32 ? luf32_data(state) : &((lu_t *)state)->data;
+}
+
+int lu2021_is_f32(void *state) { return ((lu_head_t *)state)->f32; }
+
+void lu2021_get(void *state, double *const vals[LU2021_N_GROUPS])
+{
+    if (((lu_head_t *)state)->f32) {
+        luf32_get(state, vals);
+        return;
+    }
+    lu2021_group_t g[LU2021_N_GROUPS];
+    lu2021_groups(state, g);
+    for (int k = 0; k < LU2021_N_GROUPS; k++)
+        if (vals[k] && g[k].n) memcpy(vals[k], g[k].values, sizeof(double) * g[k].n);
+}
+
+void lu2021_set(void *state, const double *const vals[LU2021_N_GROUPS])
+{
+    if (((lu_head_t *)state)->f32) {
+        luf32_set(state, vals);
+        return;
+    }
+    lu2021_group_t g[LU2021_N_GROUPS];
+    lu2021_groups(state, g); /* drops a gradient an eval left */
+    for (int k = 0; k < LU2021_N_GROUPS; k++)
+        if (vals[k] && g[k].n) memcpy(g[k].values, vals[k], sizeof(double) * g[k].n);
+}
 
 const model_family_t lu2021_family = {
     .abi = ATTNSWEEP_MODEL_ABI,

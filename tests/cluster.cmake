@@ -1,31 +1,48 @@
 # cluster — the batch-job and multi-host tests (README "Running on a cluster"). Label `slurm`: a
-# real single-node SLURM cluster (Debian's slurmctld + slurmd + munge, installed with apt-get if
-# missing) is started by a fixture, jobs/slurm.sbatch is submitted to it, and the cluster is torn
-# down by the cleanup fixture even when a test fails. Label `multihost`: a sweep across emulated
-# hosts (network namespaces, TCP) that loses one host and resumes. Root only: without root the
-# tests report SKIP (exit 77). The SLURM entries share one cluster: RESOURCE_LOCK.
+# real single-node SLURM cluster (Debian's slurmctld + slurmd + munge, slurmdbd on a private
+# MariaDB for accounts and QOS, the PBS/Torque qsub wrappers; installed with apt-get if missing)
+# is started by a fixture, the job scripts are submitted to it, and the cluster is torn down by
+# the cleanup fixture even when a test fails. Four walltime chains run side by side (submitted by
+# one test, checked by one test each) to keep the label's wall time near that of the longest.
+# Label `multihost`: sweeps across emulated hosts (network namespaces, TCP): one loses a host and
+# resumes, one meets the lock a dead host left. Root only: without root the tests report SKIP
+# (exit 77). The SLURM entries share one cluster: RESOURCE_LOCK.
 set(CLUSTER_SRC ${CMAKE_CURRENT_SOURCE_DIR}/cluster)
 set(CLUSTER_WORK ${CMAKE_BINARY_DIR}/cluster-tests)
 
+function(slurm_test name case timeout)
+  add_test(NAME ${name} COMMAND ${CLUSTER_SRC}/test_slurm.sh ${case} $<TARGET_FILE:attnsweep>
+           ${CMAKE_SOURCE_DIR} ${CLUSTER_WORK}/slurm)
+  set_tests_properties(${name} PROPERTIES LABELS slurm RESOURCE_LOCK slurm_test_cluster
+                       SKIP_RETURN_CODE 77 TIMEOUT ${timeout})
+endfunction()
 add_test(NAME slurm_cluster_up COMMAND ${CLUSTER_SRC}/slurm-cluster.sh up ${CLUSTER_WORK}/slurm)
 add_test(NAME slurm_cluster_down COMMAND ${CLUSTER_SRC}/slurm-cluster.sh down ${CLUSTER_WORK}/slurm)
-add_test(NAME slurm_job_runs_a_small_sweep_to_completion
-  COMMAND ${CLUSTER_SRC}/test_slurm.sh basic $<TARGET_FILE:attnsweep> ${CMAKE_SOURCE_DIR}
-          ${CLUSTER_WORK}/slurm)
-add_test(NAME slurm_job_past_its_walltime_resubmits_itself_and_matches_a_plain_run
-  COMMAND ${CLUSTER_SRC}/test_slurm.sh walltime $<TARGET_FILE:attnsweep> ${CMAKE_SOURCE_DIR}
-          ${CLUSTER_WORK}/slurm)
 set_tests_properties(slurm_cluster_up PROPERTIES FIXTURES_SETUP slurm_cluster TIMEOUT 300)
-set_tests_properties(slurm_cluster_down PROPERTIES FIXTURES_CLEANUP slurm_cluster TIMEOUT 120)
-set_tests_properties(slurm_job_runs_a_small_sweep_to_completion PROPERTIES TIMEOUT 240)
-set_tests_properties(slurm_job_past_its_walltime_resubmits_itself_and_matches_a_plain_run
-  PROPERTIES TIMEOUT 420)
-set_tests_properties(slurm_cluster_up slurm_cluster_down slurm_job_runs_a_small_sweep_to_completion
-  slurm_job_past_its_walltime_resubmits_itself_and_matches_a_plain_run PROPERTIES
-  LABELS slurm RESOURCE_LOCK slurm_test_cluster SKIP_RETURN_CODE 77)
-set_tests_properties(slurm_job_runs_a_small_sweep_to_completion
-  slurm_job_past_its_walltime_resubmits_itself_and_matches_a_plain_run PROPERTIES
-  FIXTURES_REQUIRED slurm_cluster)
+set_tests_properties(slurm_cluster_down PROPERTIES FIXTURES_CLEANUP "slurm_cluster;slurm_chains"
+                     TIMEOUT 120)
+set_tests_properties(slurm_cluster_up slurm_cluster_down PROPERTIES LABELS slurm
+                     RESOURCE_LOCK slurm_test_cluster SKIP_RETURN_CODE 77)
+set(SLURM_CHAINS slurm_four_walltime_chains_are_submitted_beside_a_plain_reference_run)
+slurm_test(${SLURM_CHAINS} chains 420)
+set_tests_properties(${SLURM_CHAINS} PROPERTIES FIXTURES_SETUP slurm_chains
+                     FIXTURES_REQUIRED slurm_cluster)
+slurm_test(slurm_job_runs_a_small_sweep_to_completion_and_stops_when_it_cannot_advance basic 300)
+set_tests_properties(slurm_job_runs_a_small_sweep_to_completion_and_stops_when_it_cannot_advance
+                     PROPERTIES FIXTURES_REQUIRED slurm_cluster DEPENDS ${SLURM_CHAINS})
+slurm_test(slurm_job_past_its_walltime_is_requeued_with_its_account_qos_and_memory_then_reported
+           requeue 600)
+slurm_test(slurm_job_launched_by_srun_stops_at_its_walltime_and_is_requeued_to_the_same_result
+           srun 600)
+slurm_test(slurm_job_that_cannot_be_requeued_submits_copies_with_its_options_and_moves_its_report
+           fallback 600)
+slurm_test(slurm_pbs_script_through_qsub_resubmits_the_users_copy_past_its_walltime pbs 600)
+set_tests_properties(
+  slurm_job_past_its_walltime_is_requeued_with_its_account_qos_and_memory_then_reported
+  slurm_job_launched_by_srun_stops_at_its_walltime_and_is_requeued_to_the_same_result
+  slurm_job_that_cannot_be_requeued_submits_copies_with_its_options_and_moves_its_report
+  slurm_pbs_script_through_qsub_resubmits_the_users_copy_past_its_walltime
+  PROPERTIES FIXTURES_REQUIRED "slurm_cluster;slurm_chains")
 
 add_test(NAME multihost_sweep_loses_a_host_and_resumes_without_loss_or_rework
   COMMAND ${CLUSTER_SRC}/test_multihost.sh $<TARGET_FILE:attnsweep> ${CMAKE_SOURCE_DIR}

@@ -45,10 +45,14 @@ set_tests_properties(
   PROPERTIES FIXTURES_REQUIRED "slurm_cluster;slurm_chains")
 
 add_test(NAME multihost_sweep_loses_a_host_and_resumes_without_loss_or_rework
-  COMMAND ${CLUSTER_SRC}/test_multihost.sh $<TARGET_FILE:attnsweep> ${CMAKE_SOURCE_DIR}
-          ${CLUSTER_WORK}/multihost)
-set_tests_properties(multihost_sweep_loses_a_host_and_resumes_without_loss_or_rework PROPERTIES
-  LABELS multihost TIMEOUT 300 SKIP_RETURN_CODE 77)
+  COMMAND ${CLUSTER_SRC}/test_multihost.sh loss $<TARGET_FILE:attnsweep> ${CMAKE_SOURCE_DIR}
+          ${CLUSTER_WORK}/multihost/loss)
+add_test(NAME multihost_lock_of_a_writer_killed_on_one_host_holds_off_another_until_stale
+  COMMAND ${CLUSTER_SRC}/test_multihost.sh lock $<TARGET_FILE:attnsweep> ${CMAKE_SOURCE_DIR}
+          ${CLUSTER_WORK}/multihost/lock)
+set_tests_properties(multihost_sweep_loses_a_host_and_resumes_without_loss_or_rework
+  multihost_lock_of_a_writer_killed_on_one_host_holds_off_another_until_stale PROPERTIES
+  LABELS multihost TIMEOUT 300 SKIP_RETURN_CODE 77 RESOURCE_LOCK multihost_namespaces)
 
 # The job scripts CI has no real target for, run for real: jobs/local.sh (Ctrl-C, then a killed
 # rank and its resume loop) and jobs/pbs.pbs outside PBS (its own alarm, qsub recorded). Labels
@@ -67,6 +71,7 @@ set_tests_properties(jobs_local_sh_stops_on_ctrl_c_and_resumes_after_a_killed_ra
 add_test(NAME multihost_cluster_down
   COMMAND ${CLUSTER_SRC}/netns-cluster.sh down ${CLUSTER_WORK}/multihost/cluster)
 set_tests_properties(multihost_cluster_down PROPERTIES LABELS multihost TIMEOUT 60
-  FIXTURES_CLEANUP multihost_cluster)
-set_tests_properties(multihost_sweep_loses_a_host_and_resumes_without_loss_or_rework PROPERTIES
+  FIXTURES_CLEANUP multihost_cluster RESOURCE_LOCK multihost_namespaces)
+set_tests_properties(multihost_sweep_loses_a_host_and_resumes_without_loss_or_rework
+  multihost_lock_of_a_writer_killed_on_one_host_holds_off_another_until_stale PROPERTIES
   FIXTURES_REQUIRED multihost_cluster)

@@ -50,7 +50,7 @@ mapfile -t MCA < <(tr ' ' '\n' < "$CL/mca" | grep .)
 on() { "$CL/nsexec" "$@"; }                  # on HOST CMD...: run CMD on an emulated host
 ranks() { "$HERE/netns-cluster.sh" pids "$CL" nodeA attnsweep; "$HERE/netns-cluster.sh" pids "$CL" nodeB attnsweep; }
 reference() {   # reference: the uninterrupted sweep, plain mpirun outside the namespaces (background)
-  timeout -k 5 200 mpirun -np 2 --oversubscribe --bind-to none --mca io romio321 "$BIN" run "$SPEC" \
+  timeout -k 5 200 mpirun -np 3 --oversubscribe --bind-to none --mca io romio321 "$BIN" run "$SPEC" \
       "${SET[@]}" --out ref.h5 > ref.log 2>&1 &
   REF_PID=$!
 }

@@ -223,7 +223,8 @@ requeue|srun|fallback|pbs)
     log=$CW/$CASE-$first.out
     show_logs "$CW" "$CASE-$first.out"
     [ "$(grep -c 'USR1: walltime is near' "$log")" -ge $((n - 1)) ] || fail "a run of the job ended without the USR1 warning"
-    [ "$(grep -c "requeued: job $first runs again" "$log")" = $((n - 1)) ] || fail "expected $((n - 1)) requeues in the log"
+    [ "$(grep -c "requeueing: job $first runs again" "$log")" = $((n - 1)) ] || fail "expected $((n - 1)) requeues in the log"
+    grep -q 'scontrol requeue .* refused' "$log" && fail "a requeue was refused"
     grep -q 'sweep complete' "$log" || fail "the last run did not report completion"
     grep -q 'status: .* [1-9][0-9]* interrupted' "$log" || fail "no run of a worker was interrupted: did the signal reach the ranks?"
     ;;

@@ -113,10 +113,10 @@ loss)
   ;;
 
 lock)
-  # ~80 s of one worker's runs, measured: nodeA's sweep must still run while nodeB looks at it
+  # ~60 s of one worker's runs, measured: nodeA's sweep must still run while nodeB looks at it
   # (~15 s; the measure, two runs side by side, tends to overestimate a run)
   t1=$(run_seconds "$BIN" "$SPEC")
-  nseed=$(seeds_for 80 "$t1" 4 10 400)
+  nseed=$(seeds_for 60 "$t1" 4 10 300)
   SET=(--set "grid.seed=0..$((nseed - 1))")
   reference
   MPIARGS="${MCA[*]} --mca io romio321 --bind-to none --oversubscribe"

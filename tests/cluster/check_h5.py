@@ -7,9 +7,10 @@ attnsweep itself, so a bug in `attnsweep status` cannot hide one in the file).
 
 FILE must have every run done, and /traces/* and /runs/trace_crc32 bit-identical to REF (an
 uninterrupted sweep of the same spec). With --where (FILE is a slice of REF's sweep: --set
-KEY=VALUE): compared with the rows of REF whose /runs/KEY equals VALUE, per-run traces only. With --snapshot (a copy of FILE taken right after the sweep
-was killed): a run done in SNAP was not run again (same attempts, rank, host, wall_seconds), and a
-run not done in SNAP was started exactly once more. --max/--min-extra-attempts bound
+KEY=VALUE): compared with the rows of REF whose /runs/KEY equals VALUE, per-run traces only. With
+--snapshot (a copy of FILE taken right after the sweep was killed): a run done in SNAP was not run
+again (same attempts, rank, host, wall_seconds), and a run not done in SNAP was started exactly
+once more. --max/--min-extra-attempts bound
 Σ(attempts - 1) over all runs: re-runs caused by interruptions. Exit 0 = all checks passed."""
 import argparse
 import sys
@@ -37,23 +38,23 @@ def main():
             bad.append(f"{int((st != 1).sum())} run(s) not done: ids {np.flatnonzero(st != 1)[:20].tolist()}")
         if (r["runs/status"][:] != 1).any():
             bad.append("the reference file itself has runs not done")
-        rows = slice(None)
+        sel = slice(None)   # REF's rows that FILE holds
         if a.where:
             key, value = a.where.split("=", 1)
             col = r["runs"][key][:]
-            rows = col == (value.encode() if col.dtype.kind == "S" else col.dtype.type(value))
-            print(f"{a.where}: {int(rows.sum())} of {len(col)} runs of the reference")
+            sel = col == (value.encode() if col.dtype.kind == "S" else col.dtype.type(value))
+            print(f"{a.where}: {int(sel.sum())} of {len(col)} runs of the reference")
         def names(h):   # a slice: its run ids and coordinates differ, its per-run traces must not
             return sorted(m for m in h["traces"].keys() if not a.where or h["traces"][m].ndim == 2)
         metrics = names(r)
         if names(f) != metrics:
             bad.append(f"trace datasets differ: {names(f)} vs {metrics}")
         for m in metrics:
-            x, y = f["traces"][m][...], r["traces"][m][...][rows if r["traces"][m].ndim == 2 else ...]
+            x, y = f["traces"][m][...], r["traces"][m][...][sel if r["traces"][m].ndim == 2 else ...]
             if x.shape != y.shape or x.dtype != y.dtype or x.tobytes() != y.tobytes():
                 rows = [i for i in range(min(len(x), len(y))) if x[i].tobytes() != y[i].tobytes()]
                 bad.append(f"/traces/{m} differs from the reference (runs {rows[:10]})")
-        if f["runs/trace_crc32"][:].tobytes() != r["runs/trace_crc32"][:][rows].tobytes():
+        if f["runs/trace_crc32"][:].tobytes() != r["runs/trace_crc32"][:][sel].tobytes():
             bad.append("/runs/trace_crc32 differs from the reference")
         att = f["runs/attempts"][:].astype(np.int64)
         extra = int((att - 1).clip(min=0).sum())

@@ -12,8 +12,10 @@
 #      ATTNSWEEP [build/attnsweep next to this script's repo, else `attnsweep` in PATH]
 #      MAX_TRIES [3] attempts in all; MPIRUN_ARGS [--mca io romio321 --bind-to none]
 # Written for Open MPI (--oversubscribe, --mca); with another MPI edit the mpirun line.
-# Exit: 0 complete · 1 setup error · 2 an attempt made no progress · 3 tries used up ·
-#       4 complete but some runs failed · 130 stopped by Ctrl-C/TERM (resumable)
+# Exit: 0 complete · 1 setup error, or attnsweep refused to run (another spec, another writer) ·
+#       2 an attempt made no progress · 3 tries used up ·
+#       4 complete but some runs failed · 130 stopped by Ctrl-C/TERM, or a stop signal sent to
+#       the sweep itself (resumable). Progress and completion come from `attnsweep status --json`.
 set -uo pipefail
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-1}"; }
@@ -45,17 +47,23 @@ case $(stat -f -c %T "$(dirname "$OUT")" 2>/dev/null) in
 esac
 
 say() { printf '[local.sh %s] %s\n' "$(date +%T)" "$*"; }
-counts() {   # sets DONE PENDING FAILED DIVERGED INTERRUPTED TOTAL from `attnsweep status`
-  local s w n
-  DONE=0 PENDING=0 FAILED=0 DIVERGED=0 INTERRUPTED=0 TOTAL=0
-  [ -e "$1" ] || return 1
-  s=$("$ATTNSWEEP" status "$1" 2>/dev/null) || return 1
-  grep -q '^runs:' <<<"$s" && s=$(grep -m1 '^runs:' <<<"$s")   # "runs: N total: done D, ..."
-  for w in "done" pending failed diverged interrupted total; do
-    n=$(grep -oiE "\b$w\b[ :=]+[0-9]+|[0-9]+ +$w\b" <<<"$s" | head -1 | grep -oE '[0-9]+')
-    printf -v "${w^^}" %d "${n:-0}"
+# jget JSON KEY: a value of the one-line object `attnsweep status --json` prints (distinct keys)
+jget() {
+  local re="\"$2\": *(\"([^\"\\\\]|\\\\.)*\"|[^,}]*)" v
+  [[ $1 =~ $re ]] || return 1
+  v=${BASH_REMATCH[1]}; v=${v%\"}; printf '%s\n' "${v#\"}"
+}
+# read_status FILE: ST = exit code of `attnsweep status FILE --json` (0 every run finished, 3 runs
+# left, 1 unreadable or missing), the counts into N DONE PENDING FAILED DIVERGED INTERRUPTED
+read_status() {
+  local k j
+  j=$("$ATTNSWEEP" status "$1" --json 2>/dev/null); ST=$?
+  N=0 DONE=0 PENDING=0 FAILED=0 DIVERGED=0 INTERRUPTED=0
+  [ "$ST" = 0 ] || [ "$ST" = 3 ] || { ST=1; return 0; }
+  for k in N:n_runs DONE:done PENDING:pending FAILED:failed DIVERGED:diverged \
+           INTERRUPTED:interrupted; do
+    printf -v "${k%%:*}" %d "$(jget "$j" "${k#*:}")"
   done
-  [ "$TOTAL" -gt 0 ] || TOTAL=$((DONE + PENDING + FAILED + DIVERGED + INTERRUPTED))
 }
 
 MPI_PID=""; STOPPED=0
@@ -68,32 +76,39 @@ stop() {   # 1st Ctrl-C: no new runs, runs in flight finish (attnsweep --grace);
 trap stop INT TERM
 
 for ((try = 1; try <= MAX_TRIES; try++)); do
-  before=0; resume=()
-  if counts "$OUT"; then before=$DONE; resume=(--resume); fi
-  say "attempt $try/$MAX_TRIES: mpirun -np $NP $ATTNSWEEP run $SPEC --out $OUT ${resume[*]} ${EXTRA[*]}"
+  read_status "$OUT"
+  before=$DONE
+  [ -e "$OUT" ] && [ "$ST" = 1 ] && { say "$OUT exists but \`attnsweep status\` cannot read it: move it away to start over"; exit 1; }
+  say "attempt $try/$MAX_TRIES: mpirun -np $NP $ATTNSWEEP run $SPEC --out $OUT --resume ${EXTRA[*]}"
   # background + wait: bash runs the Ctrl-C trap only between foreground commands; set -m puts
   # mpirun in its own process group, so Ctrl-C reaches only this script (mpirun would abort the
-  # ranks at once) and the trap turns it into USR1: a clean stop.
+  # ranks at once) and the trap turns it into USR1: a clean stop. --resume continues OUT, or
+  # starts it if it does not exist.
   set -m
   # shellcheck disable=SC2086
-  mpirun -np "$NP" --oversubscribe $MPIRUN_ARGS "$ATTNSWEEP" run "$SPEC" --out "$OUT" "${resume[@]}" "${EXTRA[@]}" &
+  mpirun -np "$NP" --oversubscribe $MPIRUN_ARGS "$ATTNSWEEP" run "$SPEC" --out "$OUT" --resume "${EXTRA[@]}" &
   MPI_PID=$!
   set +m
   rc=0
   while kill -0 "$MPI_PID" 2>/dev/null; do wait "$MPI_PID"; rc=$?; done
   wait "$MPI_PID" 2>/dev/null; r=$?; [ "$r" = 127 ] || rc=$r
   MPI_PID=""
-  counts "$OUT" || { say "mpirun exited with $rc and left no readable $OUT"; exit 1; }
+  read_status "$OUT"
+  [ "$ST" = 1 ] && { say "mpirun exited with $rc and left no readable $OUT"; exit 1; }
   todo=$((PENDING + INTERRUPTED))
-  say "mpirun exited with $rc: $DONE done, $todo to do, $FAILED failed, $DIVERGED diverged of $TOTAL"
-  if [ "$rc" != 0 ] && [ "$todo" = 0 ] && [ "$DONE" = "$before" ]; then   # e.g. --resume refused
-    say "ERROR: attnsweep failed (exit $rc, message above) and ran nothing; $OUT is as it was"; exit 1
+  # attnsweep run: 0 complete, 3 stopped by a signal with runs left, 4 complete with failed runs,
+  # 1 error; anything else: mpirun lost a rank (crash, out of memory)
+  say "mpirun exited with $rc: $DONE done, $todo to do, $FAILED failed, $DIVERGED diverged of $N"
+  if { [ "$rc" = 1 ] || [ "$rc" = 2 ]; } && [ "$DONE" = "$before" ]; then   # e.g. --resume refused
+    say "ERROR: attnsweep refused to run (exit $rc, message above) and ran nothing; $OUT is as it was"; exit 1
   fi
-  if [ "$todo" = 0 ]; then
+  if [ "$ST" = 0 ]; then
     [ "$FAILED" = 0 ] && { say "sweep complete: $OUT"; exit 0; }
     say "sweep complete but $FAILED run(s) failed (see /runs/message)"; exit 4
   fi
-  [ "$STOPPED" -gt 0 ] && { say "stopped; to continue: $0 $SPEC $OUT${EXTRA[*]:+ -- ${EXTRA[*]}}"; exit 130; }
+  if [ "$STOPPED" -gt 0 ] || [ "$rc" = 3 ]; then   # our Ctrl-C, or a stop signal sent to the sweep
+    say "stopped; to continue: $0 $SPEC $OUT${EXTRA[*]:+ -- ${EXTRA[*]}}"; exit 130
+  fi
   [ "$DONE" -gt "$before" ] || { say "no progress in this attempt; not retrying"; exit 2; }
 done
 say "$MAX_TRIES attempts used with $todo run(s) to do; run the same command again to resume"

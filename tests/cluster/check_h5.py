@@ -2,12 +2,15 @@
 """check_h5.py — verdicts of the cluster tests on a finished sweep file, read with h5py (not with
 attnsweep itself, so a bug in `attnsweep status` cannot hide one in the file).
 
-  check_h5.py FILE --ref REF [--snapshot SNAP] [--max-extra-attempts K] [--min-extra-attempts K]
+  check_h5.py FILE --ref REF [--where KEY=VALUE] [--snapshot SNAP] [--max-extra-attempts K]
+              [--min-extra-attempts K]
 
 FILE must have every run done, and /traces/* and /runs/trace_crc32 bit-identical to REF (an
-uninterrupted sweep of the same spec). With --snapshot (a copy of FILE taken right after the sweep
-was killed): a run done in SNAP was not run again (same attempts, rank, host, wall_seconds), and a
-run not done in SNAP was started exactly once more. --max/--min-extra-attempts bound
+uninterrupted sweep of the same spec). With --where (FILE is a slice of REF's sweep: --set
+KEY=VALUE): compared with the rows of REF whose /runs/KEY equals VALUE, per-run traces only. With
+--snapshot (a copy of FILE taken right after the sweep was killed): a run done in SNAP was not run
+again (same attempts, rank, host, wall_seconds), and a run not done in SNAP was started exactly
+once more. --max/--min-extra-attempts bound
 Σ(attempts - 1) over all runs: re-runs caused by interruptions. Exit 0 = all checks passed."""
 import argparse
 import sys
@@ -20,6 +23,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("file")
     ap.add_argument("--ref", required=True)
+    ap.add_argument("--where", metavar="KEY=VALUE")
     ap.add_argument("--snapshot")
     ap.add_argument("--max-extra-attempts", type=int)
     ap.add_argument("--min-extra-attempts", type=int)
@@ -34,15 +38,23 @@ def main():
             bad.append(f"{int((st != 1).sum())} run(s) not done: ids {np.flatnonzero(st != 1)[:20].tolist()}")
         if (r["runs/status"][:] != 1).any():
             bad.append("the reference file itself has runs not done")
-        metrics = sorted(r["traces"].keys())
-        if sorted(f["traces"].keys()) != metrics:
-            bad.append(f"trace datasets differ: {sorted(f['traces'].keys())} vs {metrics}")
+        sel = slice(None)   # REF's rows that FILE holds
+        if a.where:
+            key, value = a.where.split("=", 1)
+            col = r["runs"][key][:]
+            sel = col == (value.encode() if col.dtype.kind == "S" else col.dtype.type(value))
+            print(f"{a.where}: {int(sel.sum())} of {len(col)} runs of the reference")
+        def names(h):   # a slice: its run ids and coordinates differ, its per-run traces must not
+            return sorted(m for m in h["traces"].keys() if not a.where or h["traces"][m].ndim == 2)
+        metrics = names(r)
+        if names(f) != metrics:
+            bad.append(f"trace datasets differ: {names(f)} vs {metrics}")
         for m in metrics:
-            x, y = f["traces"][m][...], r["traces"][m][...]
+            x, y = f["traces"][m][...], r["traces"][m][...][sel if r["traces"][m].ndim == 2 else ...]
             if x.shape != y.shape or x.dtype != y.dtype or x.tobytes() != y.tobytes():
                 rows = [i for i in range(min(len(x), len(y))) if x[i].tobytes() != y[i].tobytes()]
                 bad.append(f"/traces/{m} differs from the reference (runs {rows[:10]})")
-        if f["runs/trace_crc32"][:].tobytes() != r["runs/trace_crc32"][:].tobytes():
+        if f["runs/trace_crc32"][:].tobytes() != r["runs/trace_crc32"][:][sel].tobytes():
             bad.append("/runs/trace_crc32 differs from the reference")
         att = f["runs/attempts"][:].astype(np.int64)
         extra = int((att - 1).clip(min=0).sum())

@@ -16,10 +16,10 @@ seeds_for() {
     'BEGIN { n = int(w / (k * (t > 0 ? t : 1))) + 1; print (n < lo ? lo : n > hi ? hi : n) }'
 }
 
-# done_count BIN FILE: runs done in FILE, read with `attnsweep status` (fast, works while a sweep
-# writes the file); 0 when unreadable
+# done_count BIN FILE: runs done in FILE, read with `attnsweep status --json` (fast, works while a
+# sweep writes the file); 0 when unreadable
 done_count() {
   local n
-  n=$("$1" status "$2" 2>/dev/null | sed -n 's/^runs: .* done \([0-9]*\),.*/\1/p')
+  n=$("$1" status "$2" --json 2>/dev/null | sed -n 's/.*"done": *\([0-9]*\).*/\1/p')
   echo "${n:-0}"
 }

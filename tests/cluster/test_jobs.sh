@@ -5,10 +5,12 @@
 #                                          terminal sends it) stops the sweep cleanly (exit 130);
 #                                          the same command again, with one rank killed -9
 #                                          part-way, resumes by itself and completes (exit 0)
-#   test_jobs.sh pbs   ATTNSWEEP SRC DIR   jobs/pbs.pbs outside PBS (PBS_* variables set, qsub and
-#                                          qstat replaced by recorders): its own pre-walltime alarm
-#                                          stops the sweep, it resubmits itself with the right qsub
-#                                          arguments; the continuation completes the sweep
+#   test_jobs.sh pbs   ATTNSWEEP SRC DIR   a user's copy of jobs/pbs.pbs outside PBS (PBS_* variables
+#                                          set; qstat prints a PBS Pro record, qsub records its
+#                                          arguments): its own pre-walltime alarm stops the sweep, it
+#                                          resubmits the copy (named by the record, not the
+#                                          template) with the right qsub arguments; the
+#                                          continuation completes the sweep
 # Both end with the file checked against a plain mpirun of the same spec (check_h5.py).
 set -uo pipefail
 CASE=$1; BIN=$(readlink -f "$2"); SRC=$(readlink -f "$3"); DIR=$4
@@ -106,28 +108,35 @@ pbs)
 #!/bin/sh
 echo "$@" >> "$QSUB_LOG"; env -0 > "$QSUB_LOG.env"; echo 2.fakepbs
 EOF
-  printf '#!/bin/sh\nexit 1\n' > fakebin/qstat
+  # PBS Pro's qstat -f: attributes indented 4 spaces, long values continued on tab lines
+  cat > fakebin/qstat <<EOF
+#!/bin/sh
+[ "\$1 \$2" = "-f \$PBS_JOBID" ] || exit 1
+printf 'Job Id: %s\n    Job_Name = my-sweep\n    Account_Name = proj\n    queue = workq\n' "\$PBS_JOBID"
+printf '    Resource_List.walltime = 00:00:06\n    Submit_arguments = -v SPEC=x.ini,OUT=out.h\n'
+printf '\t5 $DIR/my-sweep.pbs\n    comment = Job run at Mon Nov 30\n'
+EOF
   chmod +x fakebin/qsub fakebin/qstat
+  cp "$SRC/jobs/pbs.pbs" my-sweep.pbs        # the user's copy: the continuation must submit it
   export PATH=$DIR/fakebin:$PATH QSUB_LOG=$DIR/qsub.log PBS_O_WORKDIR=$DIR
   # walltime 6 s with LEAD 5: the script's alarm fires after 1 s, during MPI startup; it must hold
   # the warning back until STARTUP_GRACE (3 s) or the ranks, not yet handling USR1, would die
   # (SWEEP_ARGS must reach the continuation through qsub -V: the spec hash includes it)
   PBS_JOBID=1.fakepbs PBS_WALLTIME=6 LEAD=5 STARTUP_GRACE=3 SPEC=$SPEC OUT=out.h5 SWEEP_ARGS="$SET" \
-    MPIRUN_ARGS="-np 3 --oversubscribe --mca io romio321" ATTNSWEEP_JOB_SCRIPT=$SRC/jobs/pbs.pbs \
-    bash "$SRC/jobs/pbs.pbs" > pbs1.log 2>&1
+    MPIRUN_ARGS="-np 3 --oversubscribe --mca io romio321" bash my-sweep.pbs > pbs1.log 2>&1
   rc=$?
   cat pbs1.log; cat qsub.log 2>/dev/null
   [ $rc = 0 ] || fail "pbs.pbs: exit $rc, expected 0 (stopped, continuation queued)"
   grep -q 'USR1: walltime is near' pbs1.log || fail "the alarm did not fire"
   grep -q 'stopped by SIGUSR1' pbs1.log || fail "the sweep did not stop cleanly on the forwarded USR1"
-  grep -qx -- "-V -W depend=afterany:1.fakepbs -v ATTNSWEEP_RESUBMIT=1 $SRC/jobs/pbs.pbs" qsub.log \
-    || fail "qsub was not called with the expected dependency and variables"
+  grep -qx -- "-V -W depend=afterany:1.fakepbs -v ATTNSWEEP_RESUBMIT=1 -l walltime=00:00:06 -A proj -q workq $DIR/my-sweep.pbs" qsub.log \
+    || fail "qsub was not called with the expected dependency, variables, resources and script"
 
   [ "$(done_count "$BIN" out.h5)" -gt 0 ] || fail "no run done before the alarm"
   # the continuation, as PBS would start it: only the environment qsub -V exported, plus -v
   mapfile -d '' -t ENV < qsub.log.env
   env -i "${ENV[@]}" PBS_JOBID=2.fakepbs PBS_WALLTIME=600 ATTNSWEEP_RESUBMIT=1 \
-    bash "$SRC/jobs/pbs.pbs" > pbs2.log 2>&1
+    bash my-sweep.pbs > pbs2.log 2>&1
   rc=$?
   cat pbs2.log
   [ $rc = 0 ] || fail "pbs.pbs continuation: exit $rc, expected 0"

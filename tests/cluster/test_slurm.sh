@@ -135,6 +135,13 @@ basic)
       --max-extra-attempts 0 || fail "slice $i (lr=$v)"
     i=$((i + 1))
   done
+  # joined by --reuse into one file of the whole spec: nothing trains, every run is the reference's
+  timeout -k 5 300 mpirun -np 2 --oversubscribe --bind-to none --mca io romio321 "$BIN" run "$HERE/small.ini" --out merged.h5 --progress 0 \
+    --reuse 'slice.*.h5' > merge.log || { cat merge.log; fail "joining the slices by --reuse"; }
+  cat merge.log
+  grep -q "^attnsweep: 0 runs to train" merge.log || fail "joining the slices trained runs"
+  /usr/bin/python3 "$HERE/check_h5.py" merged.h5 --ref ref.h5 --max-extra-attempts 0 \
+    || fail "the joined slices differ from the reference"
   ;;
 
 chains)

@@ -30,7 +30,7 @@ static int plan(const cli_args_t *a)
         goto cleanup;
     }
     if (plan_describe(&g, &in, err, sizeof err) != 0 ||
-        (calibrate && plan_calibrate(&g, &in, &cal, err, sizeof err) != 0)) {
+        (calibrate && plan_calibrate(&g, &in, 0, &cal, err, sizeof err) != 0)) {
         fprintf(stderr, "attnsweep plan: %s\n", err);
         goto cleanup;
     }

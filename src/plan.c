@@ -9,6 +9,7 @@
 #include "attnsweep/train.h"
 
 #define CALIB_MIN_SECONDS 0.1 /* steps are timed until they take at least this long */
+#define CALIB_REPEAT_SECONDS 0.05 /* shorter timings are repeated (best of two) */
 
 int plan_describe(const grid_t *g, plan_info_t *info, char *err, size_t errlen)
 {
@@ -32,8 +33,18 @@ int plan_describe(const grid_t *g, plan_info_t *info, char *err, size_t errlen)
     return 0;
 }
 
-/* CPU seconds of run id cut to its first `steps` steps, best of two; -1 with err if it fails. */
-static double time_run(const grid_t *g, long id, long steps, char *err, size_t errlen)
+/* What a calibration may spend: CPU seconds so far and the limit (<= 0: none). */
+typedef struct {
+    double spent, budget;
+} spend_t;
+
+static int over(const spend_t *s) { return s->budget > 0 && s->spent > s->budget; }
+
+/* CPU seconds of run id cut to its first `steps` steps: best of two when a run is short enough
+ * for timer noise to matter, else one (and one when that used the budget up). -1 with err if it
+ * fails. */
+static double time_run(const grid_t *g, long id, long steps, spend_t *sp, char *err,
+                       size_t errlen)
 {
     params_t p;
     trace_t tr = {0};
@@ -45,10 +56,11 @@ static double time_run(const grid_t *g, long id, long steps, char *err, size_t e
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    for (int rep = 0; rep < 2; rep++) {
+    for (int rep = 0; rep < 2 && (rep == 0 || (best < CALIB_REPEAT_SECONDS && !over(sp))); rep++) {
         double t = util_cpu_seconds();
         int rc = train_run(g->spec->family, &p, &tr, &res, NULL);
         t = util_cpu_seconds() - t;
+        sp->spent += t;
         if (rc != 0 || res.status == RUN_FAILED) {
             snprintf(err, errlen, "run %ld failed during calibration: %s", id, res.message);
             best = -1;
@@ -61,34 +73,43 @@ static double time_run(const grid_t *g, long id, long steps, char *err, size_t e
 }
 
 /* Full-run seconds of run id: t(0) + steps/k × (t(k) - t(0)), where t(k) is the time of init + k
- * steps (+ their evals); k grows ×4 from 10 until t(k) - t(0) > CALIB_MIN_SECONDS or k = steps. */
-static double estimate_run(const grid_t *g, long id, char *err, size_t errlen)
+ * steps (+ their evals); k grows ×4 from 10 until t(k) - t(0) > CALIB_MIN_SECONDS or k = steps,
+ * or the budget is spent (the last complete t(k) is used). */
+static double estimate_run(const grid_t *g, long id, spend_t *sp, char *err, size_t errlen)
 {
     params_t p;
     grid_run_params(g, id, &p);
     long steps = params_geti(&p, "steps"), k = 0;
-    double t0 = time_run(g, id, 0, err, errlen), tk = t0;
+    double t0 = time_run(g, id, 0, sp, err, errlen), tk = t0;
     if (t0 < 0) return -1;
-    while (k < steps) {
+    while (k < steps && !over(sp)) { /* over budget: the last complete measurement serves */
         k = k == 0 ? 10 : 4 * k;
         if (k > steps) k = steps;
-        if ((tk = time_run(g, id, k, err, errlen)) < 0) return -1;
+        if ((tk = time_run(g, id, k, sp, err, errlen)) < 0) return -1;
         if (tk - t0 > CALIB_MIN_SECONDS) break;
+    }
+    if (k == 0 && steps > 0) { /* set-up alone used the budget: no time per step */
+        snprintf(err, errlen, "run %ld: its set-up alone took %.3g CPU seconds, past the "
+                 "calibration's budget of %.3g", id, t0, sp->budget);
+        return -1;
     }
     if (k == 0) return t0;
     double per = (tk - t0) / (double)k;
     return t0 + (per > 0 ? per : 0) * (double)steps;
 }
 
-int plan_calibrate(const grid_t *g, const plan_info_t *info, plan_calib_t *c, char *err,
-                   size_t errlen)
+int plan_calibrate(const grid_t *g, const plan_info_t *info, double budget, plan_calib_t *c,
+                   char *err, size_t errlen)
 {
     char scratch[256];
     long lo = info->id_cheapest, hi = info->id_costliest;
+    spend_t sp = {.budget = lo == hi ? budget : budget / 2}; /* half for each run */
     *c = (plan_calib_t){.id_lo = lo, .id_hi = hi};
-    (void)time_run(g, lo, 1, scratch, sizeof scratch); /* warm up: page faults, BLAS set-up */
-    c->secs_lo = estimate_run(g, lo, err, errlen);
-    c->secs_hi = lo == hi ? c->secs_lo : estimate_run(g, hi, err, errlen);
+    (void)time_run(g, lo, 1, &sp, scratch, sizeof scratch); /* warm up: page faults, BLAS set-up */
+    sp.spent = 0;
+    c->secs_lo = estimate_run(g, lo, &sp, err, errlen);
+    sp = (spend_t){.budget = budget / 2};
+    c->secs_hi = lo == hi || c->secs_lo < 0 ? c->secs_lo : estimate_run(g, hi, &sp, err, errlen);
     if (c->secs_lo < 0 || c->secs_hi < 0) return -1;
     double dc = info->cost_max - info->cost_min;
     c->b = dc > 0 ? (c->secs_hi - c->secs_lo) / dc : 0;

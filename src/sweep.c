@@ -15,6 +15,8 @@
 #include "attnsweep/sweep.h"
 #include "attnsweep/train.h"
 
+#define SWEEP_CALIB_BUDGET 2.0 /* CPU seconds the ETA's calibration may take on rank 0 */
+
 /* ---- signals ------------------------------------------------------------------------------- */
 
 static sweep_stop_t *g_stop;
@@ -323,19 +325,23 @@ typedef struct {
     plan_calib_t calib;
 } progress_t;
 
-/* The ETA: plan's calibration (made at the first progress event, on rank 0, about a second)
- * corrected by the measured run times; without it, elapsed time × cost left / cost done. */
+/* The ETA: plan's calibration (made at the first progress event, on rank 0, which hands out no
+ * runs meanwhile: so at most about SWEEP_CALIB_BUDGET CPU seconds) corrected by the measured run
+ * times; without it (runs too big to time within the budget), the finished runs' seconds per
+ * unit of cost; before any run finished, elapsed time × cost left / cost done. */
 static double eta_of(progress_t *pg, const sched_progress_t *p)
 {
     if (!pg->calibrated) {
         plan_info_t in;
         char err[256];
         pg->calibrated = plan_describe(pg->grid, &in, err, sizeof err) == 0 &&
-                                 plan_calibrate(pg->grid, &in, &pg->calib, err, sizeof err) == 0
+                                 plan_calibrate(pg->grid, &in, SWEEP_CALIB_BUDGET, &pg->calib,
+                                                err, sizeof err) == 0
                              ? 1 : -1;
     }
-    if (pg->calibrated > 0) {
-        double e = plan_eta(&pg->calib, p);
+    static const plan_calib_t by_cost = {.a = 0, .b = 1}; /* scaled by the measured runs */
+    if (pg->calibrated > 0 || p->finished > 0) {
+        double e = plan_eta(pg->calibrated > 0 ? &pg->calib : &by_cost, p);
         if (isfinite(e)) return e;
     }
     return (p->cost_done > 0 && p->cost_total >= p->cost_done)

@@ -24,7 +24,8 @@ static void fini(void)
 TestSuite(plan, .fini = fini);
 
 static const char tiny[] =
-    "[model]\nmodel = lu2021\n[task]\nn_sentences = 200\nvocab_size = 50\nwords_per_sentence = 5\n"
+    "[model]\nmodel = lu2021\nprecision = float64\n[task]\nn_sentences = 200\nvocab_size = 50\n"
+    "words_per_sentence = 5\n"
     "[train]\nsteps = 40\n[grid]\nembed_dim = 4, 32\nseed = 0..2\n";
 
 Test(plan, describe_finds_the_cheapest_and_costliest_runs_and_sums_the_costs)
@@ -50,7 +51,7 @@ Test(plan, calibration_fits_a_line_through_the_two_timed_runs)
     char err[256];
     load(tiny);
     cr_assert_eq(plan_describe(&grid, &in, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(plan_calibrate(&grid, &in, &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(plan_calibrate(&grid, &in, 0, &c, err, sizeof err), 0, "%s", err);
     cr_expect_eq(c.id_lo, 0);
     cr_expect_eq(c.id_hi, 3);
     cr_expect(c.secs_lo > 0 && c.secs_hi >= c.secs_lo, "%g %g", c.secs_lo, c.secs_hi);

@@ -28,10 +28,12 @@ typedef struct {
 } plan_calib_t;
 
 /* Time shortened copies of the cheapest and the costliest run (init + k steps, k growing until
- * the steps take > 0.1 s) and fit the line. Takes about a second. 0 ok; <0 with err (a run that
- * fails during calibration). */
-int plan_calibrate(const grid_t *g, const plan_info_t *info, plan_calib_t *c, char *err,
-                   size_t errlen);
+ * the steps take > 0.1 s) and fit the line: about a second for small models. budget > 0 caps the
+ * CPU seconds it may spend (one timed piece may overrun it; a run whose set-up alone uses it up
+ * cannot be calibrated); <= 0: no cap. 0 ok; <0 with err (a run that fails during calibration,
+ * the budget spent before a per-step time was measured). */
+int plan_calibrate(const grid_t *g, const plan_info_t *info, double budget, plan_calib_t *c,
+                   char *err, size_t errlen);
 double plan_seconds(const plan_calib_t *c, double cost);
 
 /* Seconds until a running sweep ends: every run's calibrated seconds scaled by f = (measured

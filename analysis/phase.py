@@ -10,6 +10,7 @@ import shlex
 
 import numpy as np
 from matplotlib import tri as mtri
+from matplotlib.colors import TwoSlopeNorm
 
 from . import plots
 from .load import AnalysisError, fmt_value
@@ -200,12 +201,15 @@ def _nearest(ax, pts, ok, x_scale, y_scale, cmap, norm):
 def _panel_2d(fig, ax, pts, metric, level, x, y, x_scale, y_scale):
     ok = np.isfinite(pts["value"])
     vals = pts["value"][ok]
-    is_acc = metric.endswith("acc") or metric == "converged"
-    lo, hi = (0.0, 1.0) if is_acc else (vals.min(), vals.max())
-    if hi <= lo:
-        lo, hi = lo - 0.5, hi + 0.5
-    norm = plots.Normalize(vmin=lo, vmax=hi)
-    cmap = plots.plt.get_cmap("RdYlGn" if is_acc else "viridis").copy()
+    lo, hi = (vals.min(), vals.max()) if len(vals) else (0.0, 1.0)
+    if level is not None and lo < level < hi:  # the two sides in two hues, the level white
+        norm = TwoSlopeNorm(vcenter=level, vmin=lo, vmax=hi)
+        cmap = plots.plt.get_cmap("PuOr_r").copy()
+    else:
+        if hi <= lo:
+            lo, hi = lo - 0.5, hi + 0.5
+        norm = plots.Normalize(vmin=lo, vmax=hi)
+        cmap = plots.plt.get_cmap("viridis").copy()
     if x_scale == "log":
         ax.set_xscale("log")
     if y_scale == "log":
@@ -215,14 +219,17 @@ def _panel_2d(fig, ax, pts, metric, level, x, y, x_scale, y_scale):
         mesh = _nearest(ax, pts, ok, x_scale, y_scale, cmap, norm)
         fig.colorbar(mesh, ax=ax, label="mean " + plots.label(metric), fraction=0.05, pad=0.03)
     segs = boundary(pts, level, x_scale, y_scale) if level is not None else []
-    for s in segs:
-        ax.plot(s[:, 0], s[:, 1], color="black", lw=1.6)
-    ax.scatter(pts["x"][ok], pts["y"][ok], c=vals, cmap=cmap, norm=norm, s=14,
-               edgecolors="black", linewidths=0.5, zorder=3)
+    for k, s in enumerate(segs):  # black on a white halo, above the points
+        ax.plot(s[:, 0], s[:, 1], color="white", lw=3.2, zorder=4)
+        ax.plot(s[:, 0], s[:, 1], color="black", lw=1.6, zorder=5,
+                label="%s = %s" % (metric, fmt_value(level)) if k == 0 else None)
+    size = 10 if ok.sum() <= 150 else 4
+    ax.scatter(pts["x"][ok], pts["y"][ok], s=size, color="black", linewidths=0, zorder=3,
+               label="measured points")
     if (~ok).any():  # points still to run
         ax.scatter(pts["x"][~ok], pts["y"][~ok], s=14, facecolors="none", edgecolors="#555555",
                    linewidths=0.7, zorder=3, label="not run yet")
-        ax.legend(loc="upper right", fontsize=7)
+    ax.legend(loc="upper right", fontsize=7, framealpha=0.85)
     ax.set_xlabel(plots.label(x) + (" (log scale)" if x_scale == "log" else ""))
     ax.set_ylabel(plots.label(y) + (" (log scale)" if y_scale == "log" else ""))
     return segs

@@ -111,24 +111,44 @@ int plan_calibrate(const grid_t *g, const plan_info_t *info, double budget, plan
     sp = (spend_t){.budget = budget / 2};
     c->secs_hi = lo == hi || c->secs_lo < 0 ? c->secs_lo : estimate_run(g, hi, &sp, err, errlen);
     if (c->secs_lo < 0 || c->secs_hi < 0) return -1;
-    double dc = info->cost_max - info->cost_min;
-    c->b = dc > 0 ? (c->secs_hi - c->secs_lo) / dc : 0;
-    if (c->b < 0) c->b = 0;
-    c->a = c->secs_lo - c->b * info->cost_min;
-    if (c->a < 0) c->a = 0;
-    if (dc <= 0 && info->cost_min > 0) { /* one cost for every run: all of it is per-cost */
-        c->b = c->secs_lo / info->cost_min;
-        c->a = 0;
-    }
+    plan_fit(c, info->cost_min, info->cost_max);
     return 0;
 }
 
-double plan_seconds(const plan_calib_t *c, double cost) { return c->a + c->b * cost; }
+void plan_fit(plan_calib_t *c, double lo_c, double hi_c)
+{
+    double dc = hi_c - lo_c;
+    c->p = 1;
+    c->b = dc > 0 ? (c->secs_hi - c->secs_lo) / dc : 0;
+    if (c->b < 0) c->b = 0;
+    c->a = c->secs_lo - c->b * lo_c;
+    if (c->a < 0 && lo_c > 0 && c->secs_lo > 0) { /* seconds grow faster than cost: power law */
+        c->p = log(c->secs_hi / c->secs_lo) / log(hi_c / lo_c);
+        c->b = c->secs_lo / pow(lo_c, c->p);
+        c->a = 0;
+    }
+    if (c->a < 0) c->a = 0;
+    if (dc <= 0 && lo_c > 0) { /* one cost for every run: all of it is per-cost */
+        c->b = c->secs_lo / lo_c;
+        c->a = 0;
+    }
+}
+
+double plan_seconds(const plan_calib_t *c, double cost)
+{
+    return c->a + c->b * (c->p > 0 && c->p != 1 ? pow(cost, c->p) : cost);
+}
 
 double plan_eta(const plan_calib_t *c, const sched_progress_t *p)
 {
     int nw = p->n_workers > 0 ? p->n_workers : 1;
     double done_pred = c->a * (double)p->finished + c->b * p->cost_done;
+    if (c->p > 0 && c->p != 1 && p->all_cost) { /* not linear: all − pending − running */
+        done_pred = 0;
+        for (long k = 0; k < p->n_all; k++) done_pred += plan_seconds(c, p->all_cost[k]);
+        for (long k = 0; k < p->n_pending; k++) done_pred -= plan_seconds(c, p->pending_cost[k]);
+        for (int r = 0; r < p->n_running; r++) done_pred -= plan_seconds(c, p->running_cost[r]);
+    }
     double f = p->finished > 0 && done_pred > 0 ? p->busy_seconds / done_pred : 1.0;
     double *load = calloc((size_t)nw, sizeof *load), eta = 0;
     if (!load || (!p->pending_cost && !p->running_cost)) {

@@ -204,6 +204,7 @@ static void queue_left(const void *ctx, double now, sched_progress_t *p, double 
     p->n_pending = q->n - q->next;
     memcpy(buf, q->cost + q->next, sizeof *buf * (size_t)p->n_pending);
     p->pending_cost = buf;
+    p->all_cost = q->cost, p->n_all = q->n;
 }
 
 int sched_quiet_barrier(MPI_Comm comm)
@@ -372,6 +373,7 @@ static void coord_left(const void *ctx, double now, sched_progress_t *p, double 
     }
     p->pending_cost = buf, p->n_pending = np;
     p->running_cost = rc, p->running_elapsed = re, p->n_running = nr;
+    p->all_cost = c->q.cost, p->n_all = c->q.n;
 }
 
 static int run_coordinator(const sched_config_t *cfg, int size, tally_t *t, double t0,

@@ -76,3 +76,58 @@ Test(plan, makespans_follow_the_schedule_and_the_rank_count)
                        "LPT: big runs alternate, the small ones fill the less loaded worker");
     cr_expect_lt(plan_makespan(&grid, &c, 7, SCHED_DYNAMIC), dyn3);
 }
+
+Test(plan, the_fit_is_the_line_through_both_runs_when_its_intercept_is_not_negative)
+{
+    plan_calib_t c = {.secs_lo = 2, .secs_hi = 5};
+    plan_fit(&c, 10, 40); /* 1 + 0.1·cost */
+    cr_expect_float_eq(c.p, 1.0, 1e-12);
+    cr_expect_float_eq(plan_seconds(&c, 10), 2.0, 1e-12);
+    cr_expect_float_eq(plan_seconds(&c, 40), 5.0, 1e-12);
+    cr_expect_float_eq(plan_seconds(&c, 20), 3.0, 1e-12);
+}
+
+Test(plan, the_fit_is_a_power_law_through_both_runs_when_seconds_outgrow_the_cost)
+{
+    /* 0.4 s at cost 5.6e9, 2.1 s at 1.35e10 (lu2021 float32 at vocabularies 500 and 20,000): the
+     * line would cross zero at cost 3.7e9 and give the cheap runs 3x their time once clamped */
+    plan_calib_t c = {.secs_lo = 0.4, .secs_hi = 2.1};
+    plan_fit(&c, 5.6e9, 1.35e10);
+    cr_expect_float_eq(c.a, 0.0, 1e-12);
+    cr_expect_gt(c.p, 1.5);
+    cr_expect_float_eq(plan_seconds(&c, 5.6e9), 0.4, 1e-9);
+    cr_expect_float_eq(plan_seconds(&c, 1.35e10), 2.1, 1e-9);
+    double mid = plan_seconds(&c, 9e9);
+    cr_expect(mid > 0.4 && mid < 2.1 && mid < 0.4 + (2.1 - 0.4) * (9e9 - 5.6e9) / (1.35e10 - 5.6e9),
+              "between the runs, below the chord: %g", mid);
+}
+
+Test(plan, the_eta_schedules_what_is_left_lpt_scaled_by_the_measured_runs)
+{
+    plan_calib_t c = {.a = 0, .b = 1, .p = 1};
+    double pending[] = {4, 3, 2, 1};
+    sched_progress_t p = {.n_workers = 2, .pending_cost = pending, .n_pending = 4};
+    cr_expect_float_eq(plan_eta(&c, &p), 5.0, 1e-12, "4+1 | 3+2");
+    p.finished = 2, p.cost_done = 3, p.busy_seconds = 6; /* runs take twice their estimate */
+    cr_expect_float_eq(plan_eta(&c, &p), 10.0, 1e-12);
+    double rc[] = {4}, re[] = {2};
+    p.running_cost = rc, p.running_elapsed = re, p.n_running = 1;
+    /* the run in training has 2·4 − 2 = 6 s left on worker 0; the queue goes LPT onto both */
+    double want, load[2] = {6, 0};
+    for (int k = 0; k < 4; k++) {
+        int w = load[1] < load[0];
+        load[w] += 2 * pending[k];
+    }
+    want = fmax(load[0], load[1]);
+    cr_expect_float_eq(plan_eta(&c, &p), want, 1e-12);
+}
+
+Test(plan, the_eta_under_a_power_law_compares_the_finished_runs_with_their_own_estimate)
+{
+    plan_calib_t c = {.a = 0, .b = 1, .p = 2}; /* seconds = cost² */
+    double all[] = {3, 2, 1}, pending[] = {2, 1};
+    sched_progress_t p = {.n_workers = 2, .pending_cost = pending, .n_pending = 2,
+                          .all_cost = all, .n_all = 3, .finished = 1, .cost_done = 3,
+                          .busy_seconds = 18}; /* the cost-3 run: estimated 9 s, took 18 */
+    cr_expect_float_eq(plan_eta(&c, &p), 8.0, 1e-12, "2·2² on one worker, 2·1² on the other");
+}

@@ -19,10 +19,13 @@ typedef struct {
 
 int plan_describe(const grid_t *g, plan_info_t *info, char *err, size_t errlen);
 
-/* seconds(run) ≈ a + b·cost(run), fitted through two calibration runs on this machine (CPU
- * time of one process, so a loaded machine does not inflate it). */
+/* seconds(run) ≈ a + b·cost(run)^p through two calibration runs on this machine (CPU time of one
+ * process, so a loaded machine does not inflate it): the line (p = 1) when its intercept a is not
+ * negative, else the power law through both (a = 0), which a cost model that underrates how fast
+ * seconds grow with cost needs (lu2021 float32: the gathers miss the cache at large vocabularies).
+ * p = 0 reads as 1. */
 typedef struct {
-    double a, b;
+    double a, b, p;
     long id_lo, id_hi;      /* the runs timed */
     double secs_lo, secs_hi; /* their estimated full-run seconds */
 } plan_calib_t;
@@ -34,6 +37,8 @@ typedef struct {
  * the budget spent before a per-step time was measured). */
 int plan_calibrate(const grid_t *g, const plan_info_t *info, double budget, plan_calib_t *c,
                    char *err, size_t errlen);
+/* The fit of c->secs_lo and c->secs_hi at costs lo_c and hi_c into c->a, b, p (as above). */
+void plan_fit(plan_calib_t *c, double lo_c, double hi_c);
 double plan_seconds(const plan_calib_t *c, double cost);
 
 /* Seconds until a running sweep ends: every run's calibrated seconds scaled by f = (measured

@@ -66,6 +66,8 @@ typedef struct {
     long n_pending;
     const double *running_cost, *running_elapsed;
     int n_running;
+    const double *all_cost;    /* every run of this sweep (of rank 0's share when local_only) */
+    long n_all;
 } sched_progress_t;
 
 typedef void (*sched_progress_fn)(void *ctx, const sched_progress_t *p);

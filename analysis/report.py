@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from . import plots
+from . import plots, snell
 from .load import load, fmt_value
 from .stats import STAT_COLUMNS, fmt_pm, md_table, summary_table, write_csv
 
@@ -184,6 +184,7 @@ def make_plots(sweep, out, band="std", formats=plots.FORMATS):
                 plots.heatmap(sweep, out, "phase_diagram", pair[0], pair[1], fk, rows,
                               "Final metrics over %s × %s" % pair, formats))
 
+    snell.add_plots(sweep, out, add, notes, formats)
     add("all_metrics", "Every trace metric of the family, mean over seeds per grid cell.",
         plots.all_metrics(sweep, out, "all_metrics", runs, formats))
     return made, notes

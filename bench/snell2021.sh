@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# snell2021.sh — benchmark driver for issue 6: `attnsweep train` against the same snell2021 model
+# snell2021.sh — benchmark driver: `attnsweep train` against the same snell2021 model
 # in PyTorch (bench/snell2021_torch.py): V = 40 permutations, L = 40, batch 128, Adam, one thread
 # each, for E = H ∈ {32, 64, 128, 256} (256 = the paper's size). Per config: steps/s of both and
 # the PyTorch/attnsweep time ratio (median over back-to-back pairs), from CPU seconds (user +

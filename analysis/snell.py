@@ -1,7 +1,8 @@
 """snell — the report's figures for the snell2021 families: the success fraction of a sweep over
-one swept key (heads, vocab, ...; success = final test accuracy >= a threshold) with k/n labels,
-and the two-stage gated toy (snell2021_gate) against the closed form of its gradient flow. Each
-function saves NAME.png and NAME.svg and returns a dict of what it drew (the numbers too)."""
+one swept key (heads, vocab, head_seed_0, ...; success = final test accuracy >= a threshold) with
+k/n labels, the good/bad classes of a head screening, and the two-stage gated toy
+(snell2021_gate) against the closed form of its gradient flow. Each plotting function saves
+NAME.png and NAME.svg and returns a dict of what it drew (the numbers too)."""
 import numpy as np
 
 from . import plots
@@ -24,6 +25,25 @@ def success_table(sweep, key, threshold=SUCCESS_ACC, runs=None):
         table.setdefault(tuple(vals[:-1]), []).append(
             (vals[-1], int(np.sum(a >= threshold)), len(ids)))
     return others, table
+
+
+def head_screen(sweep, key="head_seed_0", good_acc=0.95, bad_acc=0.6):
+    """Classes of the heads of a screening sweep (one head per value of key, trained with several
+    data seeds on a shared base), by the authors' rule: "good" when the test accuracy exceeds
+    good_acc at some evaluation in every run, "bad" when the final test accuracy is below bad_acc
+    in every run, else "neither". {value of key: class}, over done runs only."""
+    acc = sweep.trace("test_acc")
+    final = sweep.final("test_acc")
+    out = {}
+    for (v,), ids in sweep.cells([key], sweep.done):
+        peak = np.nanmax(acc[ids], axis=1)
+        if np.all(peak > good_acc):
+            out[v] = "good"
+        elif np.all(final[ids] < bad_acc):
+            out[v] = "bad"
+        else:
+            out[v] = "neither"
+    return out
 
 
 def success_fraction(sweep, outdir, name, key, threshold=SUCCESS_ACC, formats=plots.FORMATS):
@@ -118,7 +138,14 @@ def add_plots(sweep, out, add, notes, formats=plots.FORMATS):
         return
     key = "heads" if "heads" in swept else swept[0]
     res = success_fraction(sweep, out, "success_fraction", key, SUCCESS_ACC, formats)
+    screen = ""
+    if key.startswith("head_seed") and not res["others"]:
+        res["screen"] = head_screen(sweep, key)
+        screen = " Head screening (good: test acc > 0.95 at some evaluation of every seed; bad: " \
+            "final test acc < 0.6 for every seed): %s." % "; ".join(
+                "%s %s" % (c, ", ".join(fmt_value(v) for v, cc in res["screen"].items() if cc == c)
+                           or "none") for c in ("good", "bad", "neither"))
     add("success_fraction", "Success fraction over %s: share of done seeds whose final test "
-        "accuracy is ≥ %g (k/n at each point)%s." % (key, SUCCESS_ACC, (", one line per " +
-                                                     ", ".join(res["others"])) if res["others"]
-                                                    else ""), res, res)
+        "accuracy is ≥ %g (k/n at each point)%s.%s" % (key, SUCCESS_ACC, (", one line per " +
+                                                       ", ".join(res["others"])) if res["others"]
+                                                      else "", screen), res, res)

@@ -1,6 +1,7 @@
 """The snell plots on REAL sweeps: the two-stage gated toy (examples/snell2021-gate.ini, shortened)
 gets gate_flow with errors that match the file and stay within the Euler bound; a tiny snell2021
-sweep over heads gets success_fraction with the counts the file's final accuracies give."""
+sweep over heads gets success_fraction with the counts the file's final accuracies give, and the
+head-screening rule classes its cells as the file's accuracies say."""
 import os
 import subprocess
 
@@ -59,7 +60,7 @@ def test_gate_flow_plot_reports_the_files_errors_within_the_euler_bound(tmp_path
 def test_success_fraction_counts_the_seeds_above_the_threshold_per_head_count(tmp_path):
     from analysis.load import load
     from analysis.report import write_report
-    from analysis.snell import success_table
+    from analysis.snell import head_screen, success_table
     spec = tmp_path / "tiny_copy.ini"
     spec.write_text(TINY_COPY)
     path = _sweep(str(spec), str(tmp_path / "c.h5"))
@@ -76,3 +77,11 @@ def test_success_fraction_counts_the_seeds_above_the_threshold_per_head_count(tm
     want = [(h, int(np.sum(acc[heads == h] >= thr)), int(np.sum(heads == h))) for h in (1, 2)]
     assert [(int(h), k, n) for h, k, n in table[()]] == want
     assert 0 < sum(k for _, k, _ in want) < 6
+    # the screening rule on the same runs, thresholds set from the file so both classes can occur
+    peak = np.nanmax(sweep.trace("test_acc"), axis=1)
+    good, bad = float(np.min(peak)) - 1e-6, float(np.max(acc)) + 1e-6
+    assert head_screen(sweep, "heads", good, bad) == {1: "good", 2: "good"}
+    assert head_screen(sweep, "heads", 2.0, bad) == {1: "bad", 2: "bad"}
+    lo = float(np.min(acc[heads == 1]))
+    want1 = "bad" if np.all(acc[heads == 1] < lo + 1e-6) else "neither"
+    assert head_screen(sweep, "heads", 2.0, lo + 1e-6)[1] == want1

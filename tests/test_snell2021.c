@@ -329,6 +329,19 @@ Test(snell2021, check_rejects_permutations_shorter_than_the_vocabulary)
     cr_expect_eq(snell2021_family.check(&s.p, err, sizeof err), 0);
 }
 
+Test(snell2021, check_rejects_a_seed_for_a_head_the_model_does_not_have)
+{
+    schema_t s;
+    char err[256] = "";
+    schema_init(&s);
+    set(&s, "heads", 2);
+    set(&s, "head_seed_1", 7);
+    cr_expect_eq(snell2021_family.check(&s.p, err, sizeof err), 0, "%s", err);
+    set(&s, "head_seed_2", 7);
+    cr_expect_lt(snell2021_family.check(&s.p, err, sizeof err), 0);
+    cr_expect(strstr(err, "head_seed_2") != NULL, "message names the key: %s", err);
+}
+
 Test(snell2021, same_seed_gives_a_bit_identical_trace_and_another_seed_differs)
 {
     schema_t s;

@@ -223,6 +223,17 @@ static int snell_check(const params_t *p, char *err, size_t errlen)
                  L, V);
         return -1;
     }
+    long heads = params_geti(p, "heads");
+    for (int k = (int)(heads < SNELL_SEEDED_HEADS ? heads : SNELL_SEEDED_HEADS);
+         k < SNELL_SEEDED_HEADS; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "head_seed_%d", k);
+        if (params_geti(p, key) >= 0) {
+            snprintf(err, errlen, "%s: set to %ld, but heads = %ld has no head %ld (raise heads or "
+                     "leave %s at -1)", key, params_geti(p, key), heads, (long)k, key);
+            return -1;
+        }
+    }
     return 0;
 }
 

@@ -5,8 +5,8 @@
  *   RTANH, REXP       tanhf/expf or tanh/exp
  * Activations are time-major: row (t, b) of a [T][nb][D] buffer is at (t·nb + b)·D, so each time
  * step, and the whole sequence, is one contiguous matrix for the BLAS calls. The forward pass is
- * embed → encoder/decoder (lstm_fwd or gru_fwd) → attend (every head) → out_fwd → softmax_ce;
- * the backward pass runs out_bwd → head_bwd (every head) → encdec_bwd. */
+ * embed → encode_decode (lstm_fwd or gru_fwd) → head_fwd (every head) → combine → out_fwd →
+ * softmax_ce; the backward pass runs out_bwd → head_bwd (every head) → encdec_bwd. */
 
 /* ---- kernels ----------------------------------------------------------------------------- */
 

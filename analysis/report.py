@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from . import phase, plots
+from . import phase, plots, snell
 from .load import AnalysisError, load, fmt_value
 from .stats import STAT_COLUMNS, fmt_pm, md_table, summary_table, write_csv
 
@@ -224,6 +224,8 @@ def make_plots(sweep, out, band="std", formats=plots.FORMATS):
     elif sweep.model == "sakamoto2024":
         notes.append("token_trajectories: skipped, the file has no clean_token_* / "
                      "flipped_token_* traces (written before the family traced them)")
+
+    snell.add_plots(sweep, out, add, notes, formats)
 
     add("all_metrics", "Every trace metric of the family, mean over seeds per grid cell.",
         plots.all_metrics(sweep, out, "all_metrics", runs, formats))

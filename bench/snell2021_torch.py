@@ -1,14 +1,15 @@
 #!/usr/bin/python3
-"""snell2021_torch — the snell2021 model of attnsweep (src/models/snell2021.c) in PyTorch, for the
-benchmark (bench/snell2021.sh): shared embedding, 1-layer LSTM encoder and decoder (decoder starts
-from the encoder's final state), attention score (d_t A + a) . k_s over the encoder outputs (or
-the source embeddings), u_t = tanh(c_t P + d_t), logits = u_t W + b, teacher forcing, token
+"""snell2021_torch — the snell2021 model of attnsweep (src/models/snell2021/) in PyTorch, for the
+benchmark (bench/snell2021.sh): shared embedding, 1-layer LSTM (or GRU) encoder and decoder (the
+decoder starts from the encoder's final state), per head k a query (A_k d_t + a_k) . k_s over the
+encoder outputs (or the source embeddings) and an output map O_k (sum_s a_ts k_s) + o_k, heads
+averaged into c_t; o_t = tanh(W [d_t; c_t] + b), logits U o_t + u; teacher forcing, token
 cross-entropy, Adam; fresh batches every step. One thread. Prints one JSON line.
 
 usage: snell2021_torch.py [--vocab 40] [--seq-len 40] [--data-mode perm|distinct|iid]
                           [--embed-dim 256] [--hidden-dim 256] [--batch 128] [--steps 50]
                           [--lr 1e-3] [--seed 0] [--attend-to encoder|embedding] [--uniform]
-                          [--warmup 3] [--log-every 0]
+                          [--heads 1] [--cell lstm|gru] [--warmup 3] [--log-every 0]
 """
 import argparse
 import json
@@ -20,15 +21,17 @@ import torch.nn.functional as F
 
 
 class Copier(nn.Module):
-    def __init__(self, n_tok, E, H, attend_embed, uniform):
+    def __init__(self, n_tok, E, H, attend_embed, uniform, heads=1, cell="lstm"):
         super().__init__()
         K = E if attend_embed else H
         self.attend_embed, self.uniform = attend_embed, uniform
+        rnn = nn.GRU if cell == "gru" else nn.LSTM
         self.emb = nn.Embedding(n_tok, E)
-        self.enc = nn.LSTM(E, H)
-        self.dec = nn.LSTM(E, H)
-        self.query = nn.Linear(H, K)
-        self.proj = nn.Linear(K, H, bias=False)
+        self.enc = rnn(E, H)
+        self.dec = rnn(E, H)
+        self.query = nn.ModuleList(nn.Linear(H, K) for _ in range(heads))
+        self.proj = nn.ModuleList(nn.Linear(K, H) for _ in range(heads))
+        self.comb = nn.Linear(2 * H, H)
         self.out = nn.Linear(H, n_tok)
 
     def forward(self, src, din):  # time-major [S, B], [T, B]
@@ -37,13 +40,16 @@ class Copier(nn.Module):
         d, _ = self.dec(self.emb(din), state)
         keys = (xe if self.attend_embed else he).transpose(0, 1)      # [B, S, K]
         dq = d.transpose(0, 1)                                        # [B, T, H]
-        if self.uniform:
-            alpha = torch.full((dq.shape[0], dq.shape[1], keys.shape[1]), 1.0 / keys.shape[1])
-        else:
-            alpha = torch.softmax(torch.bmm(self.query(dq), keys.transpose(1, 2)), dim=-1)
-        ctx = torch.bmm(alpha, keys)                                  # [B, T, K]
-        u = torch.tanh(self.proj(ctx) + dq)
-        return self.out(u), alpha                                     # [B, T, N]
+        ctx, alphas = 0, []
+        for q, p in zip(self.query, self.proj):
+            if self.uniform:
+                alpha = torch.full((dq.shape[0], dq.shape[1], keys.shape[1]), 1.0 / keys.shape[1])
+            else:
+                alpha = torch.softmax(torch.bmm(q(dq), keys.transpose(1, 2)), dim=-1)
+            ctx = ctx + p(torch.bmm(alpha, keys)) / len(self.query)   # [B, T, H]
+            alphas.append(alpha)
+        o = torch.tanh(self.comb(torch.cat([dq, ctx], -1)))
+        return self.out(o), alphas[0]                                 # [B, T, N]
 
 
 def sample(mode, V, L, B, gen):
@@ -74,6 +80,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--attend-to", default="encoder", choices=["encoder", "embedding"])
     ap.add_argument("--uniform", action="store_true")
+    ap.add_argument("--heads", type=int, default=1)
+    ap.add_argument("--cell", default="lstm", choices=["lstm", "gru"])
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--log-every", type=int, default=0, help="print test token accuracy (0: never)")
     a = ap.parse_args()
@@ -81,7 +89,8 @@ def main():
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
     V, L = a.vocab, a.seq_len
-    model = Copier(V + 2, a.embed_dim, a.hidden_dim, a.attend_to == "embedding", a.uniform)
+    model = Copier(V + 2, a.embed_dim, a.hidden_dim, a.attend_to == "embedding", a.uniform,
+                   a.heads, a.cell)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     test = tensors(sample(a.data_mode, V, L, 256, gen), V)
 
@@ -113,7 +122,8 @@ def main():
                       "seconds": dt, "cpu_seconds": cpu, "steps_per_s": a.steps / dt,
                       "final_loss": loss,
                       "vocab": V, "seq_len": L, "embed_dim": a.embed_dim,
-                      "hidden_dim": a.hidden_dim, "batch": a.batch}))
+                      "hidden_dim": a.hidden_dim, "batch": a.batch, "heads": a.heads,
+                      "cell": a.cell}))
 
 
 if __name__ == "__main__":

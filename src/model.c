@@ -11,11 +11,13 @@
 extern const model_family_t lu2021_family;
 extern const model_family_t sakamoto2024_family;
 extern const model_family_t snell2021_family;
+extern const model_family_t snell2021_gate_family;
 
 const model_family_t *const model_families[] = {
     &lu2021_family,
     &sakamoto2024_family,
     &snell2021_family,
+    &snell2021_gate_family,
     NULL,
 };
 

@@ -5,8 +5,6 @@ Built from what load.py read with h5py (no HDF5 file locking), so it works the s
 and 2 files and for a file a sweep is still writing; xarray is imported only here."""
 import numpy as np
 
-from .load import load
-
 STATUS_NAME_ATTRS = {"long_name": "run status, decoded from status's flag_values and "
                                   "flag_meanings",
                      "help": "pending, done, failed, diverged or interrupted"}
@@ -30,10 +28,8 @@ def decode_flags(values, flag_values, flag_meanings):
 
 
 def to_xarray(sweep, metrics=None):
-    """The Sweep (or a path) as an xarray Dataset; see Sweep.to_xarray."""
+    """The Sweep as an xarray Dataset; see Sweep.to_xarray (analysis.to_xarray takes a path)."""
     xr = _xarray()
-    if not hasattr(sweep, "params"):
-        sweep = load(sweep)
     metrics = sweep.metrics if metrics is None else list(metrics)
     attrs = sweep.var_attrs
     coords = {"run": ("run", np.arange(sweep.n_runs, dtype=np.int64),

@@ -381,6 +381,64 @@ static void init_projections(sk_state_t *ss, uint64_t seed, double *wblk)
     kern_gemm_d(0, 1, nT, nT, D, 1.0, ss->Bt, D, ss->Bt, D, 0.0, ss->G, nT);
 }
 
+/* The training set: labels and flips (their own stream), then the tokens (data stream); the
+ * traced samples. */
+static void sk_draw_train(sk_state_t *ss, const params_t *p, uint64_t seed)
+{
+    rng_t r;
+    int random = params_geti(p, "labels") == LABELS_RANDOM, n = ss->n, T = ss->T, D = ss->D;
+    rng_init(&r, seed, SK_STREAM_LABELS);
+    draw_labels(&r, random, n, ss->y);
+    draw_flips(&r, random, n, params_get(p, "label_noise"), ss->flip);
+    draw_labels(&r, random, ss->n_test, ss->yt);
+    rng_init(&r, seed, RNG_STREAM_DATA);
+    for (int i = 0; i < n; i++)
+        gen_sample(&r, ss->y[i], T, D, ss->mu, ss->rho, ss->sigma, ss->X + (size_t)i * T * D,
+                   ss->z + (size_t)i * T);
+    for (int i = 0; i < n; i++)
+        if (ss->flip[i]) ss->y[i] = -ss->y[i];
+    trace_pick(ss, params_geti(p, "trace_clean"), params_geti(p, "trace_flipped"));
+}
+
+/* Direct solvers: W (identity, or drawn when trained) and the whole test set. */
+static void sk_init_direct(sk_state_t *ss, uint64_t seed)
+{
+    rng_t r;
+    int D = ss->D, T = ss->T;
+    if (ss->train_w) {
+        rng_init(&r, seed, RNG_STREAM_INIT);
+        gen_w0_rows(&r, D, D, ss->W);
+    } else {
+        for (int j = 0; j < D; j++) ss->W[(size_t)j * D + j] = 1.0;
+    }
+    rng_init(&r, seed, RNG_STREAM_EVAL); /* test set: its own stream */
+    for (int i = 0; i < ss->n_test; i++)
+        gen_sample(&r, ss->yt[i], T, D, ss->mu, ss->rho, ss->sigma, ss->Xt + (size_t)i * T * D,
+                   ss->zt + (size_t)i * T);
+}
+
+/* Subspace solver: the projections of W⁰, then the test set generated in chunks into scratch
+ * and kept only as P1 = Xtest A (and P2 = Xtest Xᵀ with trained W). */
+static void sk_init_subspace(sk_state_t *ss, uint64_t seed, double *scratch)
+{
+    rng_t r;
+    int D = ss->D, T = ss->T;
+    init_projections(ss, seed, scratch);
+    const double *A1 = ss->train_w ? ss->At : ss->Bt;
+    rng_init(&r, seed, RNG_STREAM_EVAL);
+    for (int i0 = 0; i0 < ss->n_test; i0 += TEST_CHUNK) {
+        int cnt = ss->n_test - i0 < TEST_CHUNK ? ss->n_test - i0 : TEST_CHUNK;
+        for (int i = 0; i < cnt; i++)
+            gen_sample(&r, ss->yt[i0 + i], T, D, ss->mu, ss->rho, ss->sigma,
+                       scratch + (size_t)i * T * D, ss->zt + (size_t)(i0 + i) * T);
+        double *p1 = ss->P1 + (size_t)i0 * T * ss->nT;
+        kern_gemm_d(0, 1, cnt * T, ss->nT, D, 1.0, scratch, D, A1, D, 0.0, p1, ss->nT);
+        if (ss->train_w)
+            kern_gemm_d(0, 1, cnt * T, ss->nT, D, 1.0, scratch, D, ss->X, D, 0.0,
+                        ss->P2 + (size_t)i0 * T * ss->nT, ss->nT);
+    }
+}
+
 static int sk_init(void **state, const params_t *p, char *err, size_t errlen)
 {
     int rc = -1;
@@ -404,58 +462,19 @@ static int sk_init(void **state, const params_t *p, char *err, size_t errlen)
     ss->rho = params_get(p, "rho");
     ss->sigma = params_get(p, "noise_std");
     uint64_t seed = (uint64_t)params_geti(p, "seed");
-    int D = ss->D, T = ss->T, n = ss->n;
 
-    size_t total = sk_layout(NULL, n, T, D, ss->n_test, ss->solver, ss->train_w);
+    size_t total = sk_layout(NULL, ss->n, ss->T, ss->D, ss->n_test, ss->solver, ss->train_w);
     ss->buf = calloc(total, sizeof(double));
     if (!ss->buf) goto oom;
-    sk_layout(ss, n, T, D, ss->n_test, ss->solver, ss->train_w);
-
-    /* labels and flips (their own stream), then the training tokens (data stream) */
-    rng_t r;
-    int random = params_geti(p, "labels") == LABELS_RANDOM;
-    rng_init(&r, seed, SK_STREAM_LABELS);
-    draw_labels(&r, random, n, ss->y);
-    draw_flips(&r, random, n, params_get(p, "label_noise"), ss->flip);
-    draw_labels(&r, random, ss->n_test, ss->yt);
-    rng_init(&r, seed, RNG_STREAM_DATA);
-    for (int i = 0; i < n; i++)
-        gen_sample(&r, ss->y[i], T, D, ss->mu, ss->rho, ss->sigma, ss->X + (size_t)i * T * D,
-                   ss->z + (size_t)i * T);
-    for (int i = 0; i < n; i++)
-        if (ss->flip[i]) ss->y[i] = -ss->y[i];
-    trace_pick(ss, params_geti(p, "trace_clean"), params_geti(p, "trace_flipped"));
-
+    sk_layout(ss, ss->n, ss->T, ss->D, ss->n_test, ss->solver, ss->train_w);
+    sk_draw_train(ss, p, seed);
     if (ss->direct) {
-        if (ss->train_w) {
-            rng_init(&r, seed, RNG_STREAM_INIT);
-            gen_w0_rows(&r, D, D, ss->W);
-        } else {
-            for (int j = 0; j < D; j++) ss->W[(size_t)j * D + j] = 1.0;
-        }
-        rng_init(&r, seed, RNG_STREAM_EVAL); /* test set: its own stream */
-        for (int i = 0; i < ss->n_test; i++)
-            gen_sample(&r, ss->yt[i], T, D, ss->mu, ss->rho, ss->sigma,
-                       ss->Xt + (size_t)i * T * D, ss->zt + (size_t)i * T);
+        sk_init_direct(ss, seed);
     } else {
-        size_t chunk = (size_t)TEST_CHUNK * T * D, wb = (size_t)W_BLOCK * D;
+        size_t chunk = (size_t)TEST_CHUNK * ss->T * ss->D, wb = (size_t)W_BLOCK * ss->D;
         scratch = malloc(sizeof(double) * (chunk > wb ? chunk : wb));
         if (!scratch) goto oom;
-        init_projections(ss, seed, scratch);
-        /* test set, generated in chunks and kept only as P1 = Xtest A, P2 = Xtest X^T */
-        const double *A1 = ss->train_w ? ss->At : ss->Bt;
-        rng_init(&r, seed, RNG_STREAM_EVAL);
-        for (int i0 = 0; i0 < ss->n_test; i0 += TEST_CHUNK) {
-            int cnt = ss->n_test - i0 < TEST_CHUNK ? ss->n_test - i0 : TEST_CHUNK;
-            for (int i = 0; i < cnt; i++)
-                gen_sample(&r, ss->yt[i0 + i], T, D, ss->mu, ss->rho, ss->sigma,
-                           scratch + (size_t)i * T * D, ss->zt + (size_t)(i0 + i) * T);
-            double *p1 = ss->P1 + (size_t)i0 * T * ss->nT;
-            kern_gemm_d(0, 1, cnt * T, ss->nT, D, 1.0, scratch, D, A1, D, 0.0, p1, ss->nT);
-            if (ss->train_w)
-                kern_gemm_d(0, 1, cnt * T, ss->nT, D, 1.0, scratch, D, ss->X, D, 0.0,
-                            ss->P2 + (size_t)i0 * T * ss->nT, ss->nT);
-        }
+        sk_init_subspace(ss, seed, scratch);
     }
     *state = ss;
     ss = NULL;

@@ -55,6 +55,12 @@ assert (f["runs/status"][()] == 1).all()
 assert f["traces/train_acc"][:, -1].min() > 0.7, f["traces/train_acc"][:, -1]
 PY
 "$ATTNSWEEP" plan specs/text.ini --list | grep -q "$WORK/data/one.tsv" || fail "plan --list shows no path"
+# the SST example with the authors' settings, on this corpus: a valid spec that trains
+EX=$HERE/../../examples/lu2021-sst.ini
+"$ATTNSWEEP" plan "$EX" --no-calibrate --set task.data_file=data/s.train > ex.log 2>&1 \
+  && grep -q "^runs: 6 = 2 points" ex.log || { cat ex.log; fail "examples/lu2021-sst.ini"; }
+"$ATTNSWEEP" train "$EX" --run 3 --set task.data_file=data/s.train --set train.steps=20 > ex.csv 2>&1 \
+  || { cat ex.csv; fail "a run of examples/lu2021-sst.ini"; }
 mpirun_np 1 run specs/text.ini --out one.h5 --progress 0 > one.log || { cat one.log; fail "1 rank"; }
 compare a.h5 one.h5 || fail "3 ranks and 1 rank differ"
 

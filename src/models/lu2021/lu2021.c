@@ -152,18 +152,14 @@ void lu_dims(const params_t *p, lu_dims_t *d)
     t->seed = (uint64_t)params_get(p, "seed");
     d->K = t->topics;
     /* sizes the check rejects (total vocabulary ≥ 2^31) are clamped here, not overflowed */
-    double nt = (double)t->topics * t->topic_words, nv = nt + t->vocab_size;
-    d->n_topic = nt < INT_MAX ? (int)nt : INT_MAX;
+    double nv = (double)t->topics * t->topic_words + t->vocab_size;
     d->V = nv < INT_MAX ? (int)nv : INT_MAX;
-    d->m = t->words_per_sentence;
-    d->L = d->m + 1;
+    d->L = t->words_per_sentence + 1;
     const char *file = params_gets(p, "data_file");
-    char err[8];
+    char err[8]; /* lu_check reports a file that cannot be read; here the sizes stay synthetic */
     if (file && *file && text_load(file, &d->text, err, sizeof err) == 0) {
         d->V = d->text->vocab;
         d->L = d->text->len;
-        d->m = d->L - 1;
-        if (d->n_topic > d->V) d->n_topic = d->V;
     }
     d->D = (int)params_geti(p, "embed_dim");
     d->Dk = (int)params_geti(p, "key_dim");

@@ -24,7 +24,7 @@ typedef struct {
     task_config_t task;
     const text_corpus_t *text; /* data_file's sentences (task_text.c), or NULL: synthetic */
     int f32;              /* model.precision = float32 */
-    int K, V, m, L, D, Dk, Hd, cls, n_topic;
+    int K, V, L, D, Dk, Hd, cls;
     long n_train, n_valid, n_test, batch; /* batch: sentences per step (n_train if full) */
     int tr_keys, tr_emb, tr_query, tr_cls, need_ds, need_dh, chunk;
     size_t n_group[LU2021_N_GROUPS];

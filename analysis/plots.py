@@ -1,6 +1,6 @@
 """plots — the report's figures from a Sweep, headless (Agg): training curves faceted by a key
 (seeds as a band), heatmaps over two swept keys (log axes when the grid is logarithmic), the
-lu2021 SEN identity (score vs. ||q||·||v_t|| with the theory curve). Each function saves
+lu2021 SEN identity (a word's score vs. ||q||·||v|| with the theory curve). Each function saves
 NAME.png and NAME.svg into the output directory and returns a dict of what it drew. Means over
 seeds carry a run that stopped early at its last value (stats.seed_curves); × marks the stops."""
 import math
@@ -31,7 +31,9 @@ LABELS = {
     "topic_attention": "attention on the topic word", "clean_attention": "attention (clean)",
     "noisy_attention": "attention (label-flipped)", "attn_acc": "attention accuracy", "topic_score": "topic-word score $s_t$",
     "topic_embed_norm2": r"$\|q\|^2\|v_t\|^2$", "query_norm": "||q||", "sen_rhs": "SEN theory",
-    "sen_residual": "SEN relative residual", "steps_to_converge": "steps to converge",
+    "sen_residual": "SEN relative residual", "sen_residual_max": "SEN residual, worst word",
+    "sen_worst_score": "score of the worst word", "sen_worst_norm2": r"worst word's $\|q\|^2\|v\|^2$",
+    "sen_worst_rhs": "worst word's SEN theory", "steps_to_converge": "steps to converge",
     "lr": "learning rate", "vocab_size": "vocab_size (non-topic words)",
     "embed_dim": "embed_dim (D)", "words_per_sentence": "words_per_sentence (m)",
 }
@@ -296,18 +298,25 @@ def sen_theory(s, m):
     return np.sqrt(np.maximum(2 * s + (2.0 / m) * np.expm1(s), 0.0))
 
 
-def sen_identity(sweep, outdir, name, score, norm2, m_key, runs, formats=FORMATS):
-    """lu2021's identity: x = topic-word score s_t (trace), y = measured sqrt(norm2) = ||q||·||v_t||,
-    with sqrt(2s + (2/m)(e^s − 1)) per distinct m; right panel: measured − theory."""
+def sen_identity(sweep, outdir, name, score, norm2, m_key, runs, formats=FORMATS, rhs=None):
+    """lu2021's identity: x = a topic-word score (trace `score`), y = measured sqrt(norm2) =
+    ||q||·||v||, with sqrt(2s + (2/m)(e^s − 1)) per distinct m; right panel: measured − theory.
+    With rhs (the per-word traces: the worst word's score, |q|²|v|² and right side) each point is
+    one word's pair and its theory is sqrt(rhs) — which holds for runs on text data too, where
+    every word has its own m (no common curve: their theory points are drawn instead). Without
+    it (files written before the per-word traces) the means over the topic words are used."""
     s_all = sweep.trace(score).astype(float)
     y_all = np.sqrt(np.maximum(sweep.trace(norm2).astype(float), 0.0))
+    r_all = np.sqrt(np.maximum(sweep.trace(rhs).astype(float), 0.0)) if rhs else None
     ms = sweep.params[m_key]
+    text = np.array([bool(v) for v in sweep.params["data_file"]]) if "data_file" in sweep.params \
+        else np.zeros(sweep.n_runs, dtype=bool)
     fig, (ax, axr) = plt.subplots(1, 2, figsize=(2 * PANEL_W + 1.2, PANEL_H + 0.6))
     rng = np.random.default_rng(0)
     ids_all = np.nonzero(runs)[0]
     n_total = int(np.sum(np.isfinite(s_all[ids_all]) & np.isfinite(y_all[ids_all])))
     keep = min(1.0, MAX_POINTS / max(1, n_total))
-    m_vals = sorted(set(int(v) for v in ms[ids_all]))
+    m_vals = sorted(set(int(v) for v in ms[ids_all[~text[ids_all]]]))
     # colour the points by m when it varies, else by vocab_size (the identity assumes a large one)
     gkey = m_key if len(m_vals) > 1 else ("vocab_size" if "vocab_size" in sweep.cell_keys
                                           else None)
@@ -319,34 +328,44 @@ def sen_identity(sweep, outdir, name, score, norm2, m_key, runs, formats=FORMATS
     for gv, c in zip(gvals, cols):
         ids = ids_all[sweep.params[gkey][ids_all] == gv] if gkey else ids_all
         s, y = s_all[ids], y_all[ids]
-        mm = np.broadcast_to(ms[ids].astype(float)[:, None], s.shape)
-        s, y, mm = s.ravel(), y.ravel(), mm.ravel()
-        ok = np.isfinite(s) & np.isfinite(y)
-        s, y, mm = s[ok], y[ok], mm[ok]
+        if r_all is not None:
+            th = r_all[ids]
+        else:
+            th = sen_theory(s, np.broadcast_to(ms[ids].astype(float)[:, None], s.shape))
+        tx = np.broadcast_to(text[ids][:, None], s.shape)
+        s, y, th, tx = s.ravel(), y.ravel(), th.ravel(), tx.ravel()
+        ok = np.isfinite(s) & np.isfinite(y) & np.isfinite(th)
+        s, y, th, tx = s[ok], y[ok], th[ok], tx[ok]
         if not len(s):
             continue
-        gap = y - sen_theory(s, mm)
+        gap = y - th
         gaps.append(gap)
-        sel = rng.random(len(s)) < keep if keep < 1 else slice(None)
+        sel = rng.random(len(s)) < keep if keep < 1 else np.ones(len(s), dtype=bool)
         lab = ("%s = %s (%d runs)" % (gkey, fmt_value(gv), len(ids)) if gkey
                else "measured (%d runs)" % len(ids))
         ax.scatter(s[sel], y[sel], s=6, alpha=0.4, color=c, lw=0, rasterized=True, label=lab)
+        if tx.any():
+            ax.scatter(s[sel & tx], th[sel & tx], s=8, color="0.3", marker="+", lw=0.6,
+                       rasterized=True, label="theory of each point (text data: its word's m)")
         axr.scatter(s[sel], gap[sel], s=6, alpha=0.4, color=c, lw=0, rasterized=True)
         smax = max(smax, float(np.max(s)))
     grid = np.linspace(0, max(smax, 1e-3) * 1.05, 300)
     for mv in m_vals:
         ax.plot(grid, sen_theory(grid, mv), color=mcol[mv], lw=1.6,
                 label=r"theory $\sqrt{2s + \frac{2}{m}(e^s-1)}$, m = %d" % mv)
-    ax.set_xlabel(label(score))
-    ax.set_ylabel("measured ||q||·||v_t|| = sqrt(%s)" % norm2)
+    who = "the worst topic word" if rhs else "mean over the topic words"
+    ax.set_xlabel("score $s$ (%s)" % who)
+    ax.set_ylabel("measured ||q||·||v|| = sqrt(%s)" % norm2)
     ax.set_title("SEN identity: score vs. embedding norm")
     ax.legend(fontsize=7, loc="upper left")
     axr.axhline(0, color="k", lw=1)
-    axr.set_xlabel(label(score))
+    axr.set_xlabel("score $s$ (%s)" % who)
     axr.set_ylabel("measured − theory")
     axr.set_title("deviation from the identity")
     g = np.concatenate(gaps) if gaps else np.array([])
-    sub = "every logged step of %d runs" % len(ids_all)
+    sub = "%s, every logged step of %d runs" % ("one word per step: the farthest from the curve"
+                                               if rhs else "means over the topic words",
+                                               len(ids_all))
     if keep < 1:
         sub += ", %d of %d points drawn" % (int(keep * n_total), n_total)
     fig.suptitle("lu2021 SEN identity (%s)" % sub, y=1.0)
@@ -354,7 +373,8 @@ def sen_identity(sweep, outdir, name, score, norm2, m_key, runs, formats=FORMATS
     return dict(files=save(fig, outdir, name, formats), notes=[], n_points=int(len(g)),
                 max_abs_gap=float(np.max(np.abs(g))) if len(g) else math.nan,
                 median_abs_gap=float(np.median(np.abs(g))) if len(g) else math.nan,
-                max_measured=float(np.nanmax(y_all[ids_all])) if n_total else math.nan)
+                max_measured=float(np.nanmax(y_all[ids_all])) if n_total else math.nan,
+                per_word=bool(rhs))
 
 
 def all_metrics(sweep, outdir, name, runs, formats=FORMATS):

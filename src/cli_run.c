@@ -78,10 +78,19 @@ static int run(const cli_args_t *a)
         return CLI_ERROR;
     }
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    /* Every rank reads the spec and expands the grid: both are deterministic. */
-    if (spec_load(&spec, a->pos[0], a->sets, a->n_sets, err, sizeof err) != 0 ||
-        grid_init(&grid, &spec, err, sizeof err) != 0) {
+    /* Every rank reads the spec and expands the grid: both are deterministic, but a file (a
+     * plugin, a data file) may be missing on some host only, so the ranks agree before going on. */
+    int loaded = spec_load(&spec, a->pos[0], a->sets, a->n_sets, err, sizeof err) == 0 &&
+                 grid_init(&grid, &spec, err, sizeof err) == 0, all = loaded, root = loaded;
+    if (MPI_Allreduce(&loaded, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS ||
+        MPI_Bcast(&root, 1, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+        all = 0;
+    if (!loaded) { /* said once: by rank 0, or by a rank where only it failed */
         if (rank == 0) fprintf(stderr, "attnsweep: %s\n", err);
+        else if (root) fprintf(stderr, "attnsweep: rank %d: %s\n", rank, err);
+    } else if (!all) {
+        if (rank == 0) fprintf(stderr, "attnsweep: the spec failed to load on another rank "
+                               "(message above)\n");
     } else if (sweep_run(MPI_COMM_WORLD, &grid, &cfg, on_event, &cfg, &rep, err, sizeof err) != 0) {
         if (rank == 0 || rep.local_error) fprintf(stderr, "attnsweep run: %s\n", err);
     } else {

@@ -18,9 +18,13 @@ struct h5out {
     hid_t file;
     int version; /* the file's format version: a version-1 file lacks the later summaries */
     long n_runs;
-    int n_points, n_metrics;
+    int n_points, n_metrics;    /* the file's metrics: those it was created with */
+    char *names;                /* its root attribute metrics, while opening */
+    int col[MODEL_MAX_METRICS]; /* the trace column of each (1 + the family's metric index) */
+    int n_family;               /* the family's metrics */
     h5out_sets_t sets; /* the datasets a run is written into */
-    float *buf;        /* [n_metrics × n_points] one packed trace */
+    float *buf;        /* [n_family × n_points] one packed trace */
+    float *rows;       /* [n_metrics × n_points] the rows the file stores of it */
 };
 
 /* ---- attributes and datasets ------------------------------------------------------------------ */
@@ -106,6 +110,7 @@ static char *join_names(const char *const *names, int n, const char *sep)
     return s;
 }
 
+/* Bytes of the fixed-length strings of a text key's column: its longest choice, and its NUL. */
 static long enum_len(const param_def_t *d)
 {
     size_t len = 1;
@@ -119,7 +124,7 @@ double h5out_estimate_bytes(const grid_t *g)
     const model_family_t *f = g->spec->family;
     double per_run = 4.0 * f->n_metrics * g->n_points + 8; /* float32 traces, the run id */
     for (int i = 0; i < g->n_defs; i++)
-        per_run += g->defs[i].type == PARAM_ENUM ? (double)enum_len(&g->defs[i]) : 8.0;
+        per_run += param_is_text(&g->defs[i]) ? (double)enum_len(&g->defs[i]) : 8.0;
     for (int s = 0; s < S_N; s++) per_run += (double)h5out_kind_bytes(h5out_summaries[s].kind);
     double datasets = g->n_defs + S_N + f->n_metrics + 3;
     return per_run * (double)g->n_runs + 8.0 * g->n_points +
@@ -173,7 +178,9 @@ static int write_root(build_t *b, const h5out_meta_t *meta)
              attr_str(b->file, "model", f->name) == 0 &&
              attr_str(b->file, "model_source", s->family_source ? s->family_source : "built-in") == 0 &&
              attr_i64(b->file, "n_runs", b->g->n_runs, H5T_STD_I64LE) == 0 &&
-             attr_str(b->file, "swept", swept) == 0 && attr_str(b->file, "metrics", metrics) == 0
+             attr_str(b->file, "swept", swept) == 0 && attr_str(b->file, "metrics", metrics) == 0 &&
+             (!s->data_files || !s->data_files[0] ||
+              attr_str(b->file, "data_files", s->data_files) == 0)
                  ? 0 : fail(b, "HDF5: cannot write the root attributes%s", "");
     free(swept);
     free(metrics);
@@ -226,9 +233,9 @@ static void param_column(const grid_t *g, int i, size_t elem, void *buf)
         params_t p;
         grid_run_params(g, id, &p);
         double v = p.v[i];
-        if (d->type == PARAM_ENUM) {
+        if (param_is_text(d)) {
             int c = (int)v;
-            if (c >= 0 && c < param_n_choices(d))
+            if (c >= 0 && c < param_n_choices(d) && d->choices)
                 memcpy((char *)buf + (size_t)id * elem, d->choices[c], strlen(d->choices[c]));
         } else if (d->type == PARAM_REAL) {
             ((double *)buf)[id] = v;
@@ -243,17 +250,18 @@ static int write_param(build_t *b, int i)
 {
     const param_def_t *d = &b->g->defs[i];
     hsize_t n = (hsize_t)b->g->n_runs;
-    size_t elem = d->type == PARAM_ENUM ? (size_t)enum_len(d) : 8;
-    hid_t ft = d->type == PARAM_ENUM ? h5out_str_type(elem)
+    int text = param_is_text(d);
+    size_t elem = text ? (size_t)enum_len(d) : 8;
+    hid_t ft = text ? h5out_str_type(elem)
                : H5Tcopy(d->type == PARAM_REAL ? H5T_IEEE_F64LE : H5T_STD_I64LE);
-    hid_t mt = d->type == PARAM_ENUM ? H5Tcopy(ft)
+    hid_t mt = text ? H5Tcopy(ft)
                : H5Tcopy(d->type == PARAM_REAL ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64);
     hid_t ds = ft < 0 || mt < 0 ? -1 : dataset_new(b->runs, d->name, ft, 1, &n, mt, NULL);
     void *buf = NULL;
     int rc = ds >= 0 && H5DSattach_scale(ds, b->run_scale, 0) >= 0 &&
              describe(ds, d->help, d->units, NULL) == 0 && attr_str(ds, "section", d->section) == 0 &&
              attr_i64(ds, "swept", is_swept(b->g, i), H5T_STD_I32LE) == 0 &&
-             (d->type != PARAM_ENUM || attr_str(ds, "_Encoding", "utf-8") == 0)
+             (!text || attr_str(ds, "_Encoding", "utf-8") == 0)
                  ? 0 : fail(b, "HDF5: cannot create /runs/%s", d->name);
     if (rc == 0 && b->rank == 0) {
         if (!(buf = calloc((size_t)(n ? n : 1), elem))) rc = fail(b, "out of memory writing /runs/%s", d->name);
@@ -500,6 +508,7 @@ int h5out_create(h5out_t **out, const char *path, MPI_Comm comm, const grid_t *g
 static void h5out_free(h5out_t *h)
 {
     if (!h) return;
+    free(h->names);
     h5out_sets_close(&h->sets);
     if (h->file >= 0) H5Fclose(h->file);
     free(h->buf);
@@ -515,6 +524,30 @@ static int read_version(hid_t file, int *version)
 }
 
 
+/* The metrics the file holds (its root attribute metrics: a file keeps the metrics it was created
+ * with, so a file an earlier version wrote goes on without the metrics added since) into names
+ * and h->col. 0, or -1 with err when one of them is not the family's. */
+static int file_metrics(h5out_t *h, const model_family_t *f, const char *path, const char **names,
+                        char *err, size_t errlen)
+{
+    if (!(h->names = h5out_attr_str(h->file, "metrics"))) {
+        snprintf(err, errlen, "%s: no root attribute metrics", path);
+        return -1;
+    }
+    h->n_metrics = 0;
+    for (char *save = NULL, *t = strtok_r(h->names, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int m = model_metric_index(f, t);
+        if (m < 0 || h->n_metrics == MODEL_MAX_METRICS) {
+            snprintf(err, errlen, "%s: it holds the trace %s, which model %s does not trace "
+                     "(another version of the model wrote it)", path, t, f->name);
+            return -1;
+        }
+        names[h->n_metrics] = t;
+        h->col[h->n_metrics++] = 1 + m;
+    }
+    return 0;
+}
+
 int h5out_open(h5out_t **out, const char *path, MPI_Comm comm, const grid_t *g, char *err,
                size_t errlen)
 {
@@ -529,11 +562,6 @@ int h5out_open(h5out_t **out, const char *path, MPI_Comm comm, const grid_t *g, 
     h5out_sets_init(&h->sets);
     h->n_runs = g->n_runs;
     h->n_points = g->n_points;
-    h->n_metrics = g->spec->family->n_metrics;
-    if (!(h->buf = malloc(sizeof(float) * (size_t)h->n_metrics * (size_t)(h->n_points + 1)))) {
-        snprintf(err, errlen, "out of memory");
-        goto done;
-    }
     if ((fapl = mpio_fapl(comm)) < 0 || (h->file = H5Fopen(path, H5F_ACC_RDWR, fapl)) < 0) {
         snprintf(err, errlen, "cannot open %s for writing", path);
         goto done;
@@ -544,11 +572,18 @@ int h5out_open(h5out_t **out, const char *path, MPI_Comm comm, const grid_t *g, 
                  H5OUT_FORMAT_VERSION);
         goto done;
     }
-    const model_family_t *f = g->spec->family;
     const char *names[MODEL_MAX_METRICS];
-    for (int m = 0; m < f->n_metrics && m < MODEL_MAX_METRICS; m++) names[m] = f->metrics[m].name;
-    rc = h5out_sets_open(&h->sets, h->file, h->version, names, f->n_metrics, h->n_runs,
+    if (file_metrics(h, g->spec->family, path, names, err, errlen) != 0) goto done;
+    h->n_family = g->spec->family->n_metrics;
+    if (!(h->buf = malloc(sizeof(float) * (size_t)h->n_family * (size_t)(h->n_points + 1))) ||
+        !(h->rows = malloc(sizeof(float) * (size_t)h->n_metrics * (size_t)(h->n_points + 1)))) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    rc = h5out_sets_open(&h->sets, h->file, h->version, names, h->n_metrics, h->n_runs,
                          h->n_points, path, err, errlen);
+    free(h->names);
+    h->names = NULL;
 done:
     if (fapl >= 0) H5Pclose(fapl);
     if (agree(comm, rc) != 0) {
@@ -591,21 +626,26 @@ uint32_t h5out_pack_trace(const trace_t *trace, int n_points, int n_metrics, flo
 int h5out_write_record(h5out_t *h, long id, const float *trace, const h5out_summary_t *r,
                        char *err, size_t errlen)
 {
+    size_t np = (size_t)h->n_points;
+    h5out_summary_t rec = *r;
     h5out_quiet();
     if (id < 0 || id >= h->n_runs) {
         snprintf(err, errlen, "run id %ld out of range [0, %ld)", id, h->n_runs);
         return -1;
     }
+    for (int m = 0; m < h->n_metrics; m++) /* the file's metrics, in its order */
+        memcpy(h->rows + (size_t)m * np, trace + (size_t)(h->col[m] - 1) * np, sizeof(float) * np);
+    rec.trace_crc32 = util_crc32(h->rows, sizeof(float) * np * (size_t)h->n_metrics);
     for (int m = 0; m < h->n_metrics; m++)
         if (h5out_rows_io(h->sets.traces[m], H5T_NATIVE_FLOAT, id, 1, h->n_points,
-                          (void *)(trace + (size_t)m * (size_t)h->n_points), 1) < 0) {
+                          h->rows + (size_t)m * np, 1) < 0) {
             snprintf(err, errlen, "HDF5: cannot write trace %d of run %ld", m, id);
             return -1;
         }
     for (int s = 0; s < S_N; s++) { /* S_STATUS is last: the commit */
         value_t v;
         if (h5out_summaries[s].since > h->version) continue;
-        h5out_summary_get(r, s, &v);
+        h5out_summary_get(&rec, s, &v);
         if (write_one(h, s, id, &v) < 0) {
             snprintf(err, errlen, "HDF5: cannot write /runs/%s[%ld]", h5out_summaries[s].name, id);
             return -1;
@@ -627,9 +667,11 @@ int h5out_write_run(h5out_t *h, long id, const trace_t *trace, const run_result_
     };
     snprintf(r.host, sizeof r.host, "%s", host ? host : "");
     snprintf(r.message, sizeof r.message, "%s", res->message);
-    r.trace_crc32 = h5out_pack_trace(trace, h->n_points, h->n_metrics, h->buf);
-    if (crc_out) *crc_out = r.trace_crc32;
-    return h5out_write_record(h, id, h->buf, &r, err, errlen);
+    h5out_pack_trace(trace, h->n_points, h->n_family, h->buf);
+    int rc = h5out_write_record(h, id, h->buf, &r, err, errlen);
+    if (crc_out) /* the CRC of the rows the file stores */
+        *crc_out = util_crc32(h->rows, sizeof(float) * (size_t)h->n_points * (size_t)h->n_metrics);
+    return rc;
 }
 
 int h5out_close(h5out_t *h, char *err, size_t errlen)

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "h5out_layout.h"
 
@@ -32,6 +33,36 @@ const h5out_summary_def_t h5out_summaries[S_N] = {
 };
 
 void h5out_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+char *h5out_attr_str(hid_t loc, const char *name)
+{
+    char *out = NULL;
+    hid_t a = -1, t = -1, mt = -1;
+    if (H5Aexists(loc, name) <= 0) return NULL;
+    if ((a = H5Aopen(loc, name, H5P_DEFAULT)) < 0) goto cleanup;
+    if ((t = H5Aget_type(a)) < 0 || H5Tget_class(t) != H5T_STRING) goto cleanup;
+    if (H5Tis_variable_str(t) > 0) {
+        char *v = NULL;
+        if ((mt = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0) goto cleanup;
+        if (H5Aread(a, mt, &v) < 0) goto cleanup;
+        out = strdup(v ? v : "");
+        H5free_memory(v);
+    } else {
+        size_t n = H5Tget_size(t);
+        if ((mt = h5out_str_like(t, n + 1)) < 0) goto cleanup;
+        out = calloc(n + 2, 1);
+        if (out && H5Aread(a, mt, out) < 0) {
+            free(out);
+            out = NULL;
+        }
+    }
+cleanup:
+    if (mt >= 0) H5Tclose(mt);
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return out;
+}
+
 
 hid_t h5out_str_type(size_t len)
 {

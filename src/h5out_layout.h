@@ -29,6 +29,8 @@ extern const h5out_summary_def_t h5out_summaries[S_N];
 
 /* Quiet HDF5's error stack (library code must not print). */
 void h5out_quiet(void);
+/* A string attribute (fixed or variable length) as a malloc'd string; NULL if absent. */
+char *h5out_attr_str(hid_t loc, const char *name);
 /* A fixed-length UTF-8 string type of len bytes (NUL-terminated), or -1. */
 hid_t h5out_str_type(size_t len);
 /* A memory string type of len bytes in the character set of ftype (HDF5 does not convert between

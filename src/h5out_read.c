@@ -11,36 +11,6 @@
 
 /* ---- serial reader ------------------------------------------------------------------------- */
 
-/* Read a string attribute (fixed or variable length) into a malloc'd string; NULL if absent. */
-static char *attr_read_str(hid_t loc, const char *name)
-{
-    char *out = NULL;
-    hid_t a = -1, t = -1, mt = -1;
-    if (H5Aexists(loc, name) <= 0) return NULL;
-    if ((a = H5Aopen(loc, name, H5P_DEFAULT)) < 0) goto cleanup;
-    if ((t = H5Aget_type(a)) < 0 || H5Tget_class(t) != H5T_STRING) goto cleanup;
-    if (H5Tis_variable_str(t) > 0) {
-        char *v = NULL;
-        if ((mt = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0) goto cleanup;
-        if (H5Aread(a, mt, &v) < 0) goto cleanup;
-        out = strdup(v ? v : "");
-        H5free_memory(v);
-    } else {
-        size_t n = H5Tget_size(t);
-        if ((mt = h5out_str_like(t, n + 1)) < 0) goto cleanup;
-        out = calloc(n + 2, 1);
-        if (out && H5Aread(a, mt, out) < 0) {
-            free(out);
-            out = NULL;
-        }
-    }
-cleanup:
-    if (mt >= 0) H5Tclose(mt);
-    if (t >= 0) H5Tclose(t);
-    if (a >= 0) H5Aclose(a);
-    return out;
-}
-
 static int attr_read_i64(hid_t loc, const char *name, int64_t *v)
 {
     int rc = -1;
@@ -230,17 +200,18 @@ static int read_root(hid_t file, const char *path, h5out_info_t *in, char *err, 
     }
     in->n_runs = (long)v;
     if (attr_read_i64(file, "mpi_size", &v) == 0) in->mpi_size = (int)v;
-    in->spec = in->format_version >= 2 ? read_text(file, "spec") : attr_read_str(file, "spec");
-    in->spec_path = attr_read_str(file, "spec_path");
-    in->spec_sha256 = attr_read_str(file, "spec_sha256");
-    in->created_utc = attr_read_str(file, "created_utc");
-    in->attnsweep_version = attr_read_str(file, "attnsweep_version");
-    in->command_line = attr_read_str(file, "command_line");
-    in->model = attr_read_str(file, "model");
-    in->model_source = attr_read_str(file, "model_source");
-    in->swept = attr_read_str(file, "swept");
-    in->metrics = attr_read_str(file, "metrics");
-    in->hostname = attr_read_str(file, "hostname");
+    in->spec = in->format_version >= 2 ? read_text(file, "spec") : h5out_attr_str(file, "spec");
+    in->spec_path = h5out_attr_str(file, "spec_path");
+    in->spec_sha256 = h5out_attr_str(file, "spec_sha256");
+    in->created_utc = h5out_attr_str(file, "created_utc");
+    in->attnsweep_version = h5out_attr_str(file, "attnsweep_version");
+    in->command_line = h5out_attr_str(file, "command_line");
+    in->model = h5out_attr_str(file, "model");
+    in->model_source = h5out_attr_str(file, "model_source");
+    in->swept = h5out_attr_str(file, "swept");
+    in->metrics = h5out_attr_str(file, "metrics");
+    in->hostname = h5out_attr_str(file, "hostname");
+    in->data_files = h5out_attr_str(file, "data_files");
     if (!in->spec || !in->spec_sha256 || !in->metrics || !in->model) {
         snprintf(why, whylen, "the spec, or root attributes spec_sha256/metrics/model");
         return -1;
@@ -337,6 +308,7 @@ void h5out_info_free(h5out_info_t *in)
     free(in->swept);
     free(in->metrics);
     free(in->hostname);
+    free(in->data_files);
     free(in->status);
     free(in->attempts);
     free(in->crc);
@@ -399,6 +371,17 @@ int h5out_reader_open(h5out_reader_t **out, const char *path, char *err, size_t 
     return 0;
 }
 
+/* Bytes of the fixed-length strings of dataset name (0 if it holds none). */
+static size_t str_size(hid_t file, const char *name)
+{
+    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT), t = ds >= 0 ? H5Dget_type(ds) : -1;
+    size_t n = t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) <= 0
+                   ? H5Tget_size(t) : 0;
+    if (t >= 0) H5Tclose(t);
+    if (ds >= 0) H5Dclose(ds);
+    return n;
+}
+
 int h5out_reader_key(h5out_reader_t *r, const param_def_t *d, double *values)
 {
     char name[160];
@@ -406,15 +389,17 @@ int h5out_reader_key(h5out_reader_t *r, const param_def_t *d, double *values)
     int rc = -1;
     snprintf(name, sizeof name, "/runs/%s", d->name);
     if (H5Lexists(r->file, name, H5P_DEFAULT) <= 0) return 0;
-    if (d->type != PARAM_ENUM)
+    if (!param_is_text(d))
         return read_column(r->file, name, n, H5T_NATIVE_DOUBLE, values) == 0 ? 1 : -1;
-    hid_t mt = h5out_str_type(256);
-    char *s = calloc((size_t)(n > 0 ? n : 1), 256);
+    size_t w = str_size(r->file, name) + 1; /* a file key's paths may be long */
+    hid_t mt = h5out_str_type(w < 256 ? 256 : w);
+    w = w < 256 ? 256 : w;
+    char *s = calloc((size_t)(n > 0 ? n : 1), w);
     if (mt >= 0 && s && read_column(r->file, name, n, mt, s) == 0) {
         for (long i = 0; i < n; i++) {
             values[i] = NAN;
-            for (int c = 0; d->choices && d->choices[c]; c++)
-                if (strcmp(s + (size_t)i * 256, d->choices[c]) == 0) values[i] = c;
+            for (int c = 0; c < param_n_choices(d); c++)
+                if (strcmp(s + (size_t)i * w, d->choices ? d->choices[c] : "") == 0) values[i] = c;
         }
         rc = 1;
     }

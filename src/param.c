@@ -41,20 +41,27 @@ double params_get(const params_t *p, const char *name)
 
 long params_geti(const params_t *p, const char *name) { return lround(params_get(p, name)); }
 
+int param_is_text(const param_def_t *d) { return d->type == PARAM_ENUM || d->type == PARAM_FILE; }
+
+/* Choice c of a text key: its string, "" for a file key's 0 without a table, NULL if none. */
+static const char *param_choice(const param_def_t *d, double v)
+{
+    if (!param_is_text(d) || !(v >= 0 && v < param_n_choices(d)) || v != floor(v)) return NULL;
+    return d->choices ? d->choices[(int)v] : "";
+}
+
 const char *params_gets(const params_t *p, const char *name)
 {
     int i = param_index(p->defs, p->n, name);
-    if (i < 0 || p->defs[i].type != PARAM_ENUM) return NULL;
-    int c = (int)p->v[i];
-    return (c >= 0 && c < param_n_choices(&p->defs[i])) ? p->defs[i].choices[c] : NULL;
+    return i < 0 ? NULL : param_choice(&p->defs[i], p->v[i]);
 }
 
 int param_n_choices(const param_def_t *d)
 {
     int n = 0;
-    if (d->type == PARAM_ENUM && d->choices)
+    if (param_is_text(d) && d->choices)
         while (d->choices[n]) n++;
-    return n;
+    return d->type == PARAM_FILE && !d->choices ? 1 : n;
 }
 
 static void choices_list(const param_def_t *d, char *buf, size_t len)
@@ -298,6 +305,11 @@ int param_check(const param_def_t *d, double v, char *err, size_t errlen)
         choices_list(d, range, sizeof range);
         snprintf(err, errlen, "%s: expected one of %s", d->name, range);
         return -1;
+    case PARAM_FILE:
+        if (param_choice(d, v)) return 0;
+        snprintf(err, errlen, "%s: expected a file of the spec's table (index %g of %d)", d->name,
+                 v, param_n_choices(d));
+        return -1;
     case PARAM_INT:
     case PARAM_REAL:
         break;
@@ -402,6 +414,17 @@ int param_parse(const param_def_t *d, const char *text, double *out, char *err, 
         snprintf(err, errlen, "%s: expected one of %s, got '%s'", d->name, list, shown);
         return -1;
     }
+    if (d->type == PARAM_FILE) {
+        for (int i = 0; i < param_n_choices(d); i++) {
+            const char *c = param_choice(d, i);
+            if (strlen(c) == n && strncmp(text, c, n) == 0) {
+                *out = i;
+                return 0;
+            }
+        }
+        snprintf(err, errlen, "%s: '%s' is not one of the spec's files", d->name, shown);
+        return -1;
+    }
     if (n == 0) {
         snprintf(err, errlen, "%s: expected %s, got nothing", d->name,
                  d->type == PARAM_INT ? "an integer" : "a number");
@@ -415,8 +438,11 @@ void param_format(const param_def_t *d, double v, char *buf, size_t buflen)
     switch (d->type) {
     case PARAM_BOOL: snprintf(buf, buflen, "%s", v != 0.0 ? "true" : "false"); break;
     case PARAM_ENUM:
-        snprintf(buf, buflen, "%s", (v >= 0 && v < param_n_choices(d)) ? d->choices[(int)v] : "?");
+    case PARAM_FILE: {
+        const char *c = param_choice(d, v);
+        snprintf(buf, buflen, "%s", c ? c : "?");
         break;
+    }
     case PARAM_INT: snprintf(buf, buflen, "%.0f", v == 0 ? 0.0 : v); break; /* never "-0" */
     case PARAM_REAL: param_format_real(v, buf, buflen); break; /* reads back exactly */
     }

@@ -228,8 +228,15 @@ static long finest_count(const double *v, long n, int log_scale)
 static int varying_key(const grid_t *g, const char *opt, const char *name, char *err,
                        size_t errlen)
 {
-    for (int k = 0; k < g->n_swept; k++)
-        if (strcmp(g->defs[g->swept_def[k]].name, name) == 0) return g->swept_def[k];
+    for (int k = 0; k < g->n_swept; k++) {
+        const param_def_t *d = &g->defs[g->swept_def[k]];
+        if (strcmp(d->name, name) != 0) continue;
+        if (d->type == PARAM_INT || d->type == PARAM_REAL) return g->swept_def[k];
+        snprintf(err, errlen, "%s %s: refine needs a numeric key (an integer or a number), not "
+                 "one whose values are %s", opt, name, d->type == PARAM_BOOL ? "true/false"
+                 : d->type == PARAM_FILE ? "files" : "names");
+        return -1;
+    }
     int u = snprintf(err, errlen, "%s %s: not a key that varies in the file's spec (they are:",
                      opt, name);
     for (int k = 0; k < g->n_swept && u >= 0 && (size_t)u < errlen; k++)

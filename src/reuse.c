@@ -1,7 +1,10 @@
 /* reuse — copying finished runs of older results files into a new sweep (reuse.h). A run's
  * configuration is the vector of its keys' values as params_t holds them (enums as choice
- * indices); OLD runs are put in a hash table by that vector, the new runs looked up in it. */
+ * indices, a file key as its path's index); OLD runs are put in a hash table by that vector, the new
+ * runs looked up in it. A file key's path matches only when the file's content (its SHA-256, and
+ * its companions', in the OLD file's data_files attribute) is the same as now. */
 #include <glob.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +12,9 @@
 #include "attnsweep/reuse.h"
 
 /* Keys that may be absent from an OLD file: it was written before they existed, when their
- * default (off) was the only behaviour. */
-static const char *const keys_off_before[] = {"stop_when_converged", "patience", NULL};
+ * default (off, no data file) was the only behaviour. */
+static const char *const keys_off_before[] = {"stop_when_converged", "patience", "data_file",
+                                              NULL};
 
 void reuse_free(reuse_t *rp)
 {
@@ -153,6 +157,36 @@ static int read_keys(reuse_t *rp, int f, h5out_reader_t *r, const grid_t *g, dou
     return 1;
 }
 
+/* A file key's values whose data an OLD file's runs did not train on (another SHA-256, or none
+ * recorded) become NaN in vals [n_defs][n_runs]: those runs are not reused (noted). */
+static void drop_changed_files(reuse_t *rp, int f, const h5out_info_t *in, const grid_t *g,
+                               double *vals)
+{
+    char now[16384], then[16384];
+    long n = in->n_runs;
+    for (int d = 0; d < g->n_defs; d++) {
+        const param_def_t *def = &g->defs[d];
+        for (int c = 1; def->type == PARAM_FILE && c < param_n_choices(def); c++) {
+            spec_data_lines(g->spec->data_files, def->choices[c], now, sizeof now);
+            spec_data_lines(in->data_files, def->choices[c], then, sizeof then);
+            if (!strcmp(now, then)) continue;
+            long dropped = 0;
+            for (long i = 0; i < n; i++)
+                if (vals[(size_t)d * (size_t)n + (size_t)i] == c) {
+                    vals[(size_t)d * (size_t)n + (size_t)i] = NAN;
+                    dropped++;
+                }
+            if (!dropped) continue;
+            char why[PATH_MAX + 160];
+            snprintf(why, sizeof why, "its %ld runs with %s = %s trained on other content of "
+                     "that data (SHA-256 differs)", dropped, def->name, def->choices[c]);
+            size_t u = strlen(rp->notes);
+            snprintf(rp->notes + u, sizeof rp->notes - u, "%s%s: %s; they are trained again",
+                     u ? "\n" : "", rp->files[f], why);
+        }
+    }
+}
+
 /* File f's finished, intact runs into the table. 0 ok (or the file noted and skipped), -1 err. */
 static int add_file(reuse_t *rp, int f, const grid_t *g, table_t *t, char *err, size_t errlen)
 {
@@ -182,6 +216,7 @@ static int add_file(reuse_t *rp, int f, const grid_t *g, table_t *t, char *err, 
         rc = got;
         goto cleanup;
     }
+    drop_changed_files(rp, f, in, g, vals);
     for (long id = 0; id < n; id++) {
         int ok = (in->status[id] == RUN_DONE || in->status[id] == RUN_DIVERGED) && in->crc_ok[id];
         for (int d = 0; d < g->n_defs && ok; d++) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <ini.h>
 #include "attnsweep/spec.h"
 #include "attnsweep/schema.h"
@@ -313,11 +314,12 @@ static int spec_parse_item(const param_def_t *d, char *item, double **vals, int 
                            char *err, size_t errlen)
 {
     char shown[96]; /* the item as written, for messages (expansion cuts it up) */
-    char *dots = strstr(item, "..");
+    char *dots = d->type == PARAM_FILE ? NULL : strstr(item, ".."); /* "../x" is a path */
     int first = *nv, expanded = 1;
     double v;
     param_quote(item, strlen(item), shown, sizeof shown);
-    if (strncmp(item, "logspace", 8) == 0 || strncmp(item, "linspace", 8) == 0) {
+    if (d->type != PARAM_FILE &&
+        (strncmp(item, "logspace", 8) == 0 || strncmp(item, "linspace", 8) == 0)) {
         if (spec_expand_space(d, item, shown, item[1] == 'o', vals, nv, cap, err, errlen))
             return -1;
     } else if (dots) {
@@ -789,6 +791,9 @@ void spec_free(spec_t *s)
     free(s->path);
     free(s->text);
     free(s->points);
+    for (int i = 0; i < s->n_files; i++) free(s->files[i]);
+    free(s->files);
+    free(s->data_files);
     memset(s, 0, sizeof *s);
 }
 
@@ -885,6 +890,198 @@ static int spec_build_schema(spec_t *s, char *err, size_t errlen)
     return 0;
 }
 
+/* ---------------------------------------------------------------- file keys */
+
+/* The folder of path ("." for a bare name) into buf. */
+static void spec_folder(const char *path, char *buf, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(buf, len, ".");
+    else if (slash == path) snprintf(buf, len, "/");
+    else snprintf(buf, len, "%.*s", (int)(slash - path), path);
+}
+
+/* The table index of the absolute path abs, appended when new; -1 out of memory. */
+static int spec_intern_file(spec_t *s, const char *abs)
+{
+    for (int i = 0; i < s->n_files; i++)
+        if (strcmp(s->files[i], abs) == 0) return i;
+    char **t = realloc(s->files, sizeof *t * (size_t)(s->n_files + 2));
+    if (!t) return -1;
+    s->files = t;
+    if (!(t[s->n_files] = strdup(abs))) return -1;
+    t[++s->n_files] = NULL;
+    return s->n_files - 1;
+}
+
+/* One path of a file key's list, resolved to the absolute path of an existing file (from the
+ * spec's folder, or from the working directory for a --set) and interned; its index into *idx. */
+static int spec_resolve_file(spec_t *s, const spec_entry_t *e, const char *item, int *idx,
+                             char *err, size_t errlen)
+{
+    char joined[8192], abs[PATH_MAX], dir[4096], q[256], qj[512];
+    struct stat st;
+    if (item[0] == '/' || strncmp(e->where, "--set ", 6) == 0) {
+        snprintf(joined, sizeof joined, "%s", item);
+    } else {
+        spec_folder(s->path, dir, sizeof dir);
+        snprintf(joined, sizeof joined, "%s/%s", dir, item);
+    }
+    spec_q(item, q, sizeof q);
+    spec_q(joined, qj, sizeof qj);
+    if (!realpath(joined, abs) || stat(abs, &st) != 0) {
+        snprintf(err, errlen, "%s: %s: cannot open '%s' (%s): %s; a relative path is taken from "
+                 "the spec file's folder (from the working directory in a --set)", e->where,
+                 e->key, q, qj, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: %s: '%s' (%s) is not a regular file; expected a data file",
+                 e->where, e->key, q, qj);
+        return -1;
+    }
+    if ((*idx = spec_intern_file(s, abs)) < 0) {
+        snprintf(err, errlen, "%s: out of memory", e->where);
+        return -1;
+    }
+    return 0;
+}
+
+/* A file key's value: nothing (no file) or a comma-separated list of paths, into e->values as
+ * indices into s->files. Paths are never ranges: "../data/x" is a path. */
+static int spec_resolve_files(spec_t *s, spec_entry_t *e, char *err, size_t errlen)
+{
+    char *buf = strdup(e->text), list[128];
+    int rc = -1, cap = 0;
+    if (!buf || (!s->files && spec_intern_file(s, "") != 0)) {
+        snprintf(err, errlen, "%s: out of memory", e->where);
+        goto cleanup;
+    }
+    char *all = spec_trim(buf);
+    spec_q(all, list, sizeof list);
+    if (!*all) { /* `data_file =`: no file */
+        if ((rc = spec_push(&e->values, &e->n_values, &cap, 0.0)) != 0)
+            snprintf(err, errlen, "%s: out of memory", e->where);
+        goto cleanup;
+    }
+    for (char *p = all;;) {
+        char *comma = strchr(p, ','), *item;
+        if (comma) *comma = '\0';
+        item = spec_trim(p);
+        int idx;
+        if (!*item) {
+            snprintf(err, errlen, "%s: %s: empty item in the list '%s'; expected paths separated "
+                     "by commas", e->where, e->key, list);
+            goto cleanup;
+        }
+        if (spec_resolve_file(s, e, item, &idx, err, errlen) != 0) goto cleanup;
+        for (int k = 0; k < e->n_values; k++)
+            if (e->values[k] == idx) {
+                snprintf(err, errlen, "%s: %s: the file %s appears more than once in '%s'; list "
+                         "each file once", e->where, e->key, s->files[idx], list);
+                goto cleanup;
+            }
+        if (spec_push(&e->values, &e->n_values, &cap, (double)idx) != 0) {
+            snprintf(err, errlen, "%s: out of memory", e->where);
+            goto cleanup;
+        }
+        if (!comma) break;
+        p = comma + 1;
+    }
+    rc = 0;
+cleanup:
+    free(buf);
+    return rc;
+}
+
+/* Append "SHA256  PATH\n" for the file path to *text (of *len bytes). 0, or -1 with err. */
+static int spec_hash_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "rb");
+    unsigned char buf[65536], digest[32];
+    size_t n;
+    sha256_t c;
+    if (!fp) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    sha256_init(&c);
+    while ((n = fread(buf, 1, sizeof buf, fp)) > 0) sha256_update(&c, buf, n);
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad) {
+        snprintf(err, errlen, "cannot read %s: read error", path);
+        return -1;
+    }
+    sha256_final(&c, digest);
+    char *t = realloc(*text, *len + 64 + 2 + strlen(path) + 2);
+    if (!t) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    *text = t;
+    for (int i = 0; i < 32; i++) snprintf(t + *len + 2 * i, 3, "%02x", digest[i]);
+    *len += (size_t)sprintf(t + *len + 64, "  %s\n", path) + 64;
+    return 0;
+}
+
+/* The lines of one file key value: the file, then the .dev and .test files beside a .train. */
+static int spec_hash_value(const char *f, char **text, size_t *len, char *err, size_t errlen)
+{
+    size_t n = strlen(f);
+    if (spec_hash_file(f, text, len, err, errlen) != 0) return -1;
+    if (n < 6 || strcmp(f + n - 6, ".train") != 0) return 0;
+    for (int k = 0; k < 2; k++) {
+        char comp[PATH_MAX + 8];
+        struct stat st;
+        snprintf(comp, sizeof comp, "%.*s%s", (int)(n - 6), f, k ? ".test" : ".dev");
+        if (stat(comp, &st) == 0 && S_ISREG(st.st_mode) &&
+            spec_hash_file(comp, text, len, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* s->data_files from s->files. */
+static int spec_hash_files(spec_t *s, char *err, size_t errlen)
+{
+    size_t len = 0;
+    char msg[PATH_MAX + 128];
+    if (!(s->data_files = calloc(1, 1))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 1; i < s->n_files; i++)
+        if (spec_hash_value(s->files[i], &s->data_files, &len, msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "%s: data file: %s", s->path, msg);
+            return -1;
+        }
+    return 0;
+}
+
+const char *spec_data_lines(const char *data_files, const char *path, char *buf, size_t buflen)
+{
+    size_t n = strlen(path), u = 0;
+    int train = n >= 6 && strcmp(path + n - 6, ".train") == 0;
+    buf[0] = '\0';
+    for (const char *l = data_files ? data_files : ""; *l;) {
+        size_t len = strcspn(l, "\n");
+        const char *p = len > 66 ? l + 66 : ""; /* after "SHA256  " */
+        size_t pl = len > 66 ? len - 66 : 0;
+        int mine = (pl == n && strncmp(p, path, n) == 0) ||
+                   (train && strncmp(p, path, n - 6) == 0 &&
+                    ((pl == n - 2 && strncmp(p + n - 6, ".dev", 4) == 0) ||
+                     (pl == n - 1 && strncmp(p + n - 6, ".test", 5) == 0)));
+        if (mine && u + len + 2 <= buflen) {
+            memcpy(buf + u, l, len);
+            buf[u += len] = '\n';
+            buf[++u] = '\0';
+        }
+        l += len + (l[len] == '\n');
+    }
+    return buf;
+}
+
 /* Checks an entry's key and section against the schema and expands its values. */
 static int spec_resolve_entry(spec_t *s, const model_family_t *const *fam, spec_entry_t *e,
                               char *err, size_t errlen)
@@ -913,7 +1110,9 @@ static int spec_resolve_entry(spec_t *s, const model_family_t *const *fam, spec_
         return -1;
     }
     e->def = i;
-    if (spec_parse_values(d, e->text, &e->values, &e->n_values, msg, sizeof msg)) {
+    if (d->type == PARAM_FILE) {
+        if (spec_resolve_files(s, e, err, errlen) != 0) return -1;
+    } else if (spec_parse_values(d, e->text, &e->values, &e->n_values, msg, sizeof msg)) {
         snprintf(err, errlen, "%s: %s", e->where, msg);
         return -1;
     }
@@ -947,6 +1146,11 @@ static int spec_point_keys(spec_t *s, const spec_entry_t *e, char *err, size_t e
                 snprintf(err, errlen, "%s: [points] keys: '%s' is listed twice", e->where, name);
                 return -1;
             }
+        if (s->defs[i].type == PARAM_FILE) {
+            snprintf(err, errlen, "%s: [points] keys: %s is a file key; list its files in [grid] "
+                     "or its home section", e->where, name);
+            return -1;
+        }
         if (s->defs[i].one_value || s->n_point_keys == PARAM_MAX) {
             snprintf(err, errlen, "%s: [points] keys: %s cannot vary (one value per spec)",
                      e->where, name);
@@ -1109,6 +1313,13 @@ int spec_load_text_in(spec_t *s, const model_family_t *const *families, const ch
     if (spec_take_points(s, err, errlen)) goto cleanup;
     for (int i = 0; i < s->n_entries; i++)
         if (spec_resolve_entry(s, families, &s->entries[i], err, errlen)) goto cleanup;
+    if (!s->files && spec_intern_file(s, "") != 0) {
+        snprintf(err, errlen, "%s: out of memory", r.path);
+        goto cleanup;
+    }
+    for (int i = 0; i < s->n_defs; i++) /* the file keys read their paths from the table */
+        if (s->defs[i].type == PARAM_FILE) s->defs[i].choices = (const char *const *)s->files;
+    if (spec_hash_files(s, err, errlen) != 0) goto cleanup;
     rc = 0;
 cleanup:
     for (int i = 0; i < r.n; i++) free(r.entries[i].text);

@@ -1,6 +1,7 @@
 /* sweep — the sweep engine (sweep.h): signals as stop requests, rank 0's todo for the output file,
  * the per-run work (train, then write the run with its status last), progress events with an
  * ETA, and the collective start and end around sched_run. */
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -112,6 +113,58 @@ static int todo_alloc(sweep_todo_t *todo, long n_runs)
     return todo->todo && todo->attempts ? 0 : -1;
 }
 
+/* The line of data_files (spec.h) for path: its SHA-256 into sha[65]; 1 found, 0 not. */
+static int data_sha(const char *data_files, const char *path, char sha[65])
+{
+    size_t n = strlen(path);
+    for (const char *l = data_files ? data_files : ""; *l;) {
+        size_t len = strcspn(l, "\n");
+        if (len == 66 + n && strncmp(l + 66, path, n) == 0) {
+            snprintf(sha, 65, "%.64s", l);
+            return 1;
+        }
+        l += len + (l[len] == '\n');
+    }
+    return 0;
+}
+
+/* --resume trains on the data the file's runs were trained on: 0 if then (the file's attribute)
+ * and now (the spec's) name the same files with the same contents, else -1 with err naming the
+ * first file that changed, appeared or went. */
+static int todo_same_data(const char *out, const char *then, const char *now, char *err,
+                          size_t errlen)
+{
+    char a[65], b[65], path[PATH_MAX];
+    static const char *const tail = "The file is left untouched. Resume with the data it was "
+        "trained on, or write to a new --out file and add --reuse %s: runs on unchanged data are "
+        "copied, not trained again.";
+    char how[512];
+    if (!strcmp(then ? then : "", now ? now : "")) return 0;
+    snprintf(how, sizeof how, tail, out);
+    for (int pass = 0; pass < 2; pass++) /* the files read now, then the files read then */
+        for (const char *l = pass ? (then ? then : "") : (now ? now : ""); *l;) {
+            size_t len = strcspn(l, "\n");
+            snprintf(path, sizeof path, "%.*s", len > 66 ? (int)(len - 66) : 0, l + 66);
+            l += len + (l[len] == '\n');
+            int in_then = data_sha(then, path, a), in_now = data_sha(now, path, b);
+            if (in_then && in_now && strcmp(a, b) != 0)
+                snprintf(err, errlen, "cannot resume %s: the data file %s changed since its sweep "
+                         "started (SHA-256 %.12s… then, %.12s… now). %s", out, path, a, b, how);
+            else if (!in_then)
+                snprintf(err, errlen, "cannot resume %s: this spec reads the data file %s, which "
+                         "its sweep did not (a relative path is taken from the spec file's folder, "
+                         "or, in a --set, from the working directory). %s", out, path, how);
+            else if (!in_now)
+                snprintf(err, errlen, "cannot resume %s: its sweep read the data file %s, which "
+                         "this spec does not. %s", out, path, how);
+            else
+                continue;
+            return -1;
+        }
+    snprintf(err, errlen, "cannot resume %s: its data files differ from this spec's. %s", out, how);
+    return -1;
+}
+
 /* Which runs of an existing file are still to do: all but the done ones and (unless
  * rerun_diverged) the diverged ones; a kept run whose trace fails its CRC is done again. */
 static int todo_continue(const grid_t *g, const sweep_config_t *cfg, sweep_todo_t *todo,
@@ -133,12 +186,19 @@ static int todo_continue(const grid_t *g, const sweep_config_t *cfg, sweep_todo_
                  in.spec_path ? in.spec_path : "?", g->spec->path, g->spec->sha256, cfg->out);
         goto cleanup;
     }
-    if (in.n_runs != g->n_runs || in.n_points != g->n_points ||
-        in.n_metrics != g->spec->family->n_metrics) {
-        snprintf(err, errlen, "cannot resume %s: same spec, but its shape (%ld runs × %d points × "
-                 "%d metrics) differs from this build's (%ld × %d × %d): another attnsweep "
-                 "version wrote it", cfg->out, in.n_runs, in.n_points, in.n_metrics, g->n_runs,
-                 g->n_points, g->spec->family->n_metrics);
+    if (todo_same_data(cfg->out, in.data_files, g->spec->data_files, err, errlen) != 0)
+        goto cleanup;
+    const char *alien = NULL; /* a trace of the file the family no longer has */
+    char names[4096];
+    snprintf(names, sizeof names, "%s", in.metrics);
+    for (char *save = NULL, *t = strtok_r(names, ",", &save); t && !alien;
+         t = strtok_r(NULL, ",", &save))
+        if (model_metric_index(g->spec->family, t) < 0) alien = t;
+    if (in.n_runs != g->n_runs || in.n_points != g->n_points || alien) {
+        snprintf(err, errlen, "cannot resume %s: same spec, but its shape (%ld runs × %d points, "
+                 "traces %s) does not fit this build's (%ld × %d%s%s): another attnsweep version "
+                 "wrote it", cfg->out, in.n_runs, in.n_points, in.metrics, g->n_runs, g->n_points,
+                 alien ? ", which has no trace " : "", alien ? alien : "");
         goto cleanup;
     }
     if (todo_alloc(todo, g->n_runs) != 0) {
@@ -399,6 +459,25 @@ typedef struct {
     lock_t *lock; /* rank 0: the output file's writer lock */
 } sweep_t;
 
+/* Every rank read the same data: rank 0's data_files (spec.h) against this rank's. 0, or -1
+ * everywhere (err on the ranks that differ, which set *local). */
+static int sweep_same_data(sweep_t *s, int *local, char *err, size_t errlen)
+{
+    const char *mine = s->grid->spec->data_files ? s->grid->spec->data_files : "";
+    char *root = s->rank == 0 ? (char *)mine : NULL;
+    int same = bcast_string(s->comm, s->rank, &root) == 0 && !strcmp(root, mine) ? 0 : -1;
+    if (same != 0) {
+        *local = 1;
+        snprintf(err, errlen, "rank %d (host %s): the data files it reads differ from rank 0's "
+                 "(\"SHA-256  path\" here: %.300s; on rank 0: %.300s); every rank must read the "
+                 "same files", s->rank, s->w.host, mine, root ? root : "?");
+    }
+    if (s->rank != 0) free(root);
+    if (agree(s->comm, same) == 0) return 0;
+    if (same == 0) snprintf(err, errlen, "the data files differ on another rank (message above)");
+    return -1;
+}
+
 /* Rank 0 decides what to do, every rank learns it and gets its buffers. */
 static int sweep_prepare(sweep_t *s, char *err, size_t errlen)
 {
@@ -510,7 +589,9 @@ int sweep_run(MPI_Comm comm, const grid_t *g, const sweep_config_t *cfg, sweep_e
     s.w.rank = s.rank;
     s.w.interrupt = cfg->stop ? &cfg->stop->interrupt : NULL;
     gethostname(s.w.host, sizeof s.w.host - 1);
-    if (sweep_prepare(&s, err, errlen) != 0) goto cleanup;
+    if (sweep_same_data(&s, &rep->local_error, err, errlen) != 0 ||
+        sweep_prepare(&s, err, errlen) != 0)
+        goto cleanup;
     double t_open = util_now();
     if (open_output(comm, g, cfg, &s.todo, &s.w, s.size, err, errlen) != 0) goto cleanup;
     rep->open_seconds = util_now() - t_open;

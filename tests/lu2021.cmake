@@ -13,3 +13,11 @@ foreach(variant IN ITEMS "fixed;lu2021" "linear;lu2021-tc" "mlp;lu2021-mlp")
       ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
   endforeach()
 endforeach()
+# lu2021 on labelled sentences under MPI (label `mpi`): data files hashed into the results file,
+# --resume refused and --reuse selective after a data file changes, a bad line named before
+# anything trains (tests/sweep/text.sh).
+add_test(NAME lu2021_text_sweep_records_its_data_and_refuses_changed_data
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sweep/text.sh $<TARGET_FILE:attnsweep>
+          ${CMAKE_BINARY_DIR}/sweep-tests/lu2021_text ${MPIEXEC_SAFE})
+set_tests_properties(lu2021_text_sweep_records_its_data_and_refuses_changed_data
+  PROPERTIES LABELS mpi TIMEOUT 600 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <criterion/criterion.h>
 #include "attnsweep/grid.h"
 #include "attnsweep/train.h"
@@ -262,8 +263,37 @@ Test(grid, expands_the_lu2021_grid_example_with_at_least_five_seeds) {
     }
 }
 
+/* Whether the spec file at path reads a data file (`data_file =`): the user supplies those. */
+static int reads_data(const char *path)
+{
+    char line[512];
+    int yes = 0;
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    while (fgets(line, sizeof line, f) && !yes) yes = strncmp(line, "data_file =", 11) == 0;
+    fclose(f);
+    return yes;
+}
+
+/* A tiny corpus, /tmp/…/c.train with its .dev and .test: its path into buf. */
+static void tiny_corpus(char *buf, size_t n)
+{
+    static const char *const ext[] = {"train", "dev", "test"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(buf, n, "/tmp/attnsweep-test-grid-%d.%s", (int)getpid(), ext[k]);
+        FILE *f = fopen(buf, "w");
+        cr_assert_not_null(f);
+        fputs("1 a good film\n0 a bad one\n", f);
+        fclose(f);
+    }
+    snprintf(buf, n, "/tmp/attnsweep-test-grid-%d.train", (int)getpid());
+}
+
 Test(grid, expands_every_example_spec_shipped_in_examples) {
-    char dir[512];
+    char dir[512], corpus[128], set[192];
+    const char *sets[] = {set};
+    tiny_corpus(corpus, sizeof corpus);
+    snprintf(set, sizeof set, "task.data_file=%s", corpus); /* for the examples on data files */
     snprintf(dir, sizeof dir, "%s/examples", ATTNSWEEP_SOURCE_DIR);
     DIR *d = opendir(dir);
     cr_assert_not_null(d);
@@ -273,7 +303,8 @@ Test(grid, expands_every_example_spec_shipped_in_examples) {
         if (len < 5 || strcmp(de->d_name + len - 4, ".ini") != 0) continue;
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        cr_assert_eq(spec_load(&spec, path, NULL, 0, err, sizeof err), 0, "%s", err);
+        int data = reads_data(path);
+        cr_assert_eq(spec_load(&spec, path, sets, data, err, sizeof err), 0, "%s", err);
         cr_assert_eq(grid_init(&grid, &spec, err, sizeof err), 0, "%s", err);
         cr_assert_geq(grid.n_runs, 1);
         grid_free(&grid);
@@ -281,6 +312,11 @@ Test(grid, expands_every_example_spec_shipped_in_examples) {
         n++;
     }
     closedir(d);
+    for (const char *x = ".train\0.dev\0.test\0"; *x; x += strlen(x) + 1) {
+        char f[160];
+        snprintf(f, sizeof f, "/tmp/attnsweep-test-grid-%d%s", (int)getpid(), x);
+        remove(f);
+    }
     cr_assert_geq(n, 2, "demo.ini and lu2021-grid.ini at least");
 }
 

@@ -2,12 +2,16 @@
  * group for every classifier and freeze switch (float64), the float32 path against the float64
  * one (gradients at the same weights, whole traces) and its fast paths against its generic code,
  * the update rule, bit-for-bit determinism, the paper's SEN identity and monotone topic attention
- * in both precisions, mini-batch SGD, and bad values rejected with the key named. The full
+ * in both precisions (per word: the worst topic word's traces), mini-batch SGD, bad values
+ * rejected with the key named, and runs on a data file (labelled sentences, padded with PAD):
+ * gradients, both precisions, PAD trained, the synthetic task's keys refused. The full
  * reproduction of the authors' configuration is tests/lu2021.cmake. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cblas.h>
 #include "attnsweep/grid.h"
 #include "attnsweep/rng.h"
@@ -496,13 +500,13 @@ Test(lu2021, the_sen_identity_holds_per_topic_word_on_the_authors_configuration)
         cr_assert_eq(F->init(&st, &rp.p, err, sizeof err), 0, "%s", err);
         const int n_topic = 8, D = 10, m = 20;
         weights_t w;
-        double worst = 0.0, loss;
+        double worst = 0.0, loss, metrics[64];
         int checked = 0;
         for (long step = 0; step <= 5000; step++) {
             if (step % 100 == 0) {
                 weights_get(st, &w);
                 const double *q = w.v[LU2021_QUERY];
-                double q2 = 0.0;
+                double q2 = 0.0, res_max = 0.0, gap_max = 0.0;
                 for (int k = 0; k < D; k++) q2 += q[k] * q[k];
                 for (int t = 0; t < n_topic; t++) {
                     double s = 0.0, v2 = 0.0;
@@ -510,12 +514,29 @@ Test(lu2021, the_sen_identity_holds_per_topic_word_on_the_authors_configuration)
                         s += q[k] * w.v[LU2021_KEYS][t * D + k];
                         v2 += w.v[LU2021_EMBED][t * D + k] * w.v[LU2021_EMBED][t * D + k];
                     }
+                    double rhs = 2.0 * s + 2.0 / m * expm1(s);
+                    res_max = fmax(res_max, fabs(q2 * v2 - rhs) / fmax(rhs, 1e-3));
+                    gap_max = fmax(gap_max, fabs(sqrt(q2 * v2) - sqrt(fmax(rhs, 0.0))));
                     if (s < 0.5) continue;
-                    double rhs = 2.0 * s + 2.0 / m * expm1(s), e = fabs(q2 * v2 - rhs) / rhs;
+                    double e = fabs(q2 * v2 - rhs) / rhs;
                     if (e > worst) worst = e;
                     checked++;
                 }
                 weights_free(&w);
+                /* the trace's per-word columns: the largest residual, and the worst word's pair
+                 * (score, |q|²|v|²) at the largest distance from the curve */
+                cr_assert_eq(F->eval(st, metrics, err, sizeof err), 0);
+                double ws = metrics[metric_col("sen_worst_score") - 1];
+                double wl = metrics[metric_col("sen_worst_norm2") - 1];
+                double wr = metrics[metric_col("sen_worst_rhs") - 1];
+                cr_expect_float_eq(metrics[metric_col("sen_residual_max") - 1], res_max,
+                                   1e-4 * res_max + 1e-9, "%s, step %ld", precisions[prec], step);
+                cr_expect_float_eq(wr, 2.0 * ws + 2.0 / m * expm1(ws), 1e-9 * (1 + fabs(wr)));
+                cr_expect_float_eq(fabs(sqrt(wl) - sqrt(fmax(wr, 0.0))), gap_max,
+                                   1e-4 * gap_max + 1e-7, "%s, step %ld: worst word's gap",
+                                   precisions[prec], step);
+                cr_expect_geq(metrics[metric_col("sen_residual_max") - 1],
+                              metrics[metric_col("sen_residual") - 1]);
             }
             if (step < 5000) cr_assert_eq(F->step(st, step, &loss, err, sizeof err), 0);
         }
@@ -709,11 +730,11 @@ Test(lu2021, float32_traces_follow_float64_traces)
 {
     /* every classifier on the small task for 1,500 steps, and mini-batch SGD: the trace columns
      * agree to 1e-4 (relative; absolute for the attention and accuracies) */
-    static const char *const rel_cols[] = {"train_loss", "test_loss", "topic_score",
-                                           "topic_embed_norm2", "sen_rhs", "query_norm",
-                                           "nontopic_norm"};
+    static const char *const rel_cols[] = {"train_loss", "test_loss", "valid_loss",
+                                           "topic_score", "topic_embed_norm2", "sen_rhs",
+                                           "query_norm", "nontopic_norm"};
     static const char *const abs_cols[] = {"topic_attention", "train_acc", "test_acc",
-                                           "sen_residual", "nontopic_score"};
+                                           "sen_residual", "sen_residual_max", "nontopic_score"};
     for (int c = 0; c < 4; c++) {
         trace_t t[2] = {{0}, {0}};
         run_result_t res;
@@ -928,4 +949,182 @@ Test(lu2021, memory_and_cost_grow_with_the_run)
     double c1 = F->cost(&b.p);
     set(&b, "steps", params_get(&b.p, "steps") / 2);
     cr_expect_float_eq(c1 / F->cost(&b.p), 2.0, 0.02);
+}
+
+/* ---- runs on a data file ----------------------------------------------------------------- */
+
+static char text_dir[48], text_path[96];
+static const char *text_files[3] = {"", text_path, NULL}; /* the spec's table of data_file */
+
+/* A small labelled corpus, TEXT_DIR/c.train, .dev, .test (80, 20, 20 sentences): a class-1
+ * sentence holds "good" or "great", a class-0 one "bad" or "awful", among 2..11 of 40 filler
+ * words, so sentences have many lengths and are padded. */
+static void text_setup(void)
+{
+    one_thread();
+    snprintf(text_dir, sizeof text_dir, "/tmp/attnsweep-test-lutext-%d", (int)getpid());
+    snprintf(text_path, sizeof text_path, "%s/c.train", text_dir);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", text_dir);
+    cr_assert_eq(system(cmd), 0);
+    static const char *const key[2][2] = {{"bad", "awful"}, {"good", "great"}};
+    static const char *const ext[3] = {"train", "dev", "test"};
+    static const int lines[3] = {80, 20, 20};
+    rng_t r;
+    rng_init(&r, 11, 99);
+    for (int f = 0; f < 3; f++) {
+        char path[160];
+        snprintf(path, sizeof path, "%s/c.%s", text_dir, ext[f]);
+        FILE *fp = fopen(path, "w");
+        cr_assert_not_null(fp);
+        for (int l = 0; l < lines[f]; l++) {
+            int y = (int)rng_below(&r, 2), n = 2 + (int)rng_below(&r, 10);
+            int at_ = (int)rng_below(&r, (uint64_t)n + 1);
+            fprintf(fp, "%d", y);
+            for (int i = 0; i <= n; i++)
+                if (i == at_) fprintf(fp, " %s", key[y][rng_below(&r, 2)]);
+                else fprintf(fp, " w%d", (int)rng_below(&r, 40));
+            fprintf(fp, " .\n");
+        }
+        fclose(fp);
+    }
+}
+
+static void text_teardown(void)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", text_dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(lu2021_text, .init = text_setup, .fini = text_teardown);
+
+/* A run on the corpus: K = 2, 2 topic words per class, D = 6, Dk = 4, lr 0.5, 300 steps. */
+static void params_text(run_params_t *rp)
+{
+    params_default(rp);
+    rp->defs[param_index(rp->defs, rp->p.n, "data_file")].choices = text_files;
+    set(rp, "data_file", 1);
+    set(rp, "topics", 2);
+    set(rp, "embed_dim", 6);
+    set(rp, "key_dim", 4);
+    set(rp, "lr", 0.5);
+    set(rp, "steps", 300);
+    set(rp, "log_every", 20);
+}
+
+Test(lu2021_text, gradients_match_finite_differences_on_padded_sentences)
+{
+    char what[96];
+    for (int c = 0; c < 3; c++)
+        for (size_t s = 0; s < 4; s++) {
+            run_params_t rp;
+            params_text(&rp);
+            set(&rp, "precision", F64);
+            set(&rp, "embed_std", 0.7);
+            set(&rp, "query_std", 0.8);
+            set_switches(&rp, c, s);
+            snprintf(what, sizeof what, "data file, %s classifier, %s", classifiers[c],
+                     switches[s].name);
+            check_gradients_at(&rp, what, 0, 0);
+            check_f32_gradients(&rp, 1, what);
+        }
+}
+
+Test(lu2021_text, pad_is_an_ordinary_word_whose_embedding_and_key_are_trained)
+{
+    for (int prec = 0; prec < 2; prec++) {
+        run_params_t rp;
+        params_text(&rp);
+        set(&rp, "precision", prec);
+        set(&rp, "embed_std", 0.7);
+        void *st = NULL;
+        char err[256];
+        cr_assert_eq(F->init(&st, &rp.p, err, sizeof err), 0, "%s", err);
+        const task_data_t *d = lu2021_data(st);
+        cr_expect_eq(d->text, 1);
+        long pads = 0;
+        for (long i = 0; i < d->n_train * d->len; i++) pads += d->tokens[i] == 0;
+        cr_expect_gt(pads, 0, "no sentence is padded: the test proves nothing");
+        weights_t g;
+        weights_get(st, &g);
+        double loss;
+        cr_assert_eq(lu2021_loss_and_grad(st, &loss, g.v), 0);
+        double e = 0.0, k = 0.0; /* PAD is word 0 */
+        for (int i = 0; i < 6; i++) e += fabs(g.v[LU2021_EMBED][i]);
+        for (int i = 0; i < 4; i++) k += fabs(g.v[LU2021_KEYS][i]);
+        cr_expect_gt(e, 1e-9, "%s: PAD's embedding gets no gradient", precisions[prec]);
+        cr_expect_gt(k, 1e-9, "%s: PAD's key gets no gradient (masked?)", precisions[prec]);
+        weights_free(&g);
+        F->free(st);
+    }
+}
+
+Test(lu2021_text, both_precisions_learn_the_corpus_and_agree)
+{
+    static const char *const rel_cols[] = {"train_loss", "test_loss", "valid_loss",
+                                           "topic_score", "topic_embed_norm2", "query_norm",
+                                           "nontopic_norm"};
+    static const char *const abs_cols[] = {"topic_attention", "train_acc", "test_acc",
+                                           "sen_residual_max", "nontopic_score"};
+    for (int c = 0; c < 4; c++) {
+        trace_t t[2] = {{0}, {0}};
+        run_result_t res;
+        for (int prec = 0; prec < 2; prec++) {
+            run_params_t rp;
+            params_text(&rp);
+            set(&rp, "precision", prec);
+            set(&rp, "classifier", c % 3);
+            if (c == 3) set(&rp, "batch_size", 16);
+            run(&rp, &t[prec], &res);
+        }
+        int last = t[F64].n_filled - 1;
+        cr_assert_eq(t[F32].n_filled, t[F64].n_filled);
+        cr_expect_geq(at(&t[F64], last, "train_acc"), 0.99, "%s", classifiers[c % 3]);
+        cr_expect_geq(at(&t[F64], last, "test_acc"), 0.9, "%s", classifiers[c % 3]);
+        cr_expect_gt(at(&t[F64], last, "topic_attention"), at(&t[F64], 0, "topic_attention"));
+        cr_expect_gt(at(&t[F64], last, "topic_score"), 0.1);
+        for (int r = 0; r <= last; r++) {
+            for (size_t k = 0; k < sizeof rel_cols / sizeof rel_cols[0]; k++)
+                cr_expect_leq(trace_diff(&t[F32], &t[F64], r, rel_cols[k], 1), 1e-4,
+                              "%s: %s at row %d", classifiers[c % 3], rel_cols[k], r);
+            for (size_t k = 0; k < sizeof abs_cols / sizeof abs_cols[0]; k++)
+                cr_expect_leq(trace_diff(&t[F32], &t[F64], r, abs_cols[k], 0), 1e-4,
+                              "%s: %s at row %d", classifiers[c % 3], abs_cols[k], r);
+        }
+        train_trace_free(&t[0]), train_trace_free(&t[1]);
+    }
+}
+
+Test(lu2021_text, float32_fast_paths_give_the_generic_bits)
+{
+    for (int c = 0; c < 2; c++) {
+        run_params_t rp;
+        params_text(&rp);
+        set(&rp, "classifier", c);
+        expect_same_trace_both_ways(&rp, lu2021_fast, classifiers[c]);
+    }
+}
+
+Test(lu2021_text, the_synthetic_task_s_keys_and_labels_beyond_topics_are_refused)
+{
+    static const struct { const char *key; double v; } unused[] = {
+        {"vocab_size", 10}, {"words_per_sentence", 3}, {"n_sentences", 100},
+        {"first_class_ratio", 2}, {"train_frac", 0.5}, {"valid_frac", 0.2}};
+    run_params_t rp;
+    char err[512];
+    params_text(&rp);
+    cr_expect_eq(F->check(&rp.p, err, sizeof err), 0, "%s", err);
+    for (size_t k = 0; k < sizeof unused / sizeof unused[0]; k++) {
+        params_text(&rp);
+        set(&rp, unused[k].key, unused[k].v);
+        expect_check_fails(&rp, unused[k].key);
+    }
+    params_text(&rp);
+    set(&rp, "topics", 1);
+    expect_check_fails(&rp, "topics");
+    cr_expect_neq(F->check(&rp.p, err, sizeof err), 0);
+    char where[128];
+    snprintf(where, sizeof where, "%s:", text_path); /* the first line with the label 1 */
+    cr_expect(strstr(err, where) != NULL, "the message names no file:line: %s", err);
 }

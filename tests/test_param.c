@@ -390,3 +390,29 @@ Test(param, formats_every_parsed_value_back_to_the_same_value) {
         cr_assert_eq(v, w, "%s -> %s", texts[i][0], buf);
     }
 }
+
+Test(param, a_file_key_s_value_is_an_index_into_its_table_of_paths) {
+    param_def_t file = {.name = "data_file", .section = "task", .type = PARAM_FILE,
+                        .help = "a data file"};
+    char buf[64];
+    double v;
+    params_t p;
+    params_defaults(&p, &file, 1);
+    cr_expect(param_is_text(&file) && !param_is_text(&defs[0]));
+    cr_expect_str_eq(params_gets(&p, "data_file"), "", "no table: the default, no file");
+    cr_expect_eq(param_check(&file, 0, err, sizeof err), 0);
+    cr_expect_neq(param_check(&file, 1, err, sizeof err), 0);
+    static const char *const table[] = {"", "/data/a.tsv", "/data/b.tsv", NULL};
+    file.choices = table;
+    p.v[0] = 2;
+    cr_expect_str_eq(params_gets(&p, "data_file"), "/data/b.tsv");
+    param_format(&file, 1, buf, sizeof buf);
+    cr_expect_str_eq(buf, "/data/a.tsv");
+    cr_expect_eq(param_parse(&file, "/data/b.tsv", &v, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(v, 2.0);
+    cr_expect_neq(param_parse(&file, "/data/c.tsv", &v, err, sizeof err), 0);
+    cr_expect(strstr(err, "data_file") && strstr(err, "/data/c.tsv"), "%s", err);
+    cr_expect_neq(param_check(&file, 3, err, sizeof err), 0);
+    cr_expect_neq(param_check(&file, 0.5, err, sizeof err), 0);
+    cr_expect(strstr(err, "data_file"), "%s", err);
+}

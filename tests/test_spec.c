@@ -1,6 +1,7 @@
 /* test_spec — the spec parser (spec.h): good files, every kind of bad file (each error must name
- * file:line and the key), value syntax (lists, ranges, logspace/linspace), --set overrides and
- * the canonical text and its hash. Uses a toy family so it does not depend on a real model. */
+ * file:line and the key), value syntax (lists, ranges, logspace/linspace), --set overrides, the
+ * canonical text and its hash, and file keys (paths resolved, interned, hashed). Uses a toy family
+ * so it does not depend on a real model. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <criterion/criterion.h>
+#include "attnsweep/grid.h"
 #include "attnsweep/spec.h"
 #include "attnsweep/train.h"
 
@@ -30,6 +32,7 @@ static const param_def_t toy_params[] = {
     {.name = "n_data", .section = "task", .type = PARAM_INT, .def = 50, .min = 1, .max = 1e9,
      .one_value = 1,
      .help = "not sweepable"},
+    {.name = "data", .section = "task", .type = PARAM_FILE, .help = "a data file"},
 };
 static const model_family_t toy_family = {
     .name = "toy", .summary = "a toy family for the spec tests",
@@ -830,4 +833,138 @@ Test(spec, rejects_bad_points_naming_the_line) {
     const char *sets[] = {"points.point=4"};
     cr_assert_neq(load_set(points_spec, sets, 1), 0);
     cr_expect(strstr(err, "[points] is read from the spec file only"), "%s", err);
+}
+
+/* ---- file keys ---------------------------------------------------------------------------- */
+
+static char fdir[64];
+
+/* fdir/name holding text. */
+static void put_file(const char *name, const char *text)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/%s", fdir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void files_init(void)
+{
+    snprintf(fdir, sizeof fdir, "/tmp/attnsweep_test_files_%d", (int)getpid());
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s/sub", fdir, fdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static void files_fini(void)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", fdir);
+    cr_assert_eq(system(cmd), 0);
+    spec_free(&spec);
+}
+
+TestSuite(files, .init = files_init, .fini = files_fini);
+
+/* Load fdir/sub/s.ini holding body after its [model] section, with the toy family. */
+static int load_in_dir(const char *body, const char *const *sets, int n)
+{
+    char path[160], text[1024];
+    snprintf(path, sizeof path, "%s/sub/s.ini", fdir);
+    snprintf(text, sizeof text, "[model]\nmodel = toy\n%s", body);
+    err[0] = '\0';
+    return spec_load_text_in(&spec, toy_registry, path, text, sets, n, err, sizeof err);
+}
+
+Test(files, a_relative_path_is_taken_from_the_spec_s_folder_and_one_in_a_set_from_the_working_directory)
+{
+    put_file("sub/a.tsv", "1 a\n");
+    put_file("b.tsv", "0 b\n");
+    cr_assert_eq(load_in_dir("[grid]\ndata = a.tsv, ../b.tsv\n", NULL, 0), 0, "%s", err);
+    char a[160], b[160];
+    snprintf(a, sizeof a, "%s/sub/a.tsv", fdir);
+    snprintf(b, sizeof b, "%s/b.tsv", fdir);
+    cr_assert_eq(spec.n_files, 3);
+    cr_expect_str_eq(spec.files[0], "", "0 is no file (the default)");
+    cr_expect_str_eq(spec.files[1], a);
+    cr_expect_str_eq(spec.files[2], b, "'../b.tsv' is a path, not a range");
+    const spec_entry_t *e = &spec.entries[0];
+    cr_assert_eq(e->n_values, 2);
+    cr_expect(e->values[0] == 1 && e->values[1] == 2);
+    grid_t g;
+    params_t p;
+    cr_assert_eq(grid_init(&g, &spec, err, sizeof err), 0, "%s", err);
+    grid_run_params(&g, 1, &p);
+    cr_expect_str_eq(params_gets(&p, "data"), b, "the run's value is the path");
+    char shown[200];
+    param_format(&g.defs[param_index(g.defs, g.n_defs, "data")], p.v[param_index(g.defs, g.n_defs, "data")],
+                 shown, sizeof shown);
+    cr_expect_str_eq(shown, b);
+    grid_free(&g);
+    spec_free(&spec);
+    cr_assert_eq(chdir(fdir), 0);
+    const char *sets[] = {"task.data=sub/a.tsv"};
+    cr_assert_eq(load_in_dir("", sets, 1), 0, "%s", err);
+    cr_expect_str_eq(spec.files[1], a);
+    spec_free(&spec);
+    cr_assert_eq(load_in_dir("[task]\ndata =\n", NULL, 0), 0, "%s", err);
+    cr_expect_eq(spec.entries[0].values[0], 0.0, "an empty value is no file");
+    cr_expect_str_eq(spec.data_files, "");
+}
+
+/* "SHA256  PATH\n" of fdir/name with text. */
+static void sha_line(const char *name, const char *text, char *out, size_t n)
+{
+    char hex[65];
+    spec_sha256_hex(text, strlen(text), hex);
+    snprintf(out, n, "%s  %s/%s\n", hex, fdir, name);
+}
+
+Test(files, data_files_holds_the_sha256_of_every_file_and_of_the_dev_and_test_beside_a_train)
+{
+    put_file("sub/x.train", "1 a\n");
+    put_file("sub/x.dev", "0 b\n");
+    put_file("sub/x.test", "1 c\n");
+    put_file("sub/y.tsv", "1 d\n");
+    cr_assert_eq(load_in_dir("[task]\ndata = x.train, y.tsv\n", NULL, 0), 0, "%s", err);
+    char want[1024] = "", line[256];
+    static const char *const name[][2] = {{"sub/x.train", "1 a\n"}, {"sub/x.dev", "0 b\n"},
+                                          {"sub/x.test", "1 c\n"}, {"sub/y.tsv", "1 d\n"}};
+    for (int i = 0; i < 4; i++) {
+        sha_line(name[i][0], name[i][1], line, sizeof line);
+        strcat(want, line);
+    }
+    cr_expect_str_eq(spec.data_files, want);
+    char mine[1024], path[160];
+    snprintf(path, sizeof path, "%s/sub/y.tsv", fdir);
+    sha_line("sub/y.tsv", "1 d\n", line, sizeof line);
+    cr_expect_str_eq(spec_data_lines(spec.data_files, path, mine, sizeof mine), line);
+    snprintf(path, sizeof path, "%s/sub/x.train", fdir);
+    cr_expect_eq(strlen(spec_data_lines(spec.data_files, path, mine, sizeof mine)),
+                 strlen(want) - strlen(line), "x.train's three lines");
+}
+
+Test(files, a_missing_file_a_folder_a_repeated_file_and_a_point_key_are_errors_naming_the_line)
+{
+    put_file("sub/a.tsv", "1 a\n");
+    char want[320];
+    cr_assert_neq(load_in_dir("[task]\ndata = nope.tsv\n", NULL, 0), 0);
+    snprintf(want, sizeof want, "%s/sub/s.ini:4: data: cannot open 'nope.tsv' (%s/sub/nope.tsv): "
+             "No such file or directory", fdir, fdir);
+    cr_expect(strstr(err, want), "%s", err);
+    spec_free(&spec);
+    cr_assert_neq(load_in_dir("[task]\ndata = ../sub\n", NULL, 0), 0);
+    cr_expect(strstr(err, "s.ini:4: data:") && strstr(err, "not a regular file"), "%s", err);
+    spec_free(&spec);
+    cr_assert_neq(load_in_dir("[task]\ndata = a.tsv, ./a.tsv\n", NULL, 0), 0);
+    cr_expect(strstr(err, "s.ini:4: data: the file") && strstr(err, "appears more than once"),
+              "%s", err);
+    spec_free(&spec);
+    cr_assert_neq(load_in_dir("[task]\ndata = a.tsv, , a.tsv\n", NULL, 0), 0);
+    cr_expect(strstr(err, "empty item"), "%s", err);
+    spec_free(&spec);
+    cr_assert_neq(load_in_dir("[points]\nkeys = data\npoint = a.tsv\n", NULL, 0), 0);
+    cr_expect(strstr(err, "data is a file key"), "%s", err);
 }

@@ -51,7 +51,8 @@ void h5out_partial_path(const char *path, char *buf, size_t n);
 int h5out_create(h5out_t **h, const char *path, MPI_Comm comm, const grid_t *g,
                  const h5out_meta_t *meta, char *err, size_t errlen);
 /* Reopen an existing sweep file collectively for writing (after h5out_inspect accepted it).
- * Checks that its shape matches g (n_runs, n_points, metrics). 0 ok; <0 with err. */
+ * Checks that its shape matches g (n_runs, n_points) and that the metrics it holds (those it was
+ * created with) are among the family's. 0 ok; <0 with err. */
 int h5out_open(h5out_t **h, const char *path, MPI_Comm comm, const grid_t *g, char *err,
                size_t errlen);
 /* Independent: record that run id is being started for the attempts-th time. */
@@ -61,8 +62,10 @@ int h5out_write_attempt(h5out_t *h, long id, int attempts, char *err, size_t err
 int h5out_write_run(h5out_t *h, long id, const trace_t *trace, const run_result_t *res,
                     int rank, const char *host, int attempts, uint32_t *crc_out, char *err,
                     size_t errlen);
-/* Independent: write run id as a record: trace [n_metrics × n_points] packed as
- * h5out_pack_trace makes it, then the summary, its status last. */
+/* Independent: write run id as a record: trace [n_metrics × n_points] of the family's metrics
+ * packed as h5out_pack_trace makes it (the file stores the rows of the metrics it holds: a file
+ * keeps the metrics it was created with, so one an earlier version wrote may hold fewer; s's
+ * trace_crc32 is replaced by the CRC of those rows), then the summary, its status last. */
 int h5out_write_record(h5out_t *h, long id, const float *trace, const h5out_summary_t *s,
                        char *err, size_t errlen);
 /* Collective close; h is freed whatever happens. 0 ok. */
@@ -83,6 +86,7 @@ typedef struct {
     int n_points, n_metrics, format_version, mpi_size;
     char *spec, *spec_path, *spec_sha256, *created_utc, *attnsweep_version, *command_line,
         *model, *model_source, *swept, *metrics, *hostname;
+    char *data_files;    /* "SHA256  PATH" lines of the data files (spec.h), NULL if none */
     int8_t *status;      /* [n_runs] */
     int32_t *attempts;   /* [n_runs] */
     uint32_t *crc;       /* [n_runs] stored CRCs */
@@ -110,8 +114,8 @@ typedef struct h5out_reader h5out_reader_t;
  * traces are intact. 0 ok; <0 with err. */
 int h5out_reader_open(h5out_reader_t **r, const char *path, char *err, size_t errlen);
 const h5out_info_t *h5out_reader_info(const h5out_reader_t *r);
-/* Key d's value for every run into values [n_runs], as params_t holds them (an enum as its
- * choice index, NaN for a name d does not know). 1 read, 0 the file has no such key, -1 error. */
+/* Key d's value for every run into values [n_runs], as params_t holds them (an enum or a file
+ * key as its index into d->choices, NaN for a string d does not know). 1 read, 0 the file has no such key, -1 error. */
 int h5out_reader_key(h5out_reader_t *r, const param_def_t *d, double *values);
 /* 1 if the file has a parameter dataset (a /runs dataset with a section) named none of
  * defs[0..n); its name into name. 0 if not. */

@@ -6,16 +6,23 @@
 #define ATTNSWEEP_PARAM_H
 #include <stddef.h>
 
-typedef enum { PARAM_INT, PARAM_REAL, PARAM_BOOL, PARAM_ENUM } param_type_t;
+/* PARAM_FILE: a path to a data file. Its value in params_t is an index into the spec's table of
+ * the file keys' values (spec.c interns them: 0 is "", no file; each other entry an absolute
+ * path), which the spec's copy of the key's definition holds as its choices; params_gets and
+ * param_format give the path. The spec records every named file's SHA-256 (spec_t.data_files). */
+typedef enum { PARAM_INT, PARAM_REAL, PARAM_BOOL, PARAM_ENUM, PARAM_FILE } param_type_t;
 
 typedef struct {
     const char *name;     /* unique across all sections, e.g. "vocab_size" */
     const char *section;  /* home section in a spec file: "task", "model" or "train" */
     param_type_t type;
-    double def;           /* default; PARAM_ENUM: index into choices; PARAM_BOOL: 0/1 */
+    double def;           /* default; PARAM_ENUM: index into choices; PARAM_BOOL: 0/1; PARAM_FILE:
+                           * 0 (no file) */
     double min, max;      /* valid closed range for INT/REAL (checked by param_check) */
     int min_exclusive;    /* 1: the value must be > min (learning rates, std devs) */
-    const char *const *choices; /* PARAM_ENUM only: NULL-terminated, e.g. {"fixed", "mlp", NULL} */
+    const char *const *choices; /* PARAM_ENUM: NULL-terminated, e.g. {"fixed", "mlp", NULL};
+                                 * PARAM_FILE: NULL in a family's table, the interned paths in a
+                                 * spec's copy ({"", "/data/a.tsv", NULL}) */
     int one_value;        /* 1: one value for the whole spec, never a list (e.g. log_every) */
     const char *help;     /* one line: meaning and unit, shown by `attnsweep keys` */
     const char *units;    /* CF-style units of the value ("1" dimensionless, "s"), or NULL */
@@ -41,20 +48,24 @@ int params_set(params_t *p, const char *name, double v);
  * asserts in debug builds, returns NaN in release). */
 double params_get(const params_t *p, const char *name);
 long params_geti(const params_t *p, const char *name);
-/* Enum value as its choice string (from defs), or NULL if the key is not an enum. */
+/* Enum value as its choice string (from defs), a file key's value as its path ("" for none), or
+ * NULL if the key is neither. */
 const char *params_gets(const params_t *p, const char *name);
+/* 1 if values of d are stored as strings (PARAM_ENUM, PARAM_FILE): their index into d->choices. */
+int param_is_text(const param_def_t *d);
 
-/* Check one value against its definition: range, integrality, bool, enum index. An INT key's
+/* Check one value against its definition: range, integrality, bool, enum or file index. An INT key's
  * range is [min, max] rounded inwards to integers and kept within +-2^53 (exact in a double).
  * Returns 0 or -1 with a message "key: expected ..., got ..." in err (integers in full). */
 int param_check(const param_def_t *d, double v, char *err, size_t errlen);
 /* Parse the text of one scalar value for d: decimal numbers (param_read_integer's grammar; INT
  * keys read exactly, whole values only; -0 reads as 0), true/false/yes/no/on/off/1/0, enum
- * names. Returns 0 or -1 with "key: expected ..., got ..." in err, the text quoted escaped. */
+ * names, a file key's path among d->choices (spec.c interns new paths). Returns 0 or -1 with
+ * "key: expected ..., got ..." in err, the text quoted escaped. */
 int param_parse(const param_def_t *d, const char *text, double *out, char *err, size_t errlen);
-/* Format a value for display ("5000", "0.1", "mlp", "true"). */
+/* Format a value for display ("5000", "0.1", "mlp", "true", a file key's path). */
 void param_format(const param_def_t *d, double v, char *buf, size_t buflen);
-/* Number of choices of an enum. */
+/* Number of choices of an enum, or of a file key's table (1, the empty path, when it has none). */
 int param_n_choices(const param_def_t *d);
 
 /* How the text of a number reads (param_read_integer). The grammar (README "Spec files"): an

@@ -38,6 +38,16 @@ typedef struct {
     int n_point_keys, n_points;
     int point_def[PARAM_MAX];  /* index into defs of each point key */
     double *points;            /* [n_points][n_point_keys] */
+    /* File keys (PARAM_FILE): their values' table, files[0] = "" (no file), then every distinct
+     * absolute path in the order the spec names them, NULL-terminated; the file keys' defs have
+     * it as their choices. A relative path is taken from the spec file's folder, or from the
+     * working directory when a --set gives it; the file must exist. */
+    char **files;
+    int n_files;               /* entries of files, "" included */
+    /* Every file the file keys name, one "SHA256  PATH" line each (sha256sum's format), with the
+     * .dev and .test files beside a PATH that ends in .train (when they exist); "" when none.
+     * The results file stores it (root attribute data_files); --resume and --reuse compare it. */
+    char *data_files;
 } spec_t;
 
 /* Parse path with overrides ("section.key=value" each). 0 ok; <0 with err "file:line: key: what
@@ -68,5 +78,10 @@ int spec_parse_values(const param_def_t *d, const char *text, double **out, int 
 
 /* Hex SHA-256 of len bytes into hex[65]. */
 void spec_sha256_hex(const void *data, size_t len, char hex[65]);
+
+/* The lines of a data_files text (spec_t.data_files, or a results file's attribute) that belong
+ * to the file key value path: its own and its companions' (PATH.dev, PATH.test beside a
+ * PATH.train), into buf as one string ("" when none). Returns buf. */
+const char *spec_data_lines(const char *data_files, const char *path, char *buf, size_t buflen);
 
 #endif

@@ -26,11 +26,12 @@ FAMILIES = {
             ("hidden", "model", "int", 10), ("embed_std", "model", "real", 1e-4),
             ("query_std", "model", "real", 0.3), ("freeze_keys", "model", "bool", 0),
             ("freeze_embeddings", "model", "bool", 0), ("train_query", "model", "bool", 0),
-            ("batch_size", "train", "int", 0),
+            ("batch_size", "train", "int", 0), ("data_file", "task", "enum", ""),
         ],
-        metrics=["train_loss", "train_acc", "valid_acc", "test_acc", "test_loss",
+        metrics=["train_loss", "train_acc", "valid_acc", "test_acc", "test_loss", "valid_loss",
                  "topic_attention", "topic_score", "topic_embed_norm2", "sen_rhs",
-                 "sen_residual", "query_norm"],
+                 "sen_residual", "sen_residual_max", "sen_worst_score", "sen_worst_norm2",
+                 "sen_worst_rhs", "query_norm"],
         grid=[("vocab_size", [20, 200, 2000]), ("embed_dim", [4, 8, 16]),
               ("lr", [0.05, 0.2]), ("seed", [0, 1, 2])],
     ),
@@ -78,6 +79,13 @@ def expected_curves(model, run, steps, m):
                    sen_rhs=rhs, test_loss=loss * 1.1,
                    query_norm=np.full_like(s, 0.3 * np.sqrt(p.get("embed_dim", 10))))
         out["sen_residual"] = np.abs(out["topic_embed_norm2"] - rhs) / np.maximum(rhs, 1e-12)
+        # the worst topic word: a score 10 % above the mean, off the curve by 0.2 % at most
+        sw = 1.1 * s
+        rw = 2 * sw + (2.0 / m) * np.expm1(sw)
+        out.update(valid_loss=loss * 1.05, sen_worst_score=sw, sen_worst_rhs=rw,
+                   sen_worst_norm2=rw * (1.0 + 0.002 * np.sin(5 * sw)))
+        out["sen_residual_max"] = (np.abs(out["sen_worst_norm2"] - rw) / np.maximum(rw, 1e-3)
+                                   + out["sen_residual"])
     elif model == "sakamoto2024":
         snr = p["signal_norm"] / np.sqrt(p["dim"])
         out["test_acc"] = np.clip(0.5 + snr * t, 0.5, 1.0)
@@ -187,8 +195,9 @@ def make_synthetic(path, model="lu2021", grid=None, statuses=None, fixed=None, s
         g = f.create_group("runs")
         for name, section, kind, _ in schema:
             vals = [r[name] for r in runs]
-            if kind == "enum":
-                data = np.array([v.encode() for v in vals], dtype="S16")
+            if kind == "enum":  # fixed-length strings, as wide as the longest (a path too)
+                data = np.array([v.encode() for v in vals],
+                                dtype="S%d" % max([16] + [len(v.encode()) + 1 for v in vals]))
             elif kind == "real":
                 data = np.array(vals, dtype=np.float64)
             else:

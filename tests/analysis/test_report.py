@@ -9,6 +9,7 @@ import re
 import h5py
 import numpy as np
 
+import synth
 from conftest import run_cli
 
 PLOTS_LU = ["loss_curves", "accuracy_curves", "steps_to_converge_heatmap", "topic_attention",
@@ -156,21 +157,53 @@ def test_report_md_links_every_file_and_has_the_spec_status_and_timing(real_file
     assert spec.strip() in md  # the canonical spec text, unchanged
     assert "| 0 | 24 | 0 | 0 | 0 |" in md  # status counts: pending done failed diverged interr.
     assert "training time summed over 24 finished runs" in md
-    assert "Max |measured − theory|" in md
+    assert "Max per-word |measured − theory|" in md
     assert "### Not drawn" not in md  # lu2021 feeds every plot
 
 
-def test_sen_identity_gap_reported_is_that_of_the_traces(real_file, report_of):
+def test_sen_identity_gap_reported_is_the_per_word_gap_of_the_traces(real_file, report_of):
     _, res = report_of(real_file)
     extra = [e for name, _, _, e in res["plots"] if name == "sen_identity"][0]
+    assert extra["per_word"]
     with h5py.File(real_file, "r") as f:
-        s = f["traces/topic_score"][()].astype(float)
-        y = np.sqrt(f["traces/topic_embed_norm2"][()].astype(float))
+        s = f["traces/sen_worst_score"][()].astype(float)
+        y = np.sqrt(f["traces/sen_worst_norm2"][()].astype(float))
+        rhs = f["traces/sen_worst_rhs"][()].astype(float)
         m = f["runs/words_per_sentence"][()][:, None].astype(float)
-    theory = np.sqrt(2 * s + (2 / m) * np.expm1(s))
-    gap = np.abs(y - theory)
+    # each point is one word's pair: its theory is the curve at its own score
+    assert np.allclose(rhs, 2 * s + (2 / m) * np.expm1(s), rtol=1e-5, atol=1e-9)
+    gap = np.abs(y - np.sqrt(np.maximum(rhs, 0)))
     assert extra["n_points"] == int(np.isfinite(gap).sum())
     assert math.isclose(extra["max_abs_gap"], float(np.nanmax(gap)), rel_tol=1e-9)
+
+
+def test_sen_identity_of_an_older_file_uses_the_means_and_says_so(tmp_path, report_of):
+    p = str(tmp_path / "old.h5")
+    synth.make_synthetic(p)
+    with h5py.File(p, "a") as f:  # as written before the per-word traces
+        names = [m for m in f.attrs["metrics"].decode().split(",") if not m.startswith("sen_worst")]
+        f.attrs["metrics"] = np.array(",".join(names).encode())
+        for m in ("sen_worst_score", "sen_worst_norm2", "sen_worst_rhs"):
+            del f["traces/" + m]
+    out, res = report_of(p)
+    extra = [e for name, _, _, e in res["plots"] if name == "sen_identity"][0]
+    assert not extra["per_word"]
+    assert "predates the per-word traces" in open(os.path.join(out, "report.md")).read()
+
+
+def test_sen_identity_of_text_runs_draws_each_point_s_own_theory(tmp_path, report_of):
+    p = str(tmp_path / "text.h5")
+    synth.make_synthetic(p, grid=[("data_file", ["", "/data/sst/stsa.binary.train"]),
+                                  ("seed", [0, 1])])
+    out, res = report_of(p)
+    extra = [e for name, _, _, e in res["plots"] if name == "sen_identity"][0]
+    with h5py.File(p, "r") as f:
+        y = np.sqrt(f["traces/sen_worst_norm2"][()].astype(float))
+        th = np.sqrt(f["traces/sen_worst_rhs"][()].astype(float))
+    assert math.isclose(extra["max_abs_gap"], float(np.nanmax(np.abs(y - th))), rel_tol=1e-9)
+    svg = open(os.path.join(out, "sen_identity.svg")).read()
+    assert "theory of each point (text data" in svg
+    assert "Max per-word |measured − theory|" in open(os.path.join(out, "report.md")).read()
 
 
 def test_band_minmax_and_png_only(synth_file, tmp_path):

@@ -3,8 +3,11 @@
 every /traces dataset and every /runs dataset except the per-execution columns (wall_seconds,
 rank, host, attempts, reuse_id, reuse_file) are compared byte for byte (NaN payloads included). With --subset, A is a
 file of an earlier format version: only its datasets are compared, by value (floats bit for bit,
-strings as text), so datasets and attributes that B adds do not count. Used by tests/sweep.cmake."""
+strings as text), so datasets and attributes that B adds do not count; when B traces more metrics
+than A, A's trace_crc32 is checked against the CRC of B's rows of A's metrics. Used by
+tests/sweep.cmake."""
 import sys
+import zlib
 
 import h5py
 import numpy as np
@@ -25,10 +28,27 @@ def values(ds):
     return a.astype(np.float64 if a.dtype.kind == "f" else np.int64).tobytes()
 
 
+def metric_names(f):
+    m = f.attrs["metrics"]
+    return (m.decode() if isinstance(m, bytes) else str(m)).split(",")
+
+
+def crc_of(f, metrics):
+    """Each run's CRC-32 of its float32 rows of metrics (in that order), as attnsweep computes
+    /runs/trace_crc32 over a file's metrics."""
+    rows = np.stack([f["traces"][m][()].astype(np.float32) for m in metrics], axis=1)
+    return np.array([zlib.crc32(r.tobytes()) for r in rows], dtype=np.uint32)
+
+
 def main_subset(a_path, b_path):
     bad = []
     with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
-        for group, skip in (("traces", set()), ("runs", TIMING)):
+        more = metric_names(a) != metric_names(b)  # B traces metrics added since A
+        if more:
+            done = a["runs/status"][()] == 1
+            if (crc_of(b, metric_names(a))[done] != a["runs/trace_crc32"][()][done]).any():
+                bad.append("/runs/trace_crc32: B's rows of A's metrics do not give A's CRCs")
+        for group, skip in (("traces", set()), ("runs", TIMING | ({"trace_crc32"} if more else set()))):
             for name in sorted(set(a[group]) - skip):
                 if name not in b[group]:
                     bad.append(f"/{group}/{name}: missing")

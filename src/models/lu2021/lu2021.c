@@ -41,6 +41,9 @@ static const param_def_t lu_params[] = {
     {.name = "first_class_ratio", .section = "task", .type = PARAM_REAL, .def = 1, .min = 0,
      .max = 1e6, .min_exclusive = 1,
      .help = "class 0 is this many times as likely as each other class (1 = uniform)"},
+    {.name = "data_file", .section = "task", .type = PARAM_FILE,
+     .help = "labelled sentences instead of the synthetic task, one 'LABEL SENTENCE' per line; "
+             "PATH.train with PATH.dev and PATH.test beside it gives the splits (none: synthetic)"},
     {.name = "embed_dim", .section = "model", .type = PARAM_INT, .def = 10, .min = 1, .max = 1e5,
      .help = "D: word embedding dimension"},
     {.name = "key_dim", .section = "model", .type = PARAM_INT, .def = 0, .min = 0, .max = 1e5,
@@ -76,16 +79,26 @@ static const metric_def_t lu_metrics[] = {
     {"valid_acc", "fraction of validation sentences classified correctly", "1"},
     {"test_acc", "fraction of test sentences classified correctly", "1"},
     {"test_loss", "mean cross-entropy over the test set", "1"},
-    {"topic_attention", "mean softmax attention on the topic word, training sentences", "1"},
+    {"valid_loss", "mean cross-entropy over the validation set", "1"},
+    {"topic_attention", "mean softmax attention on the topic words, training sentences that hold "
+     "one", "1"},
     {"topic_score", "mean score q.k_t of the topic words", "1"},
     {"topic_embed_norm2", "SEN left side: mean over topic words of |q|^2 |v_t|^2", "1"},
     {"sen_rhs", "SEN right side: mean over topic words of 2 s_t + (2/m)(exp(s_t) - 1)", "1"},
     {"sen_residual", "mean over topic words of |lhs - rhs| / max(rhs, 1e-3) of the SEN identity",
      "1"},
+    {"sen_residual_max", "largest over topic words of |lhs - rhs| / max(rhs, 1e-3) of the SEN "
+     "identity", "1"},
+    {"sen_worst_score", "score s_w of the worst topic word: |q||v_w| farthest from "
+     "sqrt(2 s_w + (2/m)(exp(s_w) - 1))", "1"},
+    {"sen_worst_norm2", "|q|^2 |v_w|^2 of the worst topic word (SEN left side)", "1"},
+    {"sen_worst_rhs", "2 s_w + (2/m)(exp(s_w) - 1) of the worst topic word (SEN right side)", "1"},
     {"query_norm", "|q|, the query's Euclidean norm", "1"},
     {"nontopic_score", "mean score q.k_w of the non-topic words", "1"},
     {"nontopic_norm", "mean Euclidean norm |v_w| of the non-topic word embeddings", "1"},
 };
+_Static_assert(M_COUNT == sizeof lu_metrics / sizeof lu_metrics[0], "one enum entry a metric");
+_Static_assert(M_COUNT <= MODEL_MAX_METRICS, "at most MODEL_MAX_METRICS metrics");
 
 #define CHUNK 1024         /* sentences per forward chunk: bounds the classifier's activations */
 #define BLOCK_BYTES (4 << 20) /* the backward goes in blocks of sentences whose dH is this size
@@ -139,18 +152,25 @@ void lu_dims(const params_t *p, lu_dims_t *d)
     t->seed = (uint64_t)params_get(p, "seed");
     d->K = t->topics;
     /* sizes the check rejects (total vocabulary ≥ 2^31) are clamped here, not overflowed */
-    double nt = (double)t->topics * t->topic_words, nv = nt + t->vocab_size;
-    d->n_topic = nt < INT_MAX ? (int)nt : INT_MAX;
+    double nv = (double)t->topics * t->topic_words + t->vocab_size;
     d->V = nv < INT_MAX ? (int)nv : INT_MAX;
-    d->m = t->words_per_sentence;
-    d->L = d->m + 1;
+    d->L = t->words_per_sentence + 1;
+    const char *file = params_gets(p, "data_file");
+    char err[8]; /* lu_check reports a file that cannot be read; here the sizes stay synthetic */
+    if (file && *file && text_load(file, &d->text, err, sizeof err) == 0) {
+        d->V = d->text->vocab;
+        d->L = d->text->len;
+    }
     d->D = (int)params_geti(p, "embed_dim");
     d->Dk = (int)params_geti(p, "key_dim");
     if (d->Dk == 0) d->Dk = d->D;
     d->Hd = (int)params_geti(p, "hidden");
     d->cls = (int)params_geti(p, "classifier");
     d->f32 = params_geti(p, "precision") == PREC_F32;
-    task_split(t, &d->n_train, &d->n_valid, &d->n_test);
+    if (d->text)
+        text_split(d->text, t->train_frac, t->valid_frac, &d->n_train, &d->n_valid, &d->n_test);
+    else
+        task_split(t, &d->n_train, &d->n_valid, &d->n_test);
     long bs = params_geti(p, "batch_size");
     d->batch = (bs <= 0 || bs >= d->n_train) ? d->n_train : bs;
     d->tr_keys = !params_geti(p, "freeze_keys");
@@ -193,25 +213,67 @@ void lu_dims(const params_t *p, lu_dims_t *d)
     d->n_act = nA + (d->need_dh ? (size_t)d->block * (D + 2) + D : 0) + c * (D + 3 * hd + 2 * K);
 }
 
+int lu_data_make(task_data_t *data, const lu_dims_t *d, char *err, size_t errlen)
+{
+    if (!d->text) return task_generate(data, &d->task, err, errlen);
+    return text_task(data, d->text, d->K, d->task.topic_words, d->task.train_frac,
+                     d->task.valid_frac, err, errlen);
+}
+
+size_t lu_data_memory(const lu_dims_t *d)
+{
+    return d->text ? text_memory(d->text, d->K, d->task.topic_words) : task_memory(&d->task);
+}
+
+/* With data_file: the data file's checks (read, labels within topics, splits), and the
+ * synthetic task's keys left at their defaults (and the split fractions, when the file comes
+ * with its own splits): a value set for them would be ignored. */
+static int lu_check_text(const params_t *p, const char *file, const lu_dims_t *d, char *err,
+                         size_t errlen)
+{
+    static const char *const unused[] = {"vocab_size", "words_per_sentence", "n_sentences",
+                                         "first_class_ratio", "train_frac", "valid_frac", NULL};
+    const text_corpus_t *c;
+    char msg[4600];
+    if (text_load(file, &c, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "data_file: %s", msg);
+        return -1;
+    }
+    for (int k = 0; unused[k]; k++) {
+        int i = param_index(p->defs, p->n, unused[k]);
+        if (k >= 4 && !c->split_files) break; /* the fractions split a single file */
+        if (i < 0 || p->v[i] == p->defs[i].def) continue;
+        snprintf(err, errlen, "%s: not used with data_file (%s); leave it at its default",
+                 unused[k], k >= 4 ? "its .train, .dev and .test files are the splits"
+                                   : "the sentences come from the file");
+        return -1;
+    }
+    return text_check(c, d->K, d->task.train_frac, d->task.valid_frac, err, errlen);
+}
+
 static int lu_check(const params_t *p, char *err, size_t errlen)
 {
     lu_dims_t d;
     int cls = (int)params_geti(p, "classifier");
+    const char *file = params_gets(p, "data_file");
     if (cls < CLS_FIXED || cls > CLS_MLP) {
         snprintf(err, errlen, "classifier: expected one of fixed, linear, mlp");
         return -1;
     }
     lu_dims(p, &d);
-    if (task_check(&d.task, err, errlen) != 0) return -1;
+    if (file && *file ? lu_check_text(p, file, &d, err, errlen) != 0
+                      : task_check(&d.task, err, errlen) != 0)
+        return -1;
     if ((double)d.batch * d.L > 2147483647.0) {
         snprintf(err, errlen, "batch_size: a batch of %ld sentences x %d words is more than 2^31 "
                  "positions; set batch_size (or lower n_sentences)", d.batch, d.L);
         return -1;
     }
     if ((double)d.V * ((double)d.D + d.Dk) > 4e9) {
-        snprintf(err, errlen, "vocab_size: %d words x (embed_dim %d + key_dim %d) parameters is "
-                 "more than 4e9 (%.3g GB); lower vocab_size or the dimensions", d.V, d.D, d.Dk,
-                 16e-9 * d.V * (d.D + d.Dk));
+        snprintf(err, errlen, "%s: %d words x (embed_dim %d + key_dim %d) parameters is "
+                 "more than 4e9 (%.3g GB); lower %s or the dimensions", d.text ? "data_file"
+                 : "vocab_size", d.V, d.D, d.Dk, 16e-9 * d.V * (d.D + d.Dk),
+                 d.text ? "the vocabulary" : "vocab_size");
         return -1;
     }
     return 0;
@@ -223,7 +285,7 @@ static size_t lu_memory(const params_t *p)
     lu_dims(p, &d);
     if (d.f32) return luf32_memory(&d);
     size_t V = (size_t)d.V;
-    size_t bytes = sizeof(lu_t) + task_memory(&d.task);
+    size_t bytes = sizeof(lu_t) + lu_data_memory(&d);
     bytes += sizeof(double) * d.n_par;                                   /* parameters */
     bytes += sizeof(double) * (d.n_par - d.n_group[LU2021_EMBED] - d.n_group[LU2021_KEYS] +
                                V + d.n_gE);                              /* gradients */
@@ -382,7 +444,7 @@ static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
     lu_dims(p, &S->d);
     const lu_dims_t *d = &S->d;
     S->lr = params_get(p, "lr");
-    rc = task_generate(&S->data, &d->task, err, errlen);
+    rc = lu_data_make(&S->data, d, err, errlen);
     if (rc != 0) goto fail;
     rc = -2;
 
@@ -516,8 +578,14 @@ static void lu_pass(lu_t *S, const int32_t *tokens, const int32_t *labels, const
             double *A = !att ? NULL : need_dh ? S->A + (size_t)(c0 - s0) * L : S->A;
             fallbacks += lukern_attend_fwd(nb, L, D, tk, rw, S->score, S->ew, E, A,
                                          need_dh ? S->zinv + (c0 - s0) : NULL, S->H);
-            if (A)
+            if (A && !S->data.text)
                 for (int b = 0; b < nb; b++) sums->att_sum += A[(size_t)b * L];
+            else if (A) /* text: the topic words may be anywhere in a sentence */
+                for (int b = 0; b < nb; b++) {
+                    const int32_t *t = tk + (size_t)(rw ? rw[b] : b) * L;
+                    for (int i = 0; i < L; i++)
+                        if (S->data.is_topic[t[i]]) sums->att_sum += A[(size_t)b * L + i];
+                }
             const double *feat = S->H; /* the classifier's last hidden layer */
             int F = D;
             if (mlp) {
@@ -692,44 +760,62 @@ static int lu_step(void *state, long step, double *loss, char *err, size_t errle
 
 /* ---- evaluation ------------------------------------------------------------------------- */
 
-void lu_split_metrics(const lu_dims_t *d, const lu_sums_t *tr, const lu_sums_t *va,
-                      const lu_sums_t *te, double *metrics)
+void lu_split_metrics(const lu_dims_t *d, const task_data_t *t, const lu_sums_t *tr,
+                      const lu_sums_t *va, const lu_sums_t *te, double *metrics)
 {
     metrics[M_TRAIN_LOSS] = tr->loss_sum / (double)d->n_train;
     metrics[M_TRAIN_ACC] = (double)tr->correct / (double)d->n_train;
     metrics[M_VALID_ACC] = (double)va->correct / (double)d->n_valid;
     metrics[M_TEST_ACC] = (double)te->correct / (double)d->n_test;
     metrics[M_TEST_LOSS] = te->loss_sum / (double)d->n_test;
-    metrics[M_TOPIC_ATT] = tr->att_sum / (double)d->n_train;
+    metrics[M_VALID_LOSS] = va->loss_sum / (double)d->n_valid;
+    metrics[M_TOPIC_ATT] = t->n_att ? tr->att_sum / (double)t->n_att : 0.0;
 }
 
-void lu_word_metrics(const lu_dims_t *d, double q2, lu_word_fn score, lu_word_fn norm2,
-                     const void *ctx, double *metrics)
+void lu_word_metrics(const lu_dims_t *d, const task_data_t *t, double q2, lu_word_fn score,
+                     lu_word_fn norm2, const void *ctx, double *metrics)
 {
-    /* The SEN identity per topic word t: lhs = ||q||²||v_t||², rhs = 2 s_t + (2/m)(e^{s_t} − 1),
-     * residual = |lhs − rhs| / max(rhs, SEN_EPS); each averaged over the topic words. */
-    double s_sum = 0.0, lhs_sum = 0.0, rhs_sum = 0.0, res_sum = 0.0;
-    for (int w = 0; w < d->n_topic; w++) {
-        double v2 = norm2(ctx, (size_t)w), s = score(ctx, (size_t)w);
-        double lhs = q2 * v2, rhs = 2.0 * s + 2.0 / d->m * expm1(s);
+    /* The SEN identity per topic word w: lhs = ||q||²||v_w||², rhs = 2 s_w + (2/m_w)(e^{s_w} − 1),
+     * residual = |lhs − rhs| / max(rhs, SEN_EPS); each averaged over the topic words. The worst
+     * word is the one whose measured ||q||·||v_w|| lies farthest from the curve's √rhs. */
+    double s_sum = 0.0, lhs_sum = 0.0, rhs_sum = 0.0, res_sum = 0.0, res_max = 0.0, gap_max = -1.0;
+    int nt = t->n_topic;
+    metrics[M_SEN_WORST_SCORE] = metrics[M_SEN_WORST_NORM2] = metrics[M_SEN_WORST_RHS] = 0.0;
+    for (int k = 0; k < nt; k++) {
+        size_t w = (size_t)t->topic[k];
+        double v2 = norm2(ctx, w), s = score(ctx, w);
+        double lhs = q2 * v2, rhs = 2.0 * s + 2.0 / t->topic_m[k] * expm1(s);
+        double res = fabs(lhs - rhs) / fmax(rhs, SEN_EPS);
+        double gap = fabs(sqrt(fmax(lhs, 0.0)) - sqrt(fmax(rhs, 0.0)));
         s_sum += s;
         lhs_sum += lhs;
         rhs_sum += rhs;
-        res_sum += fabs(lhs - rhs) / fmax(rhs, SEN_EPS);
+        res_sum += res;
+        res_max = fmax(res_max, res);
+        if (gap > gap_max) {
+            gap_max = gap;
+            metrics[M_SEN_WORST_SCORE] = s;
+            metrics[M_SEN_WORST_NORM2] = lhs;
+            metrics[M_SEN_WORST_RHS] = rhs;
+        }
     }
-    metrics[M_TOPIC_SCORE] = s_sum / d->n_topic;
-    metrics[M_TOPIC_NORM2] = lhs_sum / d->n_topic;
-    metrics[M_SEN_RHS] = rhs_sum / d->n_topic;
-    metrics[M_SEN_RES] = res_sum / d->n_topic;
+    double n = nt ? (double)nt : 1.0; /* no topic word (text data): zeros, not NaN */
+    metrics[M_TOPIC_SCORE] = s_sum / n;
+    metrics[M_TOPIC_NORM2] = lhs_sum / n;
+    metrics[M_SEN_RHS] = rhs_sum / n;
+    metrics[M_SEN_RES] = res_sum / n;
+    metrics[M_SEN_RES_MAX] = res_max;
     metrics[M_QUERY_NORM] = sqrt(q2);
     double nt_s = 0.0, nt_n = 0.0;
-    for (int w = d->n_topic; w < d->V; w++) {
+    for (int w = 0; w < d->V; w++) {
+        if (t->is_topic[w]) continue;
         double v2 = norm2(ctx, (size_t)w);
         nt_s += score(ctx, (size_t)w);
         nt_n += sqrt(v2);
     }
-    metrics[M_NT_SCORE] = nt_s / (d->V - d->n_topic);
-    metrics[M_NT_NORM] = nt_n / (d->V - d->n_topic);
+    double nn = d->V > nt ? (double)(d->V - nt) : 1.0;
+    metrics[M_NT_SCORE] = nt_s / nn;
+    metrics[M_NT_NORM] = nt_n / nn;
 }
 
 static double lu_word_score(const void *ctx, size_t w) { return ((const lu_t *)ctx)->score[w]; }
@@ -774,11 +860,11 @@ static int lu_eval(void *state, double *metrics, char *err, size_t errlen)
             &va);
     lu_pass(S, t->tokens + (size_t)(d->n_train + d->n_valid) * L,
             t->labels + d->n_train + d->n_valid, NULL, d->n_test, 0, 1, &te);
-    lu_split_metrics(d, &tr, &va, &te, metrics);
+    lu_split_metrics(d, t, &tr, &va, &te, metrics);
     const double *q = S->grp[LU2021_QUERY];
     double q2 = 0.0;
     for (int k = 0; k < d->Dk; k++) q2 += q[k] * q[k];
-    lu_word_metrics(d, q2, lu_word_score, lu_word_norm2, S, metrics);
+    lu_word_metrics(d, t, q2, lu_word_score, lu_word_norm2, S, metrics);
     return 0;
 }
 

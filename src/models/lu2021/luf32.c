@@ -124,7 +124,7 @@ size_t luf32_memory(const lu_dims_t *d)
     luf_sizes_t z;
     luf_sizes(d, &z);
     size_t V = (size_t)d->V;
-    size_t bytes = sizeof(luf_t) + task_memory(&d->task);
+    size_t bytes = sizeof(luf_t) + lu_data_memory(d);
     bytes += sizeof(float) * (z.n_par + z.n_work + z.n_act + z.n_cls + (size_t)d->Dk);
     if (d->tr_query) bytes += sizeof(float) * V * (size_t)d->Dk; /* keys, touched only then */
     if (z.lowrank) bytes += sizeof(double) * V;
@@ -295,7 +295,7 @@ int luf32_init(void **state, const params_t *p, char *err, size_t errlen)
     const luf_sizes_t *z = &S->z;
     size_t V = (size_t)d->V, K = (size_t)d->K, W = (size_t)z->W, F = (size_t)z->F;
     S->lr = (float)params_get(p, "lr");
-    rc = task_generate(&S->data, &d->task, err, errlen);
+    rc = lu_data_make(&S->data, d, err, errlen);
     if (rc != 0) goto fail;
     rc = -2;
     S->par = malloc(sizeof(float) * z->n_par);
@@ -462,6 +462,26 @@ static void luf_own_shift(const luf_t *S, const int32_t *t, float *u, float *a)
     }
 }
 
+/* Σ e_w over the topic words of sentence t (synthetic: the one at position 0; text: anywhere). */
+static inline float luf_topic_e(const luf_t *S, const int32_t *t)
+{
+    if (!S->data.text) return S->ew[t[0]];
+    float e = 0.0f;
+    for (int i = 0; i < S->d.L; i++)
+        if (S->data.is_topic[t[i]]) e += S->ew[t[i]];
+    return e;
+}
+
+/* Σ a_i over the topic words of sentence t, its attention a [L] given. */
+static float luf_topic_a(const luf_t *S, const int32_t *t, const float *a)
+{
+    if (!S->data.text) return a[0];
+    float e = 0.0f;
+    for (int i = 0; i < S->d.L; i++)
+        if (S->data.is_topic[t[i]]) e += a[i];
+    return e;
+}
+
 /* Σ_b (m[b] + log s[b]) into sums: the losses of nb sentences from their parts (lukern32_xent8),
  * with one log per block (s[b] ∈ [1, K]; the product is rescaled before it can overflow). */
 static void luf_loss_add(lu_sums_t *sums, int nb, const float *m, const float *s)
@@ -544,9 +564,8 @@ static void luf_pass(luf_t *S, const int32_t *tokens, const int32_t *labels, con
                 sums->correct += lukern32_xent8(nb, K, S->u, lb, rw, scale, S->inv, m, s,
                                                 bwd ? S->G + (size_t)b0 * W : NULL);
                 luf_loss_add(sums, nb, m, s);
-                if (att)
-                    for (int b = 0; b < nb; b++)
-                        sums->att_sum += S->ew[tk[(size_t)(rw ? rw[b] : b) * L]] * S->inv[b];
+                for (int b = 0; b < nb && att; b++)
+                    sums->att_sum += luf_topic_e(S, tk + (size_t)(rw ? rw[b] : b) * L) * S->inv[b];
                 continue;
             }
         }
@@ -559,12 +578,12 @@ static void luf_pass(luf_t *S, const int32_t *tokens, const int32_t *labels, con
                 v8f vi = SPLAT(inv);
                 for (int k = 0; k < W; k += 8) store8(u + k, load8(u + k) * vi);
                 S->inv[b] = inv;
-                if (att) sums->att_sum += S->ew[t[0]] * inv;
+                if (att) sums->att_sum += luf_topic_e(S, t) * inv;
             } else {
                 luf_own_shift(S, t, u, a);
                 S->inv[b] = 0.0f;
                 own++;
-                if (att) sums->att_sum += a[0];
+                if (att) sums->att_sum += luf_topic_a(S, t, a);
             }
         }
         /* the classifier: its first map z1 (u itself when projected), then the logits */
@@ -907,10 +926,10 @@ int luf32_eval(void *state, double *metrics, char *err, size_t errlen)
              0, &va);
     luf_pass(S, t->tokens + (size_t)(d->n_train + d->n_valid) * L,
              t->labels + d->n_train + d->n_valid, NULL, d->n_test, 0, 0, &te);
-    lu_split_metrics(d, &tr, &va, &te, metrics);
+    lu_split_metrics(d, t, &tr, &va, &te, metrics);
     double q2 = 0.0;
     for (int k = 0; k < d->Dk; k++) q2 += (double)S->q[k] * S->q[k];
-    lu_word_metrics(d, q2, luf_score, luf_norm2, S, metrics);
+    lu_word_metrics(d, t, q2, luf_score, luf_norm2, S, metrics);
     return 0;
 }
 

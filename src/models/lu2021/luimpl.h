@@ -12,8 +12,9 @@
 enum { CLS_FIXED, CLS_LINEAR, CLS_MLP };
 enum { PREC_F32, PREC_F64 }; /* model.precision: float32, float64 */
 enum {
-    M_TRAIN_LOSS, M_TRAIN_ACC, M_VALID_ACC, M_TEST_ACC, M_TEST_LOSS,
-    M_TOPIC_ATT, M_TOPIC_SCORE, M_TOPIC_NORM2, M_SEN_RHS, M_SEN_RES,
+    M_TRAIN_LOSS, M_TRAIN_ACC, M_VALID_ACC, M_TEST_ACC, M_TEST_LOSS, M_VALID_LOSS,
+    M_TOPIC_ATT, M_TOPIC_SCORE, M_TOPIC_NORM2, M_SEN_RHS, M_SEN_RES, M_SEN_RES_MAX,
+    M_SEN_WORST_SCORE, M_SEN_WORST_NORM2, M_SEN_WORST_RHS,
     M_QUERY_NORM, M_NT_SCORE, M_NT_NORM, M_COUNT
 };
 #define SEN_EPS 1e-3 /* floor of the SEN residual's denominator */
@@ -21,8 +22,9 @@ enum {
 /* Every size of a run, from its params alone (shared by init, memory and cost). */
 typedef struct {
     task_config_t task;
+    const text_corpus_t *text; /* data_file's sentences (task_text.c), or NULL: synthetic */
     int f32;              /* model.precision = float32 */
-    int K, V, m, L, D, Dk, Hd, cls, n_topic;
+    int K, V, L, D, Dk, Hd, cls;
     long n_train, n_valid, n_test, batch; /* batch: sentences per step (n_train if full) */
     int tr_keys, tr_emb, tr_query, tr_cls, need_ds, need_dh, chunk;
     size_t n_group[LU2021_N_GROUPS];
@@ -35,6 +37,9 @@ typedef struct {
 } lu_dims_t;
 
 void lu_dims(const params_t *p, lu_dims_t *d);
+/* The run's data set (synthetic, or from d->text) into data; its bytes. 0, or <0 with err. */
+int lu_data_make(task_data_t *data, const lu_dims_t *d, char *err, size_t errlen);
+size_t lu_data_memory(const lu_dims_t *d);
 
 /* Receives n initial values of group g at offset off (the float64 path stores them, the float32
  * one rounds them). */
@@ -52,22 +57,21 @@ const long *lu_epoch_next(long *perm, long n, long batch, long *pos, rng_t *r, l
 /* Names, sizes and trained flags of the groups (values NULL). */
 void lu_groups_info(const lu_dims_t *d, lu2021_group_t groups[LU2021_N_GROUPS]);
 
-/* A pass's sums: Σ cross-entropy, Σ attention on position 0 (the topic word), hits. */
+/* A pass's sums: Σ cross-entropy, Σ attention on the topic words of each sentence, hits. */
 typedef struct {
     double loss_sum, att_sum;
     long correct;
 } lu_sums_t;
 
-/* The trace's split metrics (train loss, accuracies, test loss, topic attention) from the passes'
- * sums. */
-void lu_split_metrics(const lu_dims_t *d, const lu_sums_t *tr, const lu_sums_t *va,
-                      const lu_sums_t *te, double *metrics);
+/* The trace's split metrics (losses, accuracies, topic attention) from the passes' sums. */
+void lu_split_metrics(const lu_dims_t *d, const task_data_t *t, const lu_sums_t *tr,
+                      const lu_sums_t *va, const lu_sums_t *te, double *metrics);
 /* A per-word quantity of a model state (its score s_w, its |v_w|²), in double. */
 typedef double (*lu_word_fn)(const void *ctx, size_t w);
-/* The trace's word metrics (topic score, the SEN identity's sides and residual, |q|, non-topic
- * score and norm) from |q|² and each word's score and |v_w|². */
-void lu_word_metrics(const lu_dims_t *d, double q2, lu_word_fn score, lu_word_fn norm2,
-                     const void *ctx, double *metrics);
+/* The trace's word metrics (topic score, the SEN identity's sides and residuals, its worst topic
+ * word, |q|, non-topic score and norm) from |q|² and each word's score and |v_w|². */
+void lu_word_metrics(const lu_dims_t *d, const task_data_t *t, double q2, lu_word_fn score,
+                     lu_word_fn norm2, const void *ctx, double *metrics);
 
 /* Both states start with this, so the family's functions can tell them apart. */
 typedef struct {

@@ -1,6 +1,7 @@
 /* luimpl (internal) — what the lu2021 family's two precisions share: the sizes of a run worked
- * out from its params, the classifier and metric enums, and the float32 path's entry points
- * (luf32.c), which lu2021.c (the family table and the float64 path) dispatches to. */
+ * out from its params, the classifier and metric enums, the shared pieces in luimpl.c (data,
+ * initial weights, epoch order, trace metrics), and the float32 path's entry points (luf32.c),
+ * which lu2021.c (the family table and the float64 path) dispatches to. */
 #ifndef ATTNSWEEP_LU2021_LUIMPL_H
 #define ATTNSWEEP_LU2021_LUIMPL_H
 #include <stddef.h>

@@ -307,25 +307,11 @@ static void lu_index(lu_t *S, const long *rows, long B)
     }
 }
 
-static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
+/* One allocation per tensor group: parameters, gradients, per-word work, activations, the batch
+ * index and word stamps (and the epoch order for mini-batches). 0, or -1 when memory runs out. */
+static int lu_alloc(lu_t *S)
 {
-    *state = NULL;
-    if (params_geti(p, "precision") == PREC_F32)
-        return lu_check(p, err, errlen) != 0 ? -1 : luf32_init(state, p, err, errlen);
-    int rc = -1;
-    lu_t *S = calloc(1, sizeof *S);
-    if (!S) {
-        snprintf(err, errlen, "out of memory for the lu2021 state");
-        return -2;
-    }
-    if (lu_check(p, err, errlen) != 0) goto fail;
-    lu_dims(p, &S->d);
     const lu_dims_t *d = &S->d;
-    S->lr = params_get(p, "lr");
-    rc = lu_data_make(&S->data, d, err, errlen);
-    if (rc != 0) goto fail;
-    rc = -2;
-
     size_t V = (size_t)d->V, n_cls = 0;
     for (int g = LU2021_CLS1; g < LU2021_N_GROUPS; g++) n_cls += d->n_group[g];
     S->par = malloc(sizeof(double) * d->n_par);
@@ -337,12 +323,16 @@ static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
     if (d->n_blocks > 1) S->blk = calloc((size_t)d->n_blocks, sizeof(lukern_batch_t));
     S->mark = calloc(V, sizeof(uint32_t));
     if (d->batch < d->n_train) S->perm = malloc(sizeof(long) * (size_t)d->n_train);
-    if (!S->par || !S->grad || !S->work || !S->act || !S->idx || !S->mark ||
-        (d->n_blocks > 1 && !S->blk) ||
-        (d->batch < d->n_train && !S->perm)) {
-        snprintf(err, errlen, "out of memory: the run needs %.3g MB", 1e-6 * (double)lu_memory(p));
-        goto fail;
-    }
+    return !S->par || !S->grad || !S->work || !S->act || !S->idx || !S->mark ||
+                   (d->n_blocks > 1 && !S->blk) || (d->batch < d->n_train && !S->perm)
+               ? -1 : 0;
+}
+
+/* Point the named tensors into their groups' blocks (the layout lu_dims sized). */
+static void lu_carve(lu_t *S)
+{
+    const lu_dims_t *d = &S->d;
+    size_t V = (size_t)d->V;
     double *x = S->par;
     for (int g = 0; g < LU2021_N_GROUPS; g++) {
         S->grp[g] = d->n_group[g] ? x : NULL;
@@ -388,7 +378,31 @@ static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
         S->blk[k].ptr = bi + d->n_wblk;
         bi += 2 * d->n_wblk + 1;
     }
+}
 
+static int lu_init(void **state, const params_t *p, char *err, size_t errlen)
+{
+    *state = NULL;
+    if (params_geti(p, "precision") == PREC_F32)
+        return lu_check(p, err, errlen) != 0 ? -1 : luf32_init(state, p, err, errlen);
+    int rc = -1;
+    lu_t *S = calloc(1, sizeof *S);
+    if (!S) {
+        snprintf(err, errlen, "out of memory for the lu2021 state");
+        return -2;
+    }
+    if (lu_check(p, err, errlen) != 0) goto fail;
+    lu_dims(p, &S->d);
+    const lu_dims_t *d = &S->d;
+    S->lr = params_get(p, "lr");
+    rc = lu_data_make(&S->data, d, err, errlen);
+    if (rc != 0) goto fail;
+    rc = -2;
+    if (lu_alloc(S) != 0) {
+        snprintf(err, errlen, "out of memory: the run needs %.3g MB", 1e-6 * (double)lu_memory(p));
+        goto fail;
+    }
+    lu_carve(S);
     S->stamp = 0;
     if (S->perm) {
         lu_epoch_init(S->perm, d->n_train, &S->pos, &S->batch_rng, (uint64_t)params_get(p, "seed"));

@@ -279,25 +279,14 @@ static void luf_index(luf_t *S, const long *rows, long B)
     lukern_batch_index(&S->bt, S->mark, S->stamp, S->slot);
 }
 
-int luf32_init(void **state, const params_t *p, char *err, size_t errlen)
+/* One allocation per tensor group: parameters, keys, per-word rows, gradients, activations, the
+ * batch index and word stamps (and the epoch order for mini-batches). 0, or -1 when memory runs
+ * out. */
+static int luf_alloc(luf_t *S)
 {
-    int rc = -2;
-    luf_t *S = calloc(1, sizeof *S);
-    *state = NULL;
-    if (!S) {
-        snprintf(err, errlen, "out of memory for the lu2021 state");
-        return -2;
-    }
-    S->head.f32 = 1;
-    lu_dims(p, &S->d);
-    luf_sizes(&S->d, &S->z);
     const lu_dims_t *d = &S->d;
     const luf_sizes_t *z = &S->z;
-    size_t V = (size_t)d->V, K = (size_t)d->K, W = (size_t)z->W, F = (size_t)z->F;
-    S->lr = (float)params_get(p, "lr");
-    rc = lu_data_make(&S->data, d, err, errlen);
-    if (rc != 0) goto fail;
-    rc = -2;
+    size_t V = (size_t)d->V;
     S->par = malloc(sizeof(float) * z->n_par);
     S->keys = calloc(V * (size_t)d->Dk, sizeof(float));
     S->work = alloc_lines(z->n_work);
@@ -307,11 +296,17 @@ int luf32_init(void **state, const params_t *p, char *err, size_t errlen)
     S->idx = malloc(sizeof(int32_t) * z->n_idx);
     S->mark = calloc(V, sizeof(uint32_t));
     if (d->batch < d->n_train) S->perm = malloc(sizeof(long) * (size_t)d->n_train);
-    if (!S->par || !S->keys || !S->work || (z->lowrank && !S->n0) || !S->grad || !S->act ||
-        !S->idx || !S->mark || (d->batch < d->n_train && !S->perm)) {
-        snprintf(err, errlen, "out of memory: the run needs %.3g MB", 1e-6 * (double)luf32_memory(d));
-        goto fail;
-    }
+    return !S->par || !S->keys || !S->work || (z->lowrank && !S->n0) || !S->grad || !S->act ||
+                   !S->idx || !S->mark || (d->batch < d->n_train && !S->perm)
+               ? -1 : 0;
+}
+
+/* Point the named tensors into their groups' blocks (the layout luf_sizes sized). */
+static void luf_carve(luf_t *S)
+{
+    const lu_dims_t *d = &S->d;
+    const luf_sizes_t *z = &S->z;
+    size_t V = (size_t)d->V, K = (size_t)d->K, W = (size_t)z->W, F = (size_t)z->F;
     float *x = S->par;
     S->E = x;
     S->beta = x += V * (size_t)d->D;
@@ -361,6 +356,30 @@ int luf32_init(void **state, const params_t *p, char *err, size_t errlen)
     S->bt.pos = S->bt.ptr + d->n_wmax + 1;
     S->bt.sen = S->bt.pos + d->n_pos;
     S->slot = S->bt.sen + d->n_pos;
+}
+
+int luf32_init(void **state, const params_t *p, char *err, size_t errlen)
+{
+    int rc = -2;
+    luf_t *S = calloc(1, sizeof *S);
+    *state = NULL;
+    if (!S) {
+        snprintf(err, errlen, "out of memory for the lu2021 state");
+        return -2;
+    }
+    S->head.f32 = 1;
+    lu_dims(p, &S->d);
+    luf_sizes(&S->d, &S->z);
+    const lu_dims_t *d = &S->d;
+    S->lr = (float)params_get(p, "lr");
+    rc = lu_data_make(&S->data, d, err, errlen);
+    if (rc != 0) goto fail;
+    rc = -2;
+    if (luf_alloc(S) != 0) {
+        snprintf(err, errlen, "out of memory: the run needs %.3g MB", 1e-6 * (double)luf32_memory(d));
+        goto fail;
+    }
+    luf_carve(S);
     S->full_keys = d->tr_query;
     if (S->perm) {
         lu_epoch_init(S->perm, d->n_train, &S->pos, &S->batch_rng, (uint64_t)params_get(p, "seed"));

@@ -11,7 +11,7 @@
 # env: ATTNSWEEP (default build/attnsweep), MPIRUN (default mpirun), PYTHON (/usr/bin/python3)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OUT=build-bench/phase-$(date -u +%Y%m%dT%H%M%SZ) NP=3 ROUNDS=3 BUDGET=1000 LEVEL=0.9
+OUT=build-bench/phase-$(date -u +%Y%m%dT%H%M%SZ) NP=3 ROUNDS=4 BUDGET=1000 LEVEL=0.825
 METRIC=final_train_acc
 while [ $# -gt 0 ]; do
   case $1 in

@@ -321,8 +321,7 @@ int lukern_avx(int on)
 /* Returns Σ_k w_k (in order). Its 16-, 8- and 4-column passes below are deliberately written out
  * register-blocked (one add chain per 2-lane accumulator, the same body at three widths): the
  * compiler may not split one floating-point sum into independent chains (it would reorder the
- * additions), and these gathers are the
- * float64 step's hot loop (measured in bench/lu2021.sh). */
+ * additions), and these gathers are the float64 step's hot loop (measured in bench/lu2021.sh). */
 static double gather_rows(int n, int D, const int32_t *idx, const int32_t *widx, const double *w,
                           const double *X, double *out)
 {

@@ -275,16 +275,6 @@ static void lu_init_weights(lu_t *S, const params_t *p)
     memset(S->grp[LU2021_KEYS], 0, sizeof(double) * S->d.n_group[LU2021_KEYS]);
 }
 
-/* A fresh stamp for the word marks. */
-static uint32_t lu_stamp(lu_t *S)
-{
-    if (++S->stamp == 0) { /* wrapped: restart the marks */
-        memset(S->mark, 0, sizeof(uint32_t) * (size_t)S->d.V);
-        S->stamp = 1;
-    }
-    return S->stamp;
-}
-
 /* Index a batch of B training rows (rows == NULL: the first B): its distinct words into S->bt
  * and, when it spans several backward blocks, each block's occurrences into S->blk. */
 static void lu_index(lu_t *S, const long *rows, long B)
@@ -292,7 +282,7 @@ static void lu_index(lu_t *S, const long *rows, long B)
     const lu_dims_t *d = &S->d;
     S->bt.B = (int)B;
     S->bt.rows = rows;
-    lukern_batch_index(&S->bt, S->mark, lu_stamp(S), S->slot);
+    lukern_batch_index(&S->bt, S->mark, lukern_next_stamp(&S->stamp, S->mark, S->d.V), S->slot);
     S->n_blk = (int)((B + d->block - 1) / d->block);
     if (S->n_blk <= 1) return;
     for (int k = 0; k < S->n_blk; k++) { /* each block's occurrences over its slice of pos/sen */
@@ -303,7 +293,7 @@ static void lu_index(lu_t *S, const long *rows, long B)
         b->tokens = rows ? S->data.tokens : S->data.tokens + (size_t)s0 * d->L;
         b->pos = S->bt.pos + (size_t)s0 * d->L;
         b->sen = S->bt.sen + (size_t)s0 * d->L;
-        lukern_batch_index(b, S->mark, lu_stamp(S), S->slot);
+        lukern_batch_index(b, S->mark, lukern_next_stamp(&S->stamp, S->mark, S->d.V), S->slot);
     }
 }
 

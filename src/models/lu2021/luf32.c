@@ -270,13 +270,9 @@ static void luf_init_weights(luf_t *S, const params_t *p)
 /* Index the batch of B training rows (rows == NULL: the first B): its words and occurrences. */
 static void luf_index(luf_t *S, const long *rows, long B)
 {
-    if (++S->stamp == 0) {
-        memset(S->mark, 0, sizeof(uint32_t) * (size_t)S->d.V);
-        S->stamp = 1;
-    }
     S->bt.B = (int)B;
     S->bt.rows = rows;
-    lukern_batch_index(&S->bt, S->mark, S->stamp, S->slot);
+    lukern_batch_index(&S->bt, S->mark, lukern_next_stamp(&S->stamp, S->mark, S->d.V), S->slot);
 }
 
 /* One allocation per tensor group: parameters, keys, per-word rows, gradients, activations, the

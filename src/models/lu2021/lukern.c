@@ -701,6 +701,15 @@ static int cmp_int32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+uint32_t lukern_next_stamp(uint32_t *stamp, uint32_t *mark, int V)
+{
+    if (++*stamp == 0) { /* wrapped: restart the marks */
+        memset(mark, 0, sizeof *mark * (size_t)V);
+        *stamp = 1;
+    }
+    return *stamp;
+}
+
 int lukern_batch_index(lukern_batch_t *bt, uint32_t *mark, uint32_t stamp, int32_t *slot)
 {
     const int L = bt->L;

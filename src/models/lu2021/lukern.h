@@ -52,9 +52,12 @@ typedef struct {
     int32_t *words, *ptr, *pos, *sen;
 } lukern_batch_t;
 
-/* Fill words (distinct, ascending), n_words, ptr, pos and sen from B, L, V, tokens, rows. mark [V] is a workspace whose entries must differ from stamp on entry (they
- * equal it on return); slot [V] is scratch. O(B·L). Returns n_words. */
+/* Fill words (distinct, ascending), n_words, ptr, pos and sen from B, L, V, tokens, rows. mark
+ * [V] is a workspace whose entries must differ from stamp on entry (they equal it on return);
+ * slot [V] is scratch. O(B·L). Returns n_words. */
 int lukern_batch_index(lukern_batch_t *bt, uint32_t *mark, uint32_t stamp, int32_t *slot);
+/* The next stamp for lukern_batch_index: *stamp + 1, or 1 with mark [V] cleared when it wraps. */
+uint32_t lukern_next_stamp(uint32_t *stamp, uint32_t *mark, int V);
 
 /* Softmax attention pooling over each sentence. Sentence b is row r = rows[b] (rows == NULL:
  * r = b) of tokens[·×L]; its attention is a = softmax(score[tok]) and its context H[b,:] =

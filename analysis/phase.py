@@ -100,15 +100,17 @@ def _numeric(sweep, key):
                             % (sweep.path, key)) from None
 
 
-def points(sweep, x, y, metric):
-    """The sweep's distinct (x, y) points (y None: along x) with the mean metric over their
-    finished runs (done or diverged, finite values), as refine aggregates them. dict of arrays:
-    x, y (None in 1-D), value (NaN: nothing finished yet), n_runs, n_measured; plus runs_per_point
-    (the other swept keys crossed with every point, seeds above all)."""
+def _run_arrays(sweep, x, y, metric):
+    """Per run: x, y (zeros along x alone), the metric, and whether it counts (finished: done or
+    diverged, with a finite value)."""
     xv = _numeric(sweep, x)
     yv = _numeric(sweep, y) if y else np.zeros(sweep.n_runs)
     v = metric_values(sweep, metric)
-    ok = sweep.mask("done", "diverged") & np.isfinite(v)
+    return xv, yv, v, sweep.mask("done", "diverged") & np.isfinite(v)
+
+
+def _aggregate(xv, yv, v, ok, two_d):
+    """points() from the per-run arrays (of a whole sweep or of one panel's runs)."""
     keys, inv = np.unique(np.stack([xv, yv], axis=1), axis=0, return_inverse=True)
     inv = inv.ravel()
     n_runs = np.bincount(inv, minlength=len(keys))
@@ -116,8 +118,16 @@ def points(sweep, x, y, metric):
     total = np.bincount(inv, weights=np.where(ok, v, 0.0), minlength=len(keys))
     with np.errstate(invalid="ignore", divide="ignore"):
         value = np.where(n_ok > 0, total / np.maximum(n_ok, 1), np.nan)
-    return dict(x=keys[:, 0], y=keys[:, 1] if y else None, value=value, n_runs=n_runs,
-                n_measured=n_ok.astype(int), runs_per_point=int(round(sweep.n_runs / len(keys))))
+    return dict(x=keys[:, 0], y=keys[:, 1] if two_d else None, value=value, n_runs=n_runs,
+                n_measured=n_ok.astype(int), runs_per_point=int(round(len(xv) / len(keys))))
+
+
+def points(sweep, x, y, metric):
+    """The sweep's distinct (x, y) points (y None: along x) with the mean metric over their
+    finished runs (done or diverged, finite values), as refine aggregates them. dict of arrays:
+    x, y (None in 1-D), value (NaN: nothing finished yet), n_runs, n_measured; plus runs_per_point
+    (the other swept keys crossed with every point, seeds above all)."""
+    return _aggregate(*_run_arrays(sweep, x, y, metric), bool(y))
 
 
 def full_grid(pts, x_scale, y_scale):
@@ -235,13 +245,9 @@ def _panel_2d(fig, ax, pts, metric, level, x, y, x_scale, y_scale):
     return segs
 
 
-def _panel_1d(ax, sweep, pts, metric, level, x, x_scale, facet_ids):
-    v = metric_values(sweep, metric)
-    xv = _numeric(sweep, x)
-    ok = sweep.mask("done", "diverged") & np.isfinite(v)
-    sel = np.zeros(sweep.n_runs, dtype=bool)
-    sel[facet_ids] = True
-    ax.scatter(xv[ok & sel], v[ok & sel], s=10, color="#888888", label="runs")
+def _panel_1d(ax, xv, v, ok, pts, metric, level, x, x_scale):
+    """The metric of every counted run (xv, v, ok: the panel's runs) and the mean along x."""
+    ax.scatter(xv[ok], v[ok], s=10, color="#888888", label="runs")
     good = np.isfinite(pts["value"])
     order = np.argsort(pts["x"][good])
     ax.plot(pts["x"][good][order], pts["value"][good][order], "o-", color="C0", ms=4,
@@ -266,12 +272,11 @@ def draw(sweep, outdir, name, x, y, metric, level=None, x_scale=None, y_scale=No
     panel per combination of the other swept keys (seeds excepted). Returns dict(files, panels
     [{title, n_points, n_measured, boundary}], n_points, n_runs, grid (points per axis), full_grid
     (runs of a product grid at the finest spacing), text (one sentence on the counts), notes)."""
-    xs_all = _numeric(sweep, x)
-    x_scale = axis_scale(xs_all, x_scale)
+    xv, yv, v, ok = _run_arrays(sweep, x, y, metric)  # errors before anything is drawn
+    x_scale = axis_scale(xv, x_scale)
     if y:
-        y_scale = axis_scale(_numeric(sweep, y), y_scale)
-    metric_values(sweep, metric)  # an unknown metric is an error before anything is drawn
-    pts = points(sweep, x, y, metric)
+        y_scale = axis_scale(yv, y_scale)
+    pts = _aggregate(xv, yv, v, ok, bool(y))
     grid, full = full_grid(pts, x_scale, y_scale)
     facet_keys = [k for k in sweep.cell_keys if k not in (x, y)]
     facets = plots.facet_list(sweep, facet_keys, np.ones(sweep.n_runs, dtype=bool))
@@ -286,12 +291,11 @@ def draw(sweep, outdir, name, x, y, metric, level=None, x_scale=None, y_scale=No
     panels = []
     for i, (ftitle, ids) in enumerate(facets):
         ax = axes[i // ncol][i % ncol]
-        sub = _Subset(sweep, ids)
-        p = points(sub, x, y, metric)
+        p = _aggregate(xv[ids], yv[ids], v[ids], ok[ids], bool(y))
         if y:
             b = _panel_2d(fig, ax, p, metric, level, x, y, x_scale, y_scale)
         else:
-            b = _panel_1d(ax, sweep, p, metric, level, x, x_scale, ids)
+            b = _panel_1d(ax, xv[ids], v[ids], ok[ids], p, metric, level, x, x_scale)
         n_meas = int(np.isfinite(p["value"]).sum())
         ax.set_title("%s%s points (%d measured)" % ((ftitle + ": ") if ftitle else "",
                                                     len(p["x"]), n_meas))
@@ -320,25 +324,6 @@ def is_scattered(sweep, x, y):
     xv, yv = sweep.params[x], sweep.params[y]
     pairs = set(zip(xv.tolist(), yv.tolist()))
     return len(pairs) < len(set(xv.tolist())) * len(set(yv.tolist()))
-
-
-class _Subset:
-    """The runs ids of a sweep, seen as a sweep by points() (params, summaries, metrics, status,
-    final)."""
-
-    def __init__(self, sweep, ids):
-        self._s, self._ids = sweep, np.asarray(ids, dtype=int)
-        self.path, self.metrics = sweep.path, sweep.metrics
-        self.n_runs = len(self._ids)
-        self.params = {k: v[self._ids] for k, v in sweep.params.items()}
-        self.summaries = {k: v[self._ids] for k, v in sweep.summaries.items()}
-        self.swept = sweep.swept
-
-    def mask(self, *names):
-        return self._s.mask(*names)[self._ids]
-
-    def final(self, metric):
-        return self._s.final(metric)[self._ids]
 
 
 def write_phase(path, outdir, x=None, y=None, metric=None, level=None, x_scale=None,
